@@ -1,0 +1,171 @@
+"""The Typer app, the options every command shares, and the one place that turns errors into exit codes."""
+
+from __future__ import annotations
+
+import functools
+import logging
+import sys
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Annotated, Any, TypeVar
+
+import typer
+
+from transcribe.errors import EXIT_CODE_MEANINGS, ExitCode, ManifestError, TranscribeError
+from transcribe.events import ProgressFn
+
+F = TypeVar("F", bound=Callable[..., Any])
+
+
+def _epilog() -> str:
+    codes = "  ".join(f"{int(c)} {c.name.lower().replace('_', '-')}" for c in EXIT_CODE_MEANINGS)
+    return f"Exit codes: {codes}. See the README for what each means."
+
+
+app = typer.Typer(
+    name="transcribe",
+    help="Take a library's scans all the way onto Wikisource: split, OCR, publish, and report progress.",
+    epilog=_epilog(),
+    no_args_is_help=True,
+    pretty_exceptions_show_locals=False,  # locals may hold a bot password
+    context_settings={"help_option_names": ["-h", "--help"]},
+    rich_markup_mode=None,
+    add_completion=False,
+)
+
+
+@dataclass
+class Settings:
+    verbose: bool = False
+    quiet: bool = False
+
+
+settings = Settings()
+
+
+# -- shared options -------------------------------------------------------------------------------------------
+JobsOpt = Annotated[
+    int | None,
+    typer.Option("--jobs", "-j", min=1, help="Pages processed at once (default: one per CPU core)."),
+]
+QuietOpt = Annotated[bool, typer.Option("--quiet", "-q", help="No progress bar, only the summary and errors.")]
+LangOpt = Annotated[
+    str | None,
+    typer.Option("--lang", "-l", help="Wikisource language code (fr, de, jv, bn...), see 'transcribe langs list'."),
+]
+ModelsOpt = Annotated[
+    str | None,
+    typer.Option("--models", "-m", help="Tesseract models to use instead of the language's, e.g. 'frk+grc'."),
+]
+TessdataOpt = Annotated[
+    Path | None,
+    typer.Option("--tessdata-dir", help="Folder with a community's own .traineddata models.",
+                 exists=False, file_okay=False),
+]
+WikiOpt = Annotated[
+    str | None,
+    typer.Option("--wiki", "-w",
+                 help="Target wiki: a pywikibot family:code such as 'wikisource:fr', or an api.php URL."),
+]
+
+
+@app.callback()
+def _global(
+    verbose: Annotated[bool, typer.Option("--verbose", "-v", help="Show debug logs and full tracebacks.")] = False,
+    quiet: QuietOpt = False,
+    version: Annotated[bool, typer.Option("--version", help="Print the version and exit.")] = False,
+) -> None:
+    """Take a library's scans all the way onto Wikisource: split, OCR, publish, and report progress."""
+    if version:
+        from transcribe import __version__
+
+        typer.echo(__version__)
+        raise typer.Exit()
+    settings.verbose = verbose
+    settings.quiet = quiet
+    _setup_logging(verbose)
+
+
+def _setup_logging(verbose: bool) -> None:
+    root = logging.getLogger()
+    for h in list(root.handlers):
+        if getattr(h, "_transcribe", False):
+            root.removeHandler(h)
+    handler = logging.StreamHandler(sys.stderr)
+    handler._transcribe = True  # type: ignore[attr-defined]
+    handler.setFormatter(logging.Formatter("%(levelname)s %(name)s: %(message)s"))
+    root.addHandler(handler)
+    root.setLevel(logging.DEBUG if verbose else logging.WARNING)
+    for chatty in ("PIL", "urllib3", "pywiki", "pywikibot", "requests", "asyncio", "distributed"):
+        logging.getLogger(chatty).setLevel(logging.INFO if verbose else logging.ERROR)
+
+
+def err(message: str) -> None:
+    """A line for people, on stderr."""
+    typer.echo(message, err=True)
+
+
+def fail(e: TranscribeError) -> typer.Exit:
+    err(f"error: {e}")
+    if isinstance(e, ManifestError):
+        for p in e.problems:
+            err(f"  {p}")
+    return typer.Exit(int(e.exit_code))
+
+
+def command(*args: Any, **kwargs: Any) -> Callable[[F], F]:
+    """`app.command()` plus the error handling every command shares."""
+
+    def decorate(func: F) -> F:
+        @functools.wraps(func)
+        def wrapper(*a: Any, **kw: Any) -> Any:
+            try:
+                return func(*a, **kw)
+            except typer.Exit:
+                raise
+            except TranscribeError as e:
+                if settings.verbose:
+                    logging.getLogger("transcribe").exception("failed")
+                raise fail(e) from None
+            except KeyboardInterrupt:
+                err("interrupted: everything finished so far is kept; run the same command again to continue.")
+                raise typer.Exit(int(ExitCode.INTERRUPTED)) from None
+            except Exception as e:
+                if settings.verbose:
+                    raise
+                err(f"error: unexpected {type(e).__name__}: {e}. Run again with --verbose and report the output.")
+                raise typer.Exit(int(ExitCode.SOFTWARE)) from None
+
+        app.command(*args, **kwargs)(wrapper)
+        return func
+
+    return decorate
+
+
+def show_bar(quiet: bool) -> bool:
+    return not (quiet or settings.quiet) and sys.stderr.isatty()
+
+
+@contextmanager
+def progress_bar(quiet: bool = False) -> Iterator[ProgressFn]:
+    """A ProgressFn that draws one rich bar per label on stderr; silent with --quiet or when not a terminal."""
+    if not show_bar(quiet):
+        yield lambda label, done, total: None
+        return
+    from rich.console import Console
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
+
+    bars: dict[str, Any] = {}
+    with Progress(
+        TextColumn("{task.description:<10}"), BarColumn(), MofNCompleteColumn(), TimeRemainingColumn(),
+        console=Console(stderr=True), transient=False,
+    ) as p:
+
+        def update(label: str, done: int, total: int) -> None:
+            if label not in bars:
+                bars[label] = p.add_task(label, total=total)
+            p.update(bars[label], completed=done, total=total)
+
+        yield update

@@ -1,0 +1,237 @@
+"""SQLite state: one file holds every work of a batch, its pages, and the status of each stage per page.
+
+A resume is just "what is still pending": every stage records each page in its own short transaction, from the
+parent process only (workers never touch SQLite). The schema evolves through ordered migrations, each applied in
+the same transaction as its record in `migrations`. WAL mode keeps the file consistent through a power cut.
+
+This module owns the connection, the schema and the run lock. Each stage module owns the queries on its own
+tables (`pages`: split, `ocr`: ocr, `uploads`/`edits`: wiki.publish, ...) through `Store.tx()`.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import fcntl
+import json
+import os
+import sqlite3
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from transcribe.errors import InputError, Locked
+
+DB_NAME = "transcribe.db"
+
+# Ordered, append-only. Never edit a migration that has shipped: add a new one.
+MIGRATIONS: list[tuple[str, str]] = [
+    (
+        "0001_initial",
+        """
+        CREATE TABLE works (
+            id      INTEGER PRIMARY KEY,
+            key     TEXT NOT NULL UNIQUE,          -- manifest id, or '.' for a standalone folder
+            scan    TEXT,                          -- the scan the pages come from
+            meta    TEXT NOT NULL DEFAULT '{}',    -- JSON: the work's metadata
+            created TEXT NOT NULL DEFAULT (strftime('%Y-%m-%dT%H:%M:%SZ', 'now'))
+        );
+        -- split: one row per page of the scan, n = 1-based position in the file (= Page:<file>/n)
+        CREATE TABLE pages (
+            work_id INTEGER NOT NULL REFERENCES works(id) ON DELETE CASCADE,
+            n       INTEGER NOT NULL,
+            image   TEXT NOT NULL,                 -- file name of the page image, relative to the pages folder
+            source  TEXT NOT NULL,                 -- where it came from, e.g. 'book.pdf#page=3'
+            width   INTEGER NOT NULL,
+            height  INTEGER NOT NULL,
+            dpi     INTEGER,
+            sha1    TEXT NOT NULL,                 -- of the page image file
+            PRIMARY KEY (work_id, n)
+        );
+        -- ocr: one row per page; key = hash of the image's sha1 and every setting that changes the text
+        CREATE TABLE ocr (
+            work_id    INTEGER NOT NULL REFERENCES works(id) ON DELETE CASCADE,
+            n          INTEGER NOT NULL,
+            key        TEXT NOT NULL,
+            status     TEXT NOT NULL CHECK (status IN ('done', 'blank', 'failed', 'no-model')),
+            confidence REAL,                       -- mean word confidence, 0-100
+            chars      INTEGER,
+            reason     TEXT,                       -- why it failed
+            seconds    REAL,
+            updated    TEXT NOT NULL DEFAULT (strftime('%Y-%m-%dT%H:%M:%SZ', 'now')),
+            PRIMARY KEY (work_id, n)
+        );
+        -- publish: the scan file on the wiki (or Commons)
+        CREATE TABLE uploads (
+            work_id  INTEGER PRIMARY KEY REFERENCES works(id) ON DELETE CASCADE,
+            wiki     TEXT NOT NULL,
+            filename TEXT NOT NULL,
+            sha1     TEXT NOT NULL,
+            status   TEXT NOT NULL,                -- 'uploaded', 'reused', 'failed'
+            reason   TEXT,
+            updated  TEXT NOT NULL DEFAULT (strftime('%Y-%m-%dT%H:%M:%SZ', 'now'))
+        );
+        -- publish: every wiki page the tool decided about (Index: and Page: pages)
+        CREATE TABLE edits (
+            work_id INTEGER NOT NULL REFERENCES works(id) ON DELETE CASCADE,
+            wiki    TEXT NOT NULL,
+            title   TEXT NOT NULL,
+            n       INTEGER,                       -- page number for Page: pages, NULL for the Index
+            status  TEXT NOT NULL,                 -- 'created', 'updated', 'unchanged', 'skipped', 'failed'
+            reason  TEXT,
+            revid   INTEGER,
+            key     TEXT,                          -- hash of the text written, to skip unchanged work
+            updated TEXT NOT NULL DEFAULT (strftime('%Y-%m-%dT%H:%M:%SZ', 'now')),
+            PRIMARY KEY (work_id, wiki, title)
+        );
+        -- run: where each work stands in each stage of a batch
+        CREATE TABLE stages (
+            work_id INTEGER NOT NULL REFERENCES works(id) ON DELETE CASCADE,
+            stage   TEXT NOT NULL,                 -- 'split', 'ocr', 'bundle', 'publish', 'export'
+            status  TEXT NOT NULL,                 -- 'pending', 'done', 'failed'
+            reason  TEXT,
+            key     TEXT,
+            updated TEXT NOT NULL DEFAULT (strftime('%Y-%m-%dT%H:%M:%SZ', 'now')),
+            PRIMARY KEY (work_id, stage)
+        );
+        """,
+    ),
+]
+
+
+@dataclass(frozen=True)
+class Work:
+    id: int
+    key: str
+    scan: str | None
+    meta: dict[str, Any]
+
+
+class Store:
+    """An open state file. Use as a context manager, or call `close()`."""
+
+    def __init__(self, path: str | os.PathLike[str]) -> None:
+        self.path = Path(path)
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        try:
+            self.conn = sqlite3.connect(self.path, isolation_level=None, timeout=30)
+            self.conn.row_factory = sqlite3.Row
+            self.conn.execute("PRAGMA journal_mode=WAL")
+            self.conn.execute("PRAGMA synchronous=NORMAL")
+            self.conn.execute("PRAGMA foreign_keys=ON")
+            self._migrate()
+        except sqlite3.DatabaseError as e:
+            raise InputError(
+                f"The state file {self.path} is not a transcribe state database ({e}).",
+                hint="Move it away and run again: finished page files are kept and will be re-recorded.",
+            ) from e
+        self._lock_fd: int | None = None
+
+    # -- context manager -------------------------------------------------------------------------------------
+    def __enter__(self) -> Store:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    def close(self) -> None:
+        self.release_lock()
+        self.conn.close()
+
+    # -- schema ----------------------------------------------------------------------------------------------
+    def _migrate(self) -> None:
+        self.conn.execute(
+            "CREATE TABLE IF NOT EXISTS migrations (name TEXT PRIMARY KEY, applied TEXT NOT NULL"
+            " DEFAULT (strftime('%Y-%m-%dT%H:%M:%SZ', 'now')))"
+        )
+        done = {r[0] for r in self.conn.execute("SELECT name FROM migrations")}
+        for name, sql in MIGRATIONS:
+            if name in done:
+                continue
+            with self.tx() as c:
+                for statement in _statements(sql):
+                    c.execute(statement)
+                c.execute("INSERT INTO migrations (name) VALUES (?)", (name,))
+
+    @contextlib.contextmanager
+    def tx(self) -> Iterator[sqlite3.Connection]:
+        """One short write transaction (BEGIN IMMEDIATE ... COMMIT, rolled back on error)."""
+        self.conn.execute("BEGIN IMMEDIATE")
+        try:
+            yield self.conn
+        except BaseException:
+            self.conn.execute("ROLLBACK")
+            raise
+        self.conn.execute("COMMIT")
+
+    def query(self, sql: str, params: tuple[Any, ...] | dict[str, Any] = ()) -> list[sqlite3.Row]:
+        return self.conn.execute(sql, params).fetchall()
+
+    # -- works -----------------------------------------------------------------------------------------------
+    def work(self, key: str, *, scan: str | None = None, meta: dict[str, Any] | None = None) -> Work:
+        """Get or create the work `key`; update its scan and metadata when given."""
+        with self.tx() as c:
+            c.execute("INSERT OR IGNORE INTO works (key) VALUES (?)", (key,))
+            if scan is not None:
+                c.execute("UPDATE works SET scan = ? WHERE key = ?", (scan, key))
+            if meta is not None:
+                c.execute("UPDATE works SET meta = ? WHERE key = ?", (json.dumps(meta, sort_keys=True), key))
+            row = c.execute("SELECT * FROM works WHERE key = ?", (key,)).fetchone()
+        return Work(row["id"], row["key"], row["scan"], json.loads(row["meta"]))
+
+    def works(self) -> list[Work]:
+        return [
+            Work(r["id"], r["key"], r["scan"], json.loads(r["meta"]))
+            for r in self.query("SELECT * FROM works ORDER BY id")
+        ]
+
+    def set_stage(self, work_id: int, stage: str, status: str, reason: str | None = None,
+                  key: str | None = None) -> None:
+        with self.tx() as c:
+            c.execute(
+                "INSERT INTO stages (work_id, stage, status, reason, key) VALUES (?, ?, ?, ?, ?)"
+                " ON CONFLICT (work_id, stage) DO UPDATE SET status = excluded.status,"
+                " reason = excluded.reason, key = excluded.key,"
+                " updated = strftime('%Y-%m-%dT%H:%M:%SZ', 'now')",
+                (work_id, stage, status, reason, key),
+            )
+
+    def stages(self, work_id: int) -> dict[str, sqlite3.Row]:
+        return {r["stage"]: r for r in self.query("SELECT * FROM stages WHERE work_id = ?", (work_id,))}
+
+    # -- the run lock ----------------------------------------------------------------------------------------
+    def acquire_lock(self) -> None:
+        """Refuse a second writer on the same state. The OS drops the lock if the process dies (kill -9)."""
+        if self._lock_fd is not None:
+            return
+        lock_path = self.path.with_name(self.path.name + ".lock")
+        fd = os.open(lock_path, os.O_RDWR | os.O_CREAT, 0o644)
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            holder = os.pread(fd, 64, 0).decode(errors="replace").strip()
+            os.close(fd)
+            raise Locked(
+                f"Another transcribe run is already working on {self.path}"
+                + (f" (process {holder})" if holder else "") + ".",
+                hint="Wait for it to finish, or stop it; then run this command again.",
+            ) from None
+        os.ftruncate(fd, 0)
+        os.pwrite(fd, str(os.getpid()).encode(), 0)
+        self._lock_fd = fd
+
+    def release_lock(self) -> None:
+        if self._lock_fd is not None:
+            fcntl.flock(self._lock_fd, fcntl.LOCK_UN)
+            os.close(self._lock_fd)
+            self._lock_fd = None
+
+
+def _statements(sql: str) -> list[str]:
+    """Split a migration into statements. Migrations hold no '--' or ';' inside strings, nor triggers."""
+    code = "\n".join(line.split("--", 1)[0] for line in sql.splitlines())
+    return [part.strip() for part in code.split(";") if part.strip()]
+
+
+def open_store(path: str | os.PathLike[str]) -> Store:
+    return Store(path)

@@ -1,0 +1,106 @@
+"""A work: one scan and the library's metadata about it, read from the work folder's `work.toml`.
+
+A work folder looks like this (the layout `transcribe publish WORK` and `transcribe run` use):
+
+    WORK/
+      work.toml        the metadata below
+      <scan>           the scan as the library gave it (PDF, DjVu, TIFF...), named by `scan`
+      pages/           page images from `split`, OCR text and hOCR from `ocr` (0001.png, 0001.txt, 0001.hocr)
+
+The batch manifest (many works, TOML or CSV) is read by `transcribe.manifest`.
+"""
+
+from __future__ import annotations
+
+import re
+import tomllib
+from dataclasses import asdict, dataclass, field, fields
+from pathlib import Path
+from typing import Any
+
+from transcribe.errors import ManifestError
+
+WORK_FILE = "work.toml"
+PAGES_DIR = "pages"
+
+
+@dataclass(frozen=True)
+class WorkMeta:
+    """What a library knows about a work. Field names are the keys of `work.toml` and the manifest columns."""
+
+    title: str
+    language: str  # Wikisource language code: 'fr', 'de', 'jv', 'mul'...
+    author: str = ""
+    year: str = ""
+    publisher: str = ""
+    place: str = ""  # place of publication
+    institution: str = ""  # the library or archive that holds the original
+    source_url: str = ""  # the library's catalogue or digital-collection page
+    licence: str = ""  # a licence template for the file page, e.g. 'PD-old-70', 'PD-scan', 'CC-BY-SA-4.0'
+    page_labels: str = ""  # ProofreadPage pagelist attributes, e.g. '1=Cover 2to5=roman 2=1 7=1'
+    file_name: str = ""  # name of the scan on the wiki, without 'File:' (default: from the title)
+    scan: str = ""  # the scan file or folder, relative to the work folder (or the manifest)
+    models: str = ""  # Tesseract models overriding the language's, e.g. 'frk+grc'
+    wiki: str = ""  # target wiki: 'wikisource:fr' or an api.php URL
+    remarks: str = ""  # free text for the Index page's remarks field
+    extra: dict[str, str] = field(default_factory=dict)  # any other key: reported, kept, passed to the Index
+
+    def to_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+    @classmethod
+    def from_mapping(cls, data: dict[str, Any], *, where: str) -> WorkMeta:
+        """Build from a TOML table or a CSV row; every problem is reported at once, by name."""
+        known = {f.name for f in fields(cls)} - {"extra"}
+        problems: list[str] = []
+        values: dict[str, Any] = {}
+        extra: dict[str, str] = {}
+        for key, value in data.items():
+            k = key.strip().lower().replace(" ", "_").replace("-", "_")
+            k = {"license": "licence", "lang": "language", "url": "source_url", "pagelist": "page_labels",
+                 "filename": "file_name", "file": "scan"}.get(k, k)
+            if isinstance(value, int) and not isinstance(value, bool):
+                value = str(value)
+            if not isinstance(value, str):
+                problems.append(f"{where}: '{key}' must be text, not {type(value).__name__}")
+                continue
+            value = value.strip()
+            if k in known:
+                values[k] = value
+            elif value:
+                extra[key] = value
+        for required in ("title", "language"):
+            if not values.get(required):
+                problems.append(f"{where}: '{required}' is missing")
+        lang = values.get("language", "")
+        if lang and not re.fullmatch(r"[a-z]{2,3}(-[a-z0-9-]+)?|mul", lang):
+            problems.append(f"{where}: language '{lang}' is not a Wikisource language code (like 'fr', 'de', 'jv')")
+        year = values.get("year", "")
+        if year and not re.fullmatch(r"\d{1,4}(\s*[-–]\s*\d{1,4})?|c\.?\s*\d{3,4}|\d{3,4}\?", year):
+            problems.append(f"{where}: year '{year}' is not a year (like 1881, 1761-1765, c. 1600)")
+        labels = values.get("page_labels", "")
+        if labels:
+            from transcribe.pagelabels import PageLabelError, parse_page_labels
+
+            try:
+                parse_page_labels(labels)
+            except PageLabelError as e:
+                problems.append(f"{where}: page_labels: {e}")
+        if problems:
+            raise ManifestError(f"{where} has {len(problems)} problem(s).", problems=problems)
+        return cls(**values, extra=extra)
+
+
+def load_work(folder: str | Path) -> WorkMeta:
+    """Read `WORK/work.toml`."""
+    path = Path(folder) / WORK_FILE
+    if not path.is_file():
+        raise ManifestError(
+            f"{path} is missing.",
+            hint="Create it with at least 'title' and 'language' (see 'transcribe init' for an example).",
+        )
+    try:
+        data = tomllib.loads(path.read_text(encoding="utf-8"))
+    except (tomllib.TOMLDecodeError, UnicodeDecodeError) as e:
+        raise ManifestError(f"{path} is not valid TOML: {e}.", hint="Fix the line it names.") from e
+    return WorkMeta.from_mapping(data.get("work", data), where=str(path))
