@@ -1,0 +1,3 @@
+"""progress: how the proofreading goes."""
+
+from __future__ import annotations

@@ -1,0 +1,3 @@
+"""split: a scan into page images."""
+
+from __future__ import annotations
