@@ -1,0 +1,39 @@
+"""Fixtures every test area shares. Area-specific fixtures live in their own modules and are imported here."""
+
+from __future__ import annotations
+
+import csv
+import os
+from pathlib import Path
+
+import pytest
+
+REPO = Path(__file__).resolve().parents[1]
+# The shared folder sits beside the repository (CI clones the repo with ../shared beside it).
+SHARED = REPO.parent / "shared"
+CORPUS = SHARED / "corpus"
+
+# Tesseract's own OpenMP threads fight each other on a small machine (see ../shared/OCR-NOTES.md).
+os.environ.setdefault("OMP_THREAD_LIMIT", "1")
+
+
+@pytest.fixture(scope="session")
+def corpus() -> Path:
+    """The folder of scanned pages with ground truth (read-only)."""
+    if not (CORPUS / "manifest.csv").is_file():
+        pytest.fail(f"The test corpus is missing: expected {CORPUS} beside the repository (see README).")
+    return CORPUS
+
+
+@pytest.fixture(scope="session")
+def corpus_pages(corpus: Path) -> list[dict[str, str]]:
+    """Rows of the corpus manifest: file, gt_file, tesseract_lang, script, dpi..."""
+    with open(corpus / "manifest.csv", newline="", encoding="utf-8") as f:
+        return list(csv.DictReader(f))
+
+
+@pytest.fixture(scope="session")
+def baseline(corpus: Path) -> dict[str, float]:
+    """Plain Tesseract's CER per corpus page: our OCR must do at least as well."""
+    with open(corpus / "baseline.csv", newline="", encoding="utf-8") as f:
+        return {row["page"]: float(row["cer"]) for row in csv.DictReader(f)}
