@@ -296,10 +296,11 @@ def check_models(models: Iterable[str], tessdata_dir: Path | None = None) -> dic
     return {m: _loadable_name(m, installed) for m in models}
 
 
-def resolve_models(lang: str | None, models: str | None = None, tessdata_dir: Path | None = None) -> str | None:
+def resolve_models(lang: str | None, models: str | None = None, tessdata_dir: Path | None = None, *,
+                   languages: dict[str, Language] | None = None) -> str | None:
     """The model string to pass to `tesseract -l` ('frk', 'deu+grc').
 
-    An explicit `models` wins over the language's. None when the language's script has no model: its works get
+    An explicit `models` wins over the language's (`languages`: default `load_languages()`). None when the language's script has no model: its works get
     no OCR and are made ready for typing. LanguageError when a needed model is not installed, saying what to do.
     """
     if models is not None and models.strip():
@@ -310,7 +311,7 @@ def resolve_models(lang: str | None, models: str | None = None, tessdata_dir: Pa
                                     "give names such as 'frk' or 'deu+grc' (see 'transcribe langs list').")
         why = f"--models {models}"
     elif lang is not None:
-        language = get_language(lang)
+        language = get_language(lang, languages)
         if not language.models:
             return None
         wanted = list(language.models)
@@ -329,3 +330,15 @@ def resolve_models(lang: str | None, models: str | None = None, tessdata_dir: Pa
             hint="Then run the command again ('transcribe langs check' says when all is ready).",
         )
     return "+".join(name for name in found.values() if name)
+
+
+def status(language: Language, installed: set[str]) -> str:
+    """'installed', 'missing' or 'no model', given what `installed_models()` found."""
+    if not language.models:
+        return "no model"
+    return "installed" if all(_loadable_name(m, installed) for m in language.models) else "missing"
+
+
+def is_loadable(model: str, installed: set[str]) -> bool:
+    """Whether Tesseract can load `model` given what `installed_models()` found."""
+    return _loadable_name(model, installed) is not None

@@ -1,3 +1,161 @@
 """langs list|show|check: which languages transcribe knows and which models are installed."""
 
 from __future__ import annotations
+
+import csv
+import functools
+import io
+import json
+from collections.abc import Callable
+from enum import Enum
+from pathlib import Path
+from typing import Annotated, Any, TypeVar
+
+import typer
+
+from transcribe import langs as L
+from transcribe.cli._app import ModelsOpt, TessdataOpt, app, err, fail
+from transcribe.errors import TranscribeError
+
+F = TypeVar("F", bound=Callable[..., Any])
+
+sub = typer.Typer(no_args_is_help=True, rich_markup_mode=None,
+                  context_settings={"help_option_names": ["-h", "--help"]})
+app.add_typer(sub, name="langs",
+              help="Which Wikisource languages transcribe knows, their Tesseract models, and which are installed.")
+
+
+class Format(str, Enum):
+    table = "table"
+    csv = "csv"
+    json = "json"
+
+
+LangsDirOpt = Annotated[
+    list[Path] | None,
+    typer.Option("--langs-dir", file_okay=False,
+                 help="A folder of extra language files (CODE.toml) merged over the shipped ones; "
+                      "may be repeated. TRANSCRIBE_LANGS_DIR does the same for every command."),
+]
+CodeArg = Annotated[str, typer.Argument(help="Wikisource language code, such as fr, de, bn or zh-min-nan.")]
+
+
+def _guarded(func: F) -> F:
+    """The same one-line message and exit code for expected failures as every other command."""
+
+    @functools.wraps(func)
+    def wrapper(*a: Any, **kw: Any) -> Any:
+        try:
+            return func(*a, **kw)
+        except TranscribeError as e:
+            raise fail(e) from None
+
+    return wrapper  # type: ignore[return-value]
+
+
+def _load(langs_dir: list[Path] | None) -> dict[str, L.Language]:
+    return L.load_languages(extra_dirs=langs_dir or ())
+
+
+def _row(lang: L.Language, installed: set[str]) -> dict[str, Any]:
+    return {
+        "code": lang.code, "name": lang.name, "native_name": lang.native_name, "scripts": list(lang.scripts),
+        "direction": lang.direction, "models": lang.model_string or "", "packages": list(lang.packages),
+        "status": L.status(lang, installed),
+        "missing": [m for m in lang.models if not L.is_loadable(m, installed)],
+        "notes": lang.notes,
+    }
+
+
+@sub.command("list")
+@_guarded
+def list_(
+    installed: Annotated[bool, typer.Option("--installed", help="Only languages whose models are installed.")]
+    = False,
+    missing: Annotated[bool, typer.Option("--missing", help="Only languages with a model not installed.")]
+    = False,
+    fmt: Annotated[Format, typer.Option("--format", "-f", help="table, csv or json.")] = Format.table,
+    tessdata_dir: TessdataOpt = None,
+    langs_dir: LangsDirOpt = None,
+) -> None:
+    """Every language: code, name, script, Tesseract models, and whether they are installed."""
+    have = L.installed_models(tessdata_dir)
+    rows = [_row(lang, have) for lang in sorted(_load(langs_dir).values(), key=lambda x: x.code)]
+    if installed or missing:
+        keep = {"installed"} if installed else set()
+        keep |= {"missing"} if missing else set()
+        rows = [r for r in rows if r["status"] in keep]
+    if fmt is Format.json:
+        typer.echo(json.dumps(rows, ensure_ascii=False, indent=2))
+        return
+    if fmt is Format.csv:
+        out = io.StringIO()
+        w = csv.writer(out, lineterminator="\n")
+        w.writerow(["code", "name", "native_name", "scripts", "direction", "models", "packages", "status"])
+        for r in rows:
+            w.writerow([r["code"], r["name"], r["native_name"], " ".join(r["scripts"]), r["direction"],
+                        r["models"], " ".join(r["packages"]), r["status"]])
+        typer.echo(out.getvalue(), nl=False)
+        return
+    table = [["code", "name", "script", "models", "status"]]
+    table += [[r["code"], r["name"], "+".join(r["scripts"]), r["models"] or "-", r["status"]] for r in rows]
+    widths = [max(len(row[i]) for row in table) for i in range(len(table[0]))]
+    for row in table:
+        typer.echo("  ".join(cell.ljust(w) for cell, w in zip(row, widths, strict=True)).rstrip())
+    counts = {s: sum(r["status"] == s for r in rows) for s in ("installed", "missing", "no model")}
+    err(f"{len(rows)} languages: {counts['installed']} installed, {counts['missing']} missing a model, "
+        f"{counts['no model']} without a Tesseract model (pages made ready for typing).")
+
+
+@sub.command("show")
+@_guarded
+def show(
+    code: CodeArg,
+    fmt: Annotated[Format, typer.Option("--format", "-f", help="table (readable text) or json.")] = Format.table,
+    tessdata_dir: TessdataOpt = None,
+    langs_dir: LangsDirOpt = None,
+) -> None:
+    """Everything transcribe knows about one language, and whether each of its models is installed."""
+    lang = L.get_language(code, _load(langs_dir))
+    found = L.check_models(lang.models, tessdata_dir)
+    info = _row(lang, L.installed_models(tessdata_dir))
+    info["model_status"] = {m: ("installed" if name else "missing") for m, name in found.items()}
+    info["source"] = lang.source
+    if fmt is not Format.table:
+        typer.echo(json.dumps(info, ensure_ascii=False, indent=2))
+        return
+    models = ", ".join(f"{m} ({'installed' if n else 'missing'})" for m, n in found.items())
+    lines = [
+        ("code", lang.code), ("name", lang.name), ("native name", lang.native_name or "-"),
+        ("scripts", ", ".join(lang.scripts)), ("direction", "right to left" if lang.direction == "rtl"
+                                                 else "left to right"),
+        ("models", models or "none: Tesseract has no model for this script; pages are made ready for typing"),
+        ("use as", f"--models {lang.model_string}" if lang.model_string else "-"),
+        ("packages", " ".join(lang.packages) or "-"), ("status", info["status"]),
+        ("notes", lang.notes or "-"), ("file", lang.source),
+    ]
+    for key, value in lines:
+        typer.echo(f"{key + ':':<13}{value}")
+
+
+@sub.command("check")
+@_guarded
+def check(
+    code: CodeArg,
+    models: ModelsOpt = None,
+    tessdata_dir: TessdataOpt = None,
+    langs_dir: LangsDirOpt = None,
+) -> None:
+    """Is everything installed to OCR this language? Exit 0 if ready, 5 with what to install if not."""
+    languages = _load(langs_dir)
+    lang = L.get_language(code, languages)
+    resolved = L.resolve_models(code, models, tessdata_dir, languages=languages)
+    where = f" in {tessdata_dir}" if tessdata_dir else ""
+    if resolved is None:
+        typer.echo(f"ready: Tesseract has no model for the main script of {lang.name} ('{code}', script "
+                   f"{lang.scripts[0]}); its pages will be made ready for typing, without OCR.")
+        if lang.notes:
+            err(f"note: {lang.notes}")
+    else:
+        typer.echo(f"ready: {lang.name} ('{code}') will be read with the Tesseract model "
+                   f"'{resolved}'{where}.")
