@@ -1,0 +1,188 @@
+"""The pages of a book, checked before anything is written: every image readable, numbered 1..N, a resolution.
+
+`book_pages(pages_dir)` turns the pages record (split's `read_pages`) into `BookPage`s that the PDF and DjVu
+writers can use without asking again: resolved DPI, colour kind (which decides the DjVu encoder), and the hOCR
+file, if there is one.
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+from dataclasses import dataclass
+from pathlib import Path
+from statistics import median
+from typing import Literal
+
+from PIL import Image, UnidentifiedImageError
+
+from transcribe.errors import InputError
+
+log = logging.getLogger(__name__)
+
+Kind = Literal["bitonal", "grey", "colour"]
+
+DEFAULT_DPI = 300
+# Below or above this a recorded resolution cannot be a book scan's (and DjVu encoders take 25..1200).
+MIN_DPI, MAX_DPI = 50, 2400
+# A page whose width or height differs from the book's usual by more than this is pointed out.
+SIZE_TOLERANCE = 0.25
+
+Image.MAX_IMAGE_PIXELS = None  # a 600-dpi foldout is large but not a decompression bomb
+
+
+@dataclass(frozen=True)
+class BookPage:
+    n: int  # page number in the book file, 1-based
+    image: Path
+    hocr: Path | None  # None: no OCR for this page, it gets no text
+    width: int  # pixels
+    height: int
+    dpi: float
+    kind: Kind
+    fmt: str  # Pillow's format name: PNG, TIFF, JPEG...
+
+    @property
+    def inches(self) -> tuple[float, float]:
+        return self.width / self.dpi, self.height / self.dpi
+
+
+@dataclass(frozen=True)
+class _Listed:
+    n: int
+    image: Path
+    dpi: float | None
+
+
+def _natural_key(p: Path) -> list[object]:
+    return [int(t) if t.isdigit() else t.lower() for t in re.split(r"(\d+)", p.name)]
+
+
+_IMAGE_SUFFIXES = {".png", ".tif", ".tiff", ".jpg", ".jpeg", ".jp2", ".bmp", ".pbm", ".pgm", ".ppm", ".gif", ".webp"}
+
+
+def _listed_pages(pages_dir: Path) -> list[_Listed]:
+    """The pages in book order, from split's record (or the folder's images in natural order)."""
+    try:
+        from transcribe.split import read_pages  # type: ignore[attr-defined]
+    except ImportError:  # split.py is being written; until then read the folder the same way it will
+        read_pages = None
+    if read_pages is not None:
+        return [_Listed(p.n, pages_dir / p.image, float(p.dpi) if p.dpi else None) for p in read_pages(pages_dir)]
+    record = pages_dir / "pages.json"
+    if record.is_file():
+        import json
+
+        try:
+            data = json.loads(record.read_text(encoding="utf-8"))
+            return [
+                _Listed(int(p["n"]), pages_dir / p["image"], float(p["dpi"]) if p.get("dpi") else None)
+                for p in data["pages"]
+            ]
+        except (ValueError, KeyError, TypeError) as e:
+            raise InputError(f"{record} is damaged ({e}).", hint="Run 'transcribe split' again.") from e
+    images = sorted((p for p in pages_dir.iterdir() if p.suffix.lower() in _IMAGE_SUFFIXES), key=_natural_key)
+    return [_Listed(i, p, None) for i, p in enumerate(images, 1)]
+
+
+def _kind(im: Image.Image) -> Kind:
+    if im.mode == "1":
+        return "bitonal"
+    if im.mode == "P":
+        # A palette image is grey (or black and white) only if every colour it uses is.
+        palette = im.getpalette() or []
+        used = [tuple(palette[3 * i:3 * i + 3]) for _, i in im.getcolors(256) or []]
+        if any(len(set(c)) > 1 for c in used):
+            return "colour"
+        return "bitonal" if {c[0] for c in used if c} <= {0, 255} else "grey"
+    if im.mode in ("L", "LA", "I;16", "I"):
+        colours = (im if im.mode == "L" else im.convert("L")).getcolors(2)
+        if colours is not None and {v for _, v in colours} <= {0, 255}:
+            return "bitonal"  # a binarised scan saved as 8-bit: encode it as the black-and-white page it is
+        return "grey"
+    return "colour"
+
+
+def _inspect(listed: _Listed, dpi_override: float | None) -> BookPage:
+    path = listed.image
+    label = f"page {listed.n} ({path.name})"
+    if not path.is_file():
+        raise InputError(
+            f"{label} is missing from {path.parent}.",
+            hint="Put the image back, or run 'transcribe split' again to remake the folder.",
+        )
+    try:
+        with Image.open(path) as im:
+            frames = getattr(im, "n_frames", 1)
+            if frames > 1:
+                raise InputError(
+                    f"{label} holds {frames} pages, not one.",
+                    hint="Split it into page images first: transcribe split FILE -o FOLDER.",
+                )
+            im.load()  # decode every pixel now: a truncated file must fail here, not halfway through the book
+            kind = _kind(im)
+            info_dpi = im.info.get("dpi")
+            width, height, fmt = im.width, im.height, im.format or path.suffix.lstrip(".").upper()
+    except InputError:
+        raise
+    except (UnidentifiedImageError, OSError, SyntaxError, ValueError) as e:
+        raise InputError(
+            f"{label} cannot be read: {e}.",
+            hint="The file is damaged or not an image: replace it, or run 'transcribe split' again.",
+        ) from e
+    dpi = dpi_override or listed.dpi
+    if not dpi and info_dpi and info_dpi[0] and float(info_dpi[0]) > 1:
+        dpi = float(info_dpi[0])
+    if not dpi:
+        dpi = DEFAULT_DPI
+    if not MIN_DPI <= dpi <= MAX_DPI:
+        raise InputError(
+            f"{label} says it was scanned at {dpi:g} dpi, which cannot be right for a book page.",
+            hint="Give the scan's real resolution with --dpi (for example --dpi 300).",
+        )
+    hocr = path.with_suffix(".hocr")
+    return BookPage(listed.n, path, hocr if hocr.is_file() else None, width, height, float(dpi), kind, fmt)
+
+
+def book_pages(pages_dir: Path, *, dpi: float | None = None) -> list[BookPage]:
+    """Every page of the folder, checked; InputError naming the first page that cannot be used."""
+    if not pages_dir.is_dir():
+        raise InputError(f"{pages_dir} is not a folder.", hint="Give the folder of page images made by split.")
+    listed = sorted(_listed_pages(pages_dir), key=lambda p: p.n)
+    if not listed:
+        raise InputError(
+            f"{pages_dir} has no page images.",
+            hint="Run 'transcribe split SCAN -o FOLDER' first, or give the folder that holds the images.",
+        )
+    numbers = [p.n for p in listed]
+    if numbers != list(range(1, len(listed) + 1)):
+        missing = sorted(set(range(1, max(numbers) + 1)) - set(numbers))
+        what = f"page(s) {page_ranges(missing)} are missing" if missing else "some page numbers are repeated"
+        raise InputError(
+            f"The pages of {pages_dir} are not numbered 1 to {len(listed)}: {what}.",
+            hint="Each page of the book file becomes Page:<file>/n, so none may be skipped: run split again.",
+        )
+    return [_inspect(p, dpi) for p in listed]
+
+
+def odd_sizes(pages: list[BookPage]) -> list[int]:
+    """Pages whose printed size differs much from the book's usual one (a foldout, or a page of another scan)."""
+    if len(pages) < 3:
+        return []
+    mw = median(p.inches[0] for p in pages)
+    mh = median(p.inches[1] for p in pages)
+    return [
+        p.n for p in pages
+        if abs(p.inches[0] - mw) > SIZE_TOLERANCE * mw or abs(p.inches[1] - mh) > SIZE_TOLERANCE * mh
+    ]
+
+
+def page_ranges(ns: list[int]) -> str:
+    """[1, 2, 3, 7, 9, 10] -> '1-3, 7, 9-10'."""
+    runs: list[list[int]] = []
+    for n in sorted(set(ns)):
+        if runs and n == runs[-1][1] + 1:
+            runs[-1][1] = n
+        else:
+            runs.append([n, n])
+    return ", ".join(str(a) if a == b else f"{a}-{b}" for a, b in runs)
