@@ -96,6 +96,14 @@ MIGRATIONS: list[tuple[str, str]] = [
         );
         """,
     ),
+    (
+        "0002_stage_counts",
+        """
+        -- run: how many units (pages) a stage finished for a work, for 'transcribe status' without the network
+        ALTER TABLE stages ADD COLUMN done INTEGER;
+        ALTER TABLE stages ADD COLUMN total INTEGER;
+        """,
+    ),
 ]
 
 
