@@ -104,6 +104,50 @@ MIGRATIONS: list[tuple[str, str]] = [
         ALTER TABLE stages ADD COLUMN total INTEGER;
         """,
     ),
+    (
+        "0003_progress_cache",
+        """
+        -- progress: what was read of each wiki, so that no revision is fetched twice (wiki = its api.php URL)
+        CREATE TABLE progress_works (
+            wiki        TEXT NOT NULL,
+            index_title TEXT NOT NULL,             -- as the wiki spells it ('Livre:X.pdf' on fr)
+            file        TEXT NOT NULL,
+            pagecount   INTEGER,
+            listed      TEXT,                      -- wiki clock: last full listing of its pages
+            synced      TEXT,                      -- wiki clock: last time it was brought up to date
+            PRIMARY KEY (wiki, index_title)
+        );
+        CREATE TABLE progress_pages (
+            wiki        TEXT NOT NULL,
+            index_title TEXT NOT NULL,
+            title       TEXT NOT NULL,
+            n           INTEGER NOT NULL,
+            pageid      INTEGER NOT NULL,
+            lastrevid   INTEGER NOT NULL,          -- the history in progress_revisions is complete up to here
+            PRIMARY KEY (wiki, index_title, title)
+        );
+        CREATE TABLE progress_revisions (
+            wiki      TEXT NOT NULL,
+            revid     INTEGER NOT NULL,
+            pageid    INTEGER NOT NULL,
+            parentid  INTEGER,
+            user      TEXT NOT NULL,
+            timestamp TEXT NOT NULL,
+            level     INTEGER,                     -- NULL: the text is hidden (revision deleted)
+            PRIMARY KEY (wiki, revid)
+        );
+        CREATE INDEX progress_revisions_by_page ON progress_revisions (wiki, pageid, timestamp);
+        CREATE TABLE progress_snapshots (
+            wiki        TEXT NOT NULL,
+            index_title TEXT NOT NULL,
+            taken       TEXT NOT NULL,
+            pages       INTEGER NOT NULL,
+            not_created INTEGER NOT NULL,
+            q0 INTEGER NOT NULL, q1 INTEGER NOT NULL, q2 INTEGER NOT NULL, q3 INTEGER NOT NULL, q4 INTEGER NOT NULL,
+            PRIMARY KEY (wiki, index_title, taken)
+        );
+        """,
+    ),
 ]
 
 
