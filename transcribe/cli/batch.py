@@ -1,3 +1,151 @@
 """init, run, status: a whole batch from a manifest."""
 
 from __future__ import annotations
+
+import json
+from enum import Enum
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from transcribe.cli._app import JobsOpt, QuietOpt, TessdataOpt, WikiOpt, command, err, progress_bar
+from transcribe.errors import ExitCode, ManifestError, PagesFailed
+
+ManifestArg = Annotated[
+    Path,
+    typer.Argument(help="The batch manifest: a .toml file (see 'transcribe init') or a .csv from a spreadsheet.",
+                   dir_okay=False),
+]
+
+
+class Format(str, Enum):
+    table = "table"
+    json = "json"
+
+
+@command("init")
+def init(
+    manifest: Annotated[Path, typer.Argument(help="The manifest to create, e.g. books.toml (or books.csv).",
+                                             dir_okay=False)] = Path("books.toml"),
+) -> None:
+    """Write an example manifest to fill in: one entry per work (scan, title, author, language...)."""
+    from transcribe.manifest import write_example
+
+    path = write_example(manifest)
+    err(f"Wrote {path}. Fill in one entry per work, then run: transcribe run {path}")
+
+
+@command("run")
+def run(
+    manifest: ManifestArg,
+    export: Annotated[Path | None, typer.Option(
+        "--export", "-e", file_okay=False,
+        help="Do not publish: write every work's pages as they would be published, with an HTML preview, "
+             "into this folder (one subfolder per work).")] = None,
+    wiki: WikiOpt = None,
+    jobs: JobsOpt = None,
+    scheduler: Annotated[str | None, typer.Option(
+        "--scheduler", help="OCR on a Dask cluster, e.g. tcp://host:8786 (needs: pip install 'transcribe[dask]'"
+                            "; every worker needs Tesseract and the models).")] = None,
+    licence: Annotated[str | None, typer.Option(
+        "--licence", "--license", help="Licence template for works that name none, e.g. PD-old-70.")] = None,
+    institution: Annotated[str | None, typer.Option(
+        "--institution", help="Holding library for works that name none.")] = None,
+    files_to: Annotated[str | None, typer.Option(
+        "--files-to", help="Upload scans to the 'wiki' itself or to 'commons', for works that do not say.")]
+    = None,
+    tessdata_dir: TessdataOpt = None,
+    dpi: Annotated[int, typer.Option("--dpi", min=50, max=1200,
+                                     help="Resolution for PDF pages that must be rendered.")] = 300,
+    update_ocr: Annotated[bool, typer.Option(
+        "--update-ocr", help="Replace the OCR text of wiki pages nobody has edited since the last run.")] = False,
+    dry_run: Annotated[bool, typer.Option(
+        "--dry-run", help="Show what publishing would do, change nothing on the wiki.")] = False,
+    quiet: QuietOpt = False,
+) -> None:
+    """Split, OCR and publish (or --export) every work of a manifest. Stop any time; run again to continue."""
+    from transcribe.manifest import load_manifest
+    from transcribe.pipeline import RunOptions, run_batch
+
+    if export is not None and wiki is not None:
+        err("error: give either --export DIR (offline) or --wiki WIKI (publish), not both.")
+        raise typer.Exit(int(ExitCode.USAGE))
+    defaults = {"licence": licence or "", "institution": institution or "", "files_to": files_to or ""}
+    overrides = {"wiki": wiki} if wiki else {}
+    m = load_manifest(manifest, defaults=defaults, overrides=overrides, tessdata_dir=tessdata_dir)
+    for warning in m.warnings:
+        err(f"note: {warning}")
+    if export is None:
+        no_wiki = [e.id for e in m.entries if not e.meta.wiki]
+        if no_wiki:
+            raise ManifestError(
+                f"{len(no_wiki)} work(s) have no target wiki: {', '.join(no_wiki)}.",
+                hint="Add 'wiki' to them or to [defaults], pass --wiki WIKI, or pass --export DIR to work offline.",
+            )
+    options = RunOptions(export_dir=export.resolve() if export else None, jobs=jobs, scheduler=scheduler,
+                         tessdata_dir=tessdata_dir, dpi=dpi, update_ocr=update_ocr, dry_run=dry_run)
+    with progress_bar(quiet) as progress:
+        result = run_batch(m, options, progress=progress)
+
+    done_word = "exported" if result.target == "export" else "published"
+    rows = [[w.id, str(w.pages), str(w.ocrd), str(w.output), str(w.failed), _word(w.status),
+             w.reason] for w in result.works]
+    typer.echo(_table(["work", "pages", "OCR'd", done_word, "failed", "result", "reason"], rows))
+    ok = len(result.works) - len(result.failed)
+    where = f" into {options.export_dir}" if options.export_dir else ""
+    err(f"{ok} of {len(result.works)} work(s) {done_word}{where} in {result.seconds:.0f} s.")
+    for w in result.works:
+        for note in w.notes:
+            if note not in w.reason:
+                err(f"note: {w.id}: {note}")
+    if result.failed:
+        raise PagesFailed(
+            f"{len(result.failed)} work(s) did not finish: {', '.join(w.id for w in result.failed)}.",
+            hint="The reasons are in the table above. Fix them and run the same command again: "
+                 "finished work is kept and not done twice.",
+        )
+
+
+@command("status")
+def status(
+    manifest: ManifestArg,
+    fmt: Annotated[Format, typer.Option("--format", "-f", help="table or json.")] = Format.table,
+) -> None:
+    """Where each work of a batch stands (split, OCR'd, published or exported, failed), from the saved state."""
+    from transcribe.manifest import state_path_for
+    from transcribe.pipeline import batch_status
+
+    state = state_path_for(manifest)
+    if not state.is_file():
+        err(f"Nothing has run for {manifest} yet (no {state.name} beside it). Start with: transcribe run {manifest}")
+        if fmt is Format.json:
+            typer.echo(json.dumps({"running": False, "works": []}, indent=2))
+        return
+    works, running = batch_status(state)
+    if fmt is Format.json:
+        typer.echo(json.dumps({"running": running, "works": [w.to_dict() for w in works]}, indent=2,
+                              ensure_ascii=False))
+        return
+    rows = [[w.id, str(w.pages), str(w.ocrd), str(w.published), str(w.exported), str(w.failed), w.state,
+             w.stage, w.reason] for w in works]
+    typer.echo(_table(["work", "pages", "OCR'd", "published", "exported", "failed", "state", "stage", "reason"],
+                      rows))
+    if running:
+        err("A run is working on this batch right now; these numbers are a moment's picture.")
+
+
+def _word(status: str) -> str:
+    return {"done": "done", "partial": "some pages failed", "failed": "failed"}.get(status, status)
+
+
+def _table(header: list[str], rows: list[list[str]]) -> str:
+    """A plain text table: readable in a terminal, and easy to paste into an e-mail."""
+    widths = [max(len(h), *(len(r[i]) for r in rows)) if rows else len(h) for i, h in enumerate(header)]
+    numeric = {i for i, h in enumerate(header) if rows and all(r[i].isdigit() for r in rows)}
+
+    def line(cells: list[str]) -> str:
+        out = [c.rjust(widths[i]) if i in numeric else c.ljust(widths[i]) for i, c in enumerate(cells)]
+        return "  ".join(out).rstrip()
+
+    return "\n".join([line(header), line(["-" * w for w in widths]), *map(line, rows)])

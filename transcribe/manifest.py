@@ -1,0 +1,458 @@
+"""A batch manifest: the works a library wants on Wikisource, as TOML or as a CSV kept in a spreadsheet.
+
+TOML: a `[defaults]` table (wiki, licence, institution, files_to, or any other field) and one `[[work]]` table
+per work. CSV: one row per work, header names matching `WorkMeta`'s field names (case, spaces and dashes do not
+matter), UTF-8 with or without a byte-order mark, comma- or semicolon-separated (spreadsheets in many locales
+export ';'). Everything is validated before any work starts, and every problem is reported at once, naming the
+CSV line and column or the work's id, so that a librarian can fix the whole file in one go.
+
+Beside the manifest `books.toml` a batch keeps its state in `books.transcribe.db` and each work's page images
+and OCR in `books.transcribe/<id>/pages/`.
+"""
+
+from __future__ import annotations
+
+import csv
+import difflib
+import io
+import logging
+import re
+import tomllib
+import unicodedata
+from dataclasses import dataclass, field, fields, replace
+from pathlib import Path
+from typing import Any
+
+from transcribe.errors import LanguageError, ManifestError
+from transcribe.work import PAGES_DIR, WorkMeta
+
+log = logging.getLogger(__name__)
+
+# Fields of the [defaults] table / run options that are not work metadata.
+FILES_TO = ("wiki", "commons")
+SCAN_SUFFIXES = {".pdf", ".djvu", ".djv", ".tif", ".tiff", ".zip"}
+IMAGE_SUFFIXES = {".png", ".jpg", ".jpeg", ".tif", ".tiff", ".jp2", ".webp", ".gif", ".bmp", ".pbm", ".pgm",
+                  ".ppm"}
+_ID_RE = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]{0,79}")
+# Characters MediaWiki refuses in titles (and '/' and ':' which a file name must not have either).
+_BAD_TITLE_CHARS = re.compile(r"[#<>\[\]|{}/:\\\x00-\x1f\x7f]")
+# Header names people write in spreadsheets -> WorkMeta's names (on top of WorkMeta.from_mapping's own aliases).
+_COLUMN_ALIASES = {
+    "scan_file": "scan", "scan_folder": "scan", "path": "scan", "source": "source_url", "link": "source_url",
+    "languages": "language", "models_override": "models", "tesseract_models": "models", "labels": "page_labels",
+    "page_list": "page_labels", "library": "institution", "date": "year", "target_wiki": "wiki",
+    "key": "id", "work": "id", "work_id": "id", "files": "files_to",
+}
+
+
+@dataclass(frozen=True)
+class Entry:
+    """One work of the batch, validated."""
+
+    id: str  # unique key: the folder name in the work area and the work's key in the state
+    meta: WorkMeta
+    scan: Path  # absolute: a scan file, or a folder of page images
+    where: str  # how to name it to a person: 'books.csv line 4' / "books.toml, work 'glauber'"
+    files_to: str = "wiki"  # 'wiki' or 'commons': where the scan file is uploaded
+
+    @property
+    def scan_is_folder(self) -> bool:
+        return self.scan.is_dir()
+
+
+@dataclass(frozen=True)
+class Manifest:
+    path: Path
+    entries: list[Entry]
+    warnings: list[str] = field(default_factory=list)  # things worth knowing that do not stop the run
+
+    @property
+    def state_path(self) -> Path:
+        """The SQLite state of the batch: `books.toml` -> `books.transcribe.db`."""
+        return self.path.with_name(self.path.stem + ".transcribe.db")
+
+    @property
+    def work_area(self) -> Path:
+        """Page images and OCR of every work: `books.toml` -> `books.transcribe/`."""
+        return self.path.with_name(self.path.stem + ".transcribe")
+
+    def pages_dir(self, entry: Entry) -> Path:
+        return self.work_area / entry.id / PAGES_DIR
+
+
+def state_path_for(manifest: str | Path) -> Path:
+    """Where the state of a manifest lives, without reading the manifest (for `status`)."""
+    p = Path(manifest).resolve()
+    return p.with_name(p.stem + ".transcribe.db")
+
+
+# -- reading ------------------------------------------------------------------------------------------------
+
+
+def load_manifest(
+    path: str | Path,
+    *,
+    defaults: dict[str, str] | None = None,
+    overrides: dict[str, str] | None = None,
+    check_models: bool = True,
+    tessdata_dir: Path | None = None,
+) -> Manifest:
+    """Read and validate a manifest; ManifestError (exit 10) listing every problem when anything is wrong.
+
+    `defaults` fill fields a work leaves empty (after the manifest's own [defaults]); `overrides` replace
+    the field in every work (`run --wiki W` sends the whole batch to W). `check_models` also asks Tesseract
+    whether each work's models are installed, so a missing model is found before hours of work, not after.
+    """
+    path = Path(path).resolve()
+    if not path.is_file():
+        raise ManifestError(
+            f"The manifest {path} does not exist.",
+            hint="Check the path, or create an example with 'transcribe init FILE'.",
+        )
+    if path.suffix.lower() == ".csv":
+        rows, file_defaults, problems, warnings = _read_csv(path)
+    elif path.suffix.lower() == ".toml":
+        rows, file_defaults, problems, warnings = _read_toml(path)
+    else:
+        raise ManifestError(
+            f"{path.name} is neither a .toml nor a .csv file.",
+            hint="Give the manifest as TOML (see 'transcribe init books.toml') or as a CSV saved from a spreadsheet.",
+        )
+    merged_defaults = {**file_defaults, **{k: v for k, v in (defaults or {}).items() if v}}
+    checker = _LanguageChecker(check_models, tessdata_dir)
+    entries: list[Entry] = []
+    names: list[tuple[str, str, str, str]] = []  # (id, where, destination, file name), valid or not
+    for where, data in rows:
+        entry, found, name = _entry(path, where, data, merged_defaults, overrides or {}, checker)
+        problems += found
+        if name is not None:
+            names.append(name)
+        if entry is not None:
+            entries.append(entry)
+    if not rows and not problems:
+        problems.append(f"{path.name}: there are no works in it (add a [[work]] table or a CSV row per work)")
+    problems += _cross_checks(names)
+    if problems:
+        raise ManifestError(
+            f"The manifest {path.name} has {len(problems)} problem(s); nothing was started.",
+            problems=_in_order(problems, [w for w, _ in rows]),
+            hint="Fix them all and run the same command again.",
+        )
+    return Manifest(path, entries, warnings)
+
+
+def _read_toml(path: Path) -> tuple[list[tuple[str, dict[str, Any]]], dict[str, str], list[str], list[str]]:
+    try:
+        data = tomllib.loads(path.read_text(encoding="utf-8-sig"))
+    except UnicodeDecodeError as e:
+        raise ManifestError(f"{path.name} is not UTF-8 text ({e}).", hint="Save it as UTF-8 and try again.") from e
+    except tomllib.TOMLDecodeError as e:
+        raise ManifestError(f"{path.name} is not valid TOML: {e}.", hint="Fix the line it names.") from e
+    problems: list[str] = []
+    warnings: list[str] = []
+    defaults: dict[str, str] = {}
+    raw_defaults = data.get("defaults", {})
+    if not isinstance(raw_defaults, dict):
+        problems.append(f"{path.name}: 'defaults' must be a table: [defaults]")
+    else:
+        for k, v in raw_defaults.items():
+            if isinstance(v, (str, int)) and not isinstance(v, bool):
+                defaults[_norm_key(k)] = str(v).strip()
+            else:
+                problems.append(f"{path.name}, [defaults]: '{k}' must be text")
+    works = data.get("work", [])
+    if isinstance(works, dict):  # a single [work] table instead of [[work]]
+        works = [works]
+    if not isinstance(works, list) or not all(isinstance(w, dict) for w in works):
+        problems.append(f"{path.name}: works must be tables written [[work]]")
+        works = []
+    for key in data:
+        if key not in ("defaults", "work"):
+            warnings.append(f"{path.name}: the top-level key '{key}' is not used (works go in [[work]] tables)")
+    rows = []
+    for i, w in enumerate(works, 1):
+        label = w.get("id") or w.get("scan")
+        rows.append((f"{path.name}, work '{label}'" if label else f"{path.name}, work number {i}", w))
+    return rows, defaults, problems, warnings
+
+
+def _read_csv(path: Path) -> tuple[list[tuple[str, dict[str, Any]]], dict[str, str], list[str], list[str]]:
+    try:
+        text = path.read_bytes().decode("utf-8-sig")  # utf-8-sig drops the BOM Excel writes
+    except UnicodeDecodeError as e:
+        raise ManifestError(
+            f"{path.name} is not UTF-8 text (byte {e.start} cannot be read).",
+            hint="In the spreadsheet, save it again as 'CSV UTF-8' and try again.",
+        ) from e
+    lines = text.splitlines()
+    header_line = next((ln for ln in lines if ln.strip()), "")
+    # The delimiter is whichever of ';' and ',' splits the header into more cells (a title may hold commas,
+    # but a header row does not).
+    delimiter = ";" if header_line.count(";") > header_line.count(",") else ","
+    reader = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter)
+    problems: list[str] = []
+    warnings: list[str] = []
+    header: list[str] | None = None
+    rows: list[tuple[str, dict[str, Any]]] = []
+    line = 1  # the physical line a record starts on, as a spreadsheet numbers its rows
+    for record in reader:
+        start, line = line, reader.line_num + 1
+        if not any(cell.strip() for cell in record):
+            continue  # spreadsheets export empty rows as ';;;;'
+        if header is None:
+            header = [c.strip() for c in record]
+            seen: dict[str, str] = {}
+            for name in header:
+                k = _norm_key(name)
+                if k and k in seen:
+                    problems.append(f"{path.name} line {start}: the columns '{seen[k]}' and '{name}' "
+                                    "mean the same field; keep one")
+                seen[k] = name
+                if k and k not in _known_keys():
+                    guess = difflib.get_close_matches(k, sorted(_known_keys()), n=1, cutoff=0.75)
+                    warnings.append(
+                        f"{path.name}: the column '{name}' is not a known field"
+                        + (f" (did you mean '{guess[0]}'?)" if guess else "")
+                        + "; its values are kept as extra fields of the Index page"
+                    )
+            continue
+        if len(record) > len(header) and any(c.strip() for c in record[len(header):]):
+            problems.append(f"{path.name} line {start}: {len(record)} cells but the header has {len(header)} "
+                            "columns (is a value with a ';' or ',' missing its quotes?)")
+        data = {name: value for name, value in zip(header, record) if name}
+        rows.append((f"{path.name} line {start}", data))
+    if header is None:
+        problems.append(f"{path.name} is empty: the first row must name the columns (id, scan, title, language...)")
+    return rows, {}, problems, warnings
+
+
+def _known_keys() -> set[str]:
+    return {f.name for f in fields(WorkMeta)} - {"extra"} | {"id", "files_to"}
+
+
+def _norm_key(key: str) -> str:
+    k = key.strip().lower().replace(" ", "_").replace("-", "_")
+    k = {"license": "licence", "lang": "language", "url": "source_url", "pagelist": "page_labels",
+         "filename": "file_name", "file": "scan"}.get(k, k)
+    return _COLUMN_ALIASES.get(k, k)
+
+
+def _entry(
+    manifest: Path, where: str, data: dict[str, Any], defaults: dict[str, str], overrides: dict[str, str],
+    checker: _LanguageChecker,
+) -> tuple[Entry | None, list[str], tuple[str, str, str, str] | None]:
+    problems: list[str] = []
+    values: dict[str, Any] = {}
+    for key, value in data.items():
+        values[_norm_key(str(key))] = value
+    for k, v in defaults.items():
+        if not str(values.get(k, "") or "").strip():
+            values[k] = v
+    values.update({k: v for k, v in overrides.items() if v})
+
+    raw_id = str(values.pop("id", "") or "").strip()
+    files_to = str(values.pop("files_to", "") or "wiki").strip().lower()
+    if files_to not in FILES_TO:
+        problems.append(f"{where}: files_to '{files_to}' must be 'wiki' or 'commons'")
+    scan_value = str(values.get("scan", "") or "").strip()
+    scan: Path | None = None
+    if not scan_value:
+        problems.append(f"{where}: 'scan' is missing (the scan file or folder, relative to {manifest.name})")
+    else:
+        scan = (manifest.parent / scan_value).resolve()
+        problems += _check_scan(where, scan_value, scan)
+    if raw_id:
+        if not _ID_RE.fullmatch(raw_id):
+            problems.append(f"{where}: id '{raw_id}' may only hold letters, digits, '.', '_' and '-' "
+                            "(it names the work's folder)")
+        work_id = raw_id
+    else:
+        work_id = _slug(Path(scan_value).stem) if scan_value else ""
+    try:
+        meta = WorkMeta.from_mapping(values, where=where)
+    except ManifestError as e:
+        problems += e.problems
+        meta = None
+    if meta is not None and meta.file_name and _BAD_TITLE_CHARS.search(meta.file_name):
+        problems.append(f"{where}: file_name '{meta.file_name}' has a character a wiki file name cannot have "
+                        "(# < > [ ] | { } / : \\)")
+    lang = str(values.get("language", "") or "").strip()
+    if lang and not any(p.startswith(f"{where}: language") for p in problems):
+        problems += [f"{where}: {p}" for p in checker.check(lang, str(values.get("models", "") or "").strip())]
+    name = None
+    if work_id and scan is not None:
+        title = str(values.get("title", "") or "").strip()
+        file_name = target_file_name_for(str(values.get("file_name", "") or "").strip(), title, scan)
+        dest = "commons" if files_to == "commons" else str(values.get("wiki", "") or "").strip()
+        name = (work_id, where, dest, file_name)
+    if problems or meta is None or scan is None:
+        return None, problems, name
+    return Entry(work_id, replace(meta, scan=scan_value), scan, where, files_to), [], name
+
+
+def _check_scan(where: str, value: str, scan: Path) -> list[str]:
+    if scan.is_dir():
+        if not any(p.suffix.lower() in IMAGE_SUFFIXES for p in scan.iterdir() if p.is_file()):
+            return [f"{where}: the scan folder '{value}' has no page images (.png, .jpg, .tif...)"]
+        return []
+    if not scan.exists():
+        return [f"{where}: the scan '{value}' does not exist (looked for {scan})"]
+    if scan.suffix.lower() not in SCAN_SUFFIXES | IMAGE_SUFFIXES:
+        return [f"{where}: the scan '{value}' is not a PDF, DjVu, TIFF, ZIP of images or a folder of page images"]
+    return []
+
+
+def _slug(stem: str) -> str:
+    """A work id from a file name: 'Glauber – Annotationes (1659)' -> 'Glauber-Annotationes-1659'."""
+    ascii_stem = unicodedata.normalize("NFKD", stem).encode("ascii", "ignore").decode()
+    slug = re.sub(r"[^A-Za-z0-9._-]+", "-", ascii_stem).strip("-._")
+    return slug[:80] or "work"
+
+
+def target_file_name(entry: Entry) -> str:
+    """The scan's name on the wiki, without 'File:': the work's file_name, or its title plus the extension."""
+    return target_file_name_for(entry.meta.file_name, entry.meta.title, entry.scan)
+
+
+def target_file_name_for(file_name: str, title: str, scan: Path) -> str:
+    if file_name:
+        return file_name
+    # a folder of images is bundled into a PDF; single images and TIFFs too (a wiki shows no pages of a TIFF)
+    ext = scan.suffix.lower() if scan.suffix.lower() in (".pdf", ".djvu", ".djv") else ".pdf"
+    ext = ".djvu" if ext == ".djv" else ext
+    return f"{_BAD_TITLE_CHARS.sub('-', title).strip()}{ext}"
+
+
+def _file_key(name: str) -> str:
+    """How MediaWiki compares file names: underscores are spaces, runs of spaces are one, first letter upper."""
+    name = re.sub(r"[\s_]+", " ", name).strip()
+    return name[:1].upper() + name[1:]
+
+
+def _cross_checks(names: list[tuple[str, str, str, str]]) -> list[str]:
+    problems: list[str] = []
+    by_id: dict[str, str] = {}
+    by_file: dict[tuple[str, str], str] = {}
+    for work_id, where, dest, file_name in names:
+        if work_id in by_id:
+            problems.append(f"{where}: the id '{work_id}' is already used by {by_id[work_id]} "
+                            "(give each work its own 'id')")
+        else:
+            by_id[work_id] = where
+        key = (dest, _file_key(file_name))
+        if key in by_file:
+            problems.append(f"{where}: the file name 'File:{file_name}' is also the target of {by_file[key]}; "
+                            "give one of them another 'file_name'")
+        else:
+            by_file[key] = where
+    return problems
+
+
+def _in_order(problems: list[str], wheres: list[str]) -> list[str]:
+    """Problems sorted by the row they are about, so a person can walk down the spreadsheet once."""
+    rank = {w: i for i, w in enumerate(wheres)}
+
+    def key(p: str) -> int:
+        for w, i in rank.items():
+            if p.startswith(w + ":"):
+                return i
+        return -1
+
+    return sorted(problems, key=key)
+
+
+class _LanguageChecker:
+    """Language codes (via langs) and, optionally, installed models; each distinct pair asked once."""
+
+    def __init__(self, check_models: bool, tessdata_dir: Path | None) -> None:
+        self.check_models = check_models
+        self.tessdata_dir = tessdata_dir
+        self._languages: dict[str, Any] | None = None
+        self._cache: dict[tuple[str, str], list[str]] = {}
+
+    def check(self, lang: str, models: str) -> list[str]:
+        from transcribe import langs
+
+        if (lang, models) in self._cache:
+            return self._cache[(lang, models)]
+        found: list[str] = []
+        try:
+            if self._languages is None:
+                self._languages = langs.load_languages()
+            langs.get_language(lang, self._languages)
+        except LanguageError as e:
+            found.append(f"language: {e.message}")
+        else:
+            if self.check_models:
+                try:
+                    langs.resolve_models(lang, models or None, self.tessdata_dir)
+                except LanguageError as e:
+                    found.append(f"models: {e.message}")
+        self._cache[(lang, models)] = found
+        return found
+
+
+# -- writing the example ---------------------------------------------------------------------------------------
+
+EXAMPLE_TOML = '''\
+# A transcribe manifest: the works of one batch. Run it with:  transcribe run {name}
+# Paths are relative to this file. Lines starting with '#' are comments.
+# The batch keeps its state in {stem}.transcribe.db and page images in {stem}.transcribe/ beside this file:
+# run the same command again after a stop and it continues where it was.
+
+[defaults]                      # used by every work that does not say otherwise
+wiki = "wikisource:de"          # where to publish: 'wikisource:fr', 'wikisource:en'... or an api.php address
+licence = "PD-old-70"           # licence template for the scan's file page
+institution = "Staatsbibliothek zu Berlin"
+files_to = "wiki"               # upload the scans to the Wikisource itself ("wiki") or to Wikimedia Commons ("commons")
+
+[[work]]
+id = "glauber-annotationes"     # a short unique name (letters, digits, - _ .); default: from the scan's file name
+scan = "scans/glauber.pdf"      # a PDF, DjVu or TIFF, or a folder of page images
+title = "Annotationes vber den Appendicem"
+author = "Johann Rudolf Glauber"
+year = "1659"
+language = "de"                 # the Wikisource language code ('transcribe langs list' shows them all)
+models = "frk"                  # optional: Tesseract models instead of the language's own (here: Fraktur)
+page_labels = "1=10"            # optional: printed page numbers, e.g. "1=Cover 2to5=roman 2=1 7=1"
+source_url = "https://digital.staatsbibliothek-berlin.de/werkansicht?PPN=PPN66072944X"
+# file_name = "Glauber Annotationes 1659.pdf"   # optional: the scan's name on the wiki (default: the title)
+
+# [[work]]                      # the next work: copy the table above and change what differs
+# scan = "scans/another-book.djvu"
+# title = "..."
+# language = "de"
+'''
+
+EXAMPLE_CSV_HEADER = ["id", "scan", "title", "author", "year", "language", "models", "licence", "institution",
+                      "source_url", "page_labels", "wiki", "file_name"]
+
+
+def example_manifest(path: Path) -> str:
+    """The commented example `transcribe init` writes (a CSV gets a header and one example row)."""
+    if path.suffix.lower() == ".csv":
+        out = io.StringIO()
+        w = csv.writer(out, lineterminator="\r\n")
+        w.writerow(EXAMPLE_CSV_HEADER)
+        w.writerow(["glauber-annotationes", "scans/glauber.pdf", "Annotationes vber den Appendicem",
+                    "Johann Rudolf Glauber", "1659", "de", "frk", "PD-old-70", "Staatsbibliothek zu Berlin",
+                    "https://digital.staatsbibliothek-berlin.de/werkansicht?PPN=PPN66072944X", "1=10",
+                    "wikisource:de", ""])
+        return out.getvalue()
+    return EXAMPLE_TOML.format(name=path.name, stem=path.stem)
+
+
+def write_example(path: str | Path) -> Path:
+    """Write the example manifest; refuse to overwrite an existing file (it may be a library's real list)."""
+    from transcribe.errors import Refused
+    from transcribe.fsutil import write_text
+
+    path = Path(path)
+    if path.suffix.lower() not in (".toml", ".csv"):
+        raise ManifestError(f"{path.name}: a manifest is a .toml or a .csv file.",
+                            hint="Give a name such as books.toml or books.csv.")
+    if path.exists():
+        raise Refused(f"{path} already exists; it was left as it is.",
+                      hint="Choose another name, or move the file away first.")
+    write_text(path, example_manifest(path))
+    return path

@@ -1,0 +1,422 @@
+"""Run a batch: for every work of a manifest, split -> ocr -> (bundle) -> publish or export, resumably.
+
+The recipe, per work, in the manifest's order:
+1. split the scan into page images in `<manifest>.transcribe/<id>/pages/` (split keeps a journal per page);
+2. OCR them (ocr keys each page by its image's SHA-1 and every setting, and skips finished pages);
+3. a work whose scan is a folder of images (or a TIFF or ZIP, which a wiki cannot page through) gets a PDF
+   with a text layer made by bundle, which is what is uploaded;
+4. publish to the wiki (publish records every edit and upload, so nothing is done twice), or export offline.
+
+Resuming is the stages' business: each records its pages as it goes, so running the same command after Ctrl-C,
+`kill -9` or a power cut redoes only what is unfinished or changed. This module only orders the stages, keeps
+one row per work and stage in `stages` (for `status`), and makes sure that one work failing does not stop the
+others. Only this (coordinating) process writes files and state; OCR workers get page images and return text.
+"""
+
+from __future__ import annotations
+
+import concurrent.futures as cf
+import contextlib
+import hashlib
+import json
+import logging
+import time
+from collections.abc import Iterator
+from dataclasses import dataclass, field, replace
+from pathlib import Path
+from typing import Any
+
+from transcribe.errors import MissingProgram, PagesFailed, TranscribeError, UsageError
+from transcribe.events import ProgressFn, no_progress
+from transcribe.manifest import Entry, Manifest, target_file_name
+from transcribe.store import Store, Work
+
+log = logging.getLogger(__name__)
+
+STAGES = ("split", "ocr", "bundle", "export", "publish")
+DASK_HINT = "Install the Dask extra with: .venv/bin/pip install 'transcribe[dask]' (or pip install 'dask[distributed]')."
+
+
+@dataclass
+class WorkResult:
+    """What happened to one work in this run."""
+
+    id: str
+    pages: int = 0
+    ocrd: int = 0  # pages with OCR text (or found blank)
+    output: int = 0  # pages published or exported
+    failed: int = 0  # pages that failed in some stage
+    status: str = "pending"  # 'done', 'failed' (the work stopped at `stage`), 'partial' (some pages failed)
+    stage: str = ""  # the stage it stopped at
+    reason: str = ""
+    notes: list[str] = field(default_factory=list)
+    seconds: float = 0.0
+
+
+@dataclass
+class BatchResult:
+    target: str  # 'export' or 'wiki'
+    works: list[WorkResult]
+    seconds: float = 0.0
+
+    @property
+    def failed(self) -> list[WorkResult]:
+        return [w for w in self.works if w.status != "done"]
+
+
+@dataclass(frozen=True)
+class RunOptions:
+    export_dir: Path | None = None  # export offline there, instead of publishing
+    jobs: int | None = None
+    scheduler: str | None = None  # a Dask scheduler address for the OCR stage
+    tessdata_dir: Path | None = None
+    dpi: int = 300
+    update_ocr: bool = False  # publish: replace the text of pages nobody has edited since our last OCR
+    dry_run: bool = False  # publish: say what would change, change nothing
+
+
+def run_batch(manifest: Manifest, options: RunOptions, *, progress: ProgressFn | None = None) -> BatchResult:
+    """Run every work of `manifest`; a failing work is recorded and the others go on.
+
+    Raises Locked (exit 11) when another run holds the state. The caller reads the result's `failed` to decide
+    the exit code (6). KeyboardInterrupt passes through, after the stages have recorded what they finished.
+    """
+    progress = progress or no_progress
+    started = time.monotonic()
+    with Store(manifest.state_path) as store:
+        store.acquire_lock()
+        # Register every work first: `status` then shows the whole batch, even the works not reached yet.
+        works = {e.id: store.work(e.id, scan=str(e.scan), meta=_meta_record(e)) for e in manifest.entries}
+        results: list[WorkResult] = []
+        with _ocr_executor(options) as (executor, remote):
+            for i, entry in enumerate(manifest.entries):
+                progress("works", i, len(manifest.entries))
+                results.append(_run_work(manifest, entry, works[entry.id], store, options, executor, remote,
+                                         progress))
+            progress("works", len(manifest.entries), len(manifest.entries))
+    return BatchResult("export" if options.export_dir else "wiki", results, round(time.monotonic() - started, 2))
+
+
+def _meta_record(entry: Entry) -> dict[str, Any]:
+    return {**entry.meta.to_dict(), "id": entry.id, "files_to": entry.files_to}
+
+
+# -- one work -------------------------------------------------------------------------------------------------
+
+
+def _run_work(manifest: Manifest, entry: Entry, work: Work, store: Store, options: RunOptions,
+              executor: cf.Executor | None, remote: bool, progress: ProgressFn) -> WorkResult:
+    result = WorkResult(entry.id)
+    t0 = time.monotonic()
+    pages_dir = manifest.pages_dir(entry)
+    stage = "split"
+    try:
+        _start(store, work, stage)
+        pages = _split(entry, pages_dir, store, work, options, _labelled(progress, "split"))
+        result.pages = len(pages)
+        _finish(store, work, stage, len(pages), len(pages))
+
+        stage = "ocr"
+        _start(store, work, stage)
+        summary = _ocr(entry, pages_dir, store, work, options, executor, remote, _labelled(progress, "ocr"))
+        counts = ocr_counts(store, work.id)
+        result.ocrd = counts["ocrd"]
+        if summary.no_model:
+            result.notes.append("no OCR model for this language: the pages are ready for typing")
+        if summary.failed:
+            result.failed += len(summary.failed)
+            first = summary.failed[0]
+            reason = f"OCR failed on {len(summary.failed)} page(s), e.g. page {first.n}: {first.reason}"
+            result.notes.append(reason)
+            _finish(store, work, stage, counts["ocrd"], len(pages), status="failed", reason=reason)
+        else:
+            _finish(store, work, stage, counts["ocrd"] + counts["no_model"], len(pages))
+
+        scan = entry.scan
+        if needs_bundle(entry):
+            stage = "bundle"
+            scan = _bundle(manifest, entry, pages_dir, store, work, _labelled(progress, "bundle"))
+
+        meta = replace(entry.meta, file_name=target_file_name(entry))
+        if options.export_dir is not None:
+            stage = "export"
+            _start(store, work, stage)
+            from transcribe.wiki.export import export_work
+
+            report = export_work(scan, pages_dir, meta, Path(options.export_dir) / entry.id,
+                                 progress=_labelled(progress, "export"))
+            result.output = _count(report, ("pages", "written", "exported"), default=len(pages))
+            _finish(store, work, stage, result.output, len(pages))
+        else:
+            stage = "publish"
+            _start(store, work, stage)
+            report = _publish(entry, scan, pages_dir, meta, store, work, options, _labelled(progress, "publish"))
+            result.output = published_count(store, work.id)
+            failed = _count(report, ("failed",), default=0)
+            result.failed += failed
+            if failed:
+                reason = f"{failed} page(s) could not be published (see 'transcribe status')"
+                result.notes.append(reason)
+                _finish(store, work, stage, result.output, len(pages), status="failed", reason=reason)
+            else:
+                _finish(store, work, stage, result.output, len(pages))
+        result.status = "partial" if result.failed else "done"
+        result.reason = "; ".join(result.notes if result.failed else [])
+    except KeyboardInterrupt:
+        raise
+    except PagesFailed as e:
+        # a stage that did what it could and says some pages failed: keep going with the next work
+        _fail(store, work, stage, str(e), result)
+    except TranscribeError as e:
+        _fail(store, work, stage, str(e), result)
+    except Exception as e:  # noqa: BLE001  a bug in one work must not cost the batch its other works
+        log.info("work %s failed in %s", entry.id, stage, exc_info=True)  # the traceback with --verbose
+        _fail(store, work, stage, f"unexpected {type(e).__name__}: {e} (run with --verbose and report it)",
+              result)
+    result.seconds = round(time.monotonic() - t0, 2)
+    return result
+
+
+def _fail(store: Store, work: Work, stage: str, reason: str, result: WorkResult) -> None:
+    log.info("work %s failed in %s: %s", work.key, stage, reason)
+    _set_stage(store, work, stage, "failed", reason=reason)
+    result.status, result.stage, result.reason = "failed", stage, f"{stage}: {reason}"
+
+
+def _labelled(progress: ProgressFn, stage: str) -> ProgressFn:
+    """One bar per stage: the stages' own labels ('images', 'text') become 'bundle', 'bundle text'..."""
+
+    def report(label: str, done: int, total: int) -> None:
+        progress(stage if label in (stage, "pages", "images") else f"{stage} {label}", done, total)
+
+    return report
+
+
+def _count(report: Any, names: tuple[str, ...], default: int) -> int:
+    """A count from a stage's report, whatever it calls it (an int, or a list of things)."""
+    for name in names:
+        value = getattr(report, name, None)
+        if isinstance(value, bool):
+            continue
+        if isinstance(value, int):
+            return value
+        if isinstance(value, (list, tuple, dict)):
+            return len(value)
+    return default
+
+
+# -- the stages -----------------------------------------------------------------------------------------------
+
+
+def _split(entry: Entry, pages_dir: Path, store: Store, work: Work, options: RunOptions,
+           progress: ProgressFn) -> list[Any]:
+    from transcribe.split import split
+
+    return split(entry.scan, pages_dir, dpi=options.dpi, jobs=options.jobs, store=store, work=work,
+                 progress=progress)
+
+
+def _ocr(entry: Entry, pages_dir: Path, store: Store, work: Work, options: RunOptions,
+         executor: cf.Executor | None, remote: bool, progress: ProgressFn) -> Any:
+    from transcribe.langs import resolve_models
+    from transcribe.ocr import OcrSettings, ocr_pages
+
+    tessdata = str(options.tessdata_dir) if options.tessdata_dir else None
+    models = resolve_models(entry.meta.language, entry.meta.models or None, options.tessdata_dir)
+    settings = OcrSettings(models=models, tessdata_dir=tessdata)
+    return ocr_pages(pages_dir, settings, store=store, work=work, jobs=options.jobs, executor=executor,
+                     send_images=remote, progress=progress)
+
+
+def needs_bundle(entry: Entry) -> bool:
+    """A wiki pages through PDF and DjVu files only: anything else is bundled into a PDF to upload."""
+    return entry.scan_is_folder or entry.scan.suffix.lower() not in (".pdf", ".djvu", ".djv")
+
+
+def _bundle(manifest: Manifest, entry: Entry, pages_dir: Path, store: Store, work: Work,
+            progress: ProgressFn) -> Path:
+    """The PDF of a folder-of-images work, remade only when a page image or its OCR changed."""
+    from transcribe.bundle import bundle
+
+    out = manifest.work_area / entry.id / target_file_name(entry)
+    key = _bundle_key(store, work, entry)
+    row = store.stages(work.id).get("bundle")
+    if row is not None and row["status"] == "done" and row["key"] == key and out.is_file():
+        return out
+    _start(store, work, "bundle")
+    result = bundle(pages_dir, out, title=entry.meta.title, author=entry.meta.author or None,
+                    lang=entry.meta.language, progress=progress)
+    _finish(store, work, "bundle", result.pages_with_text, result.pages, key=key)
+    return out
+
+
+def _bundle_key(store: Store, work: Work, entry: Entry) -> str:
+    h = hashlib.sha1()
+    for r in store.query("SELECT n, sha1 FROM pages WHERE work_id = ? ORDER BY n", (work.id,)):
+        h.update(f"p{r['n']}:{r['sha1']};".encode())
+    for r in store.query("SELECT n, key, status FROM ocr WHERE work_id = ? ORDER BY n", (work.id,)):
+        h.update(f"o{r['n']}:{r['key']}:{r['status']};".encode())
+    h.update(json.dumps([entry.meta.title, entry.meta.author, entry.meta.language, target_file_name(entry)])
+             .encode())
+    return h.hexdigest()
+
+
+_connections: dict[str, Any] = {}
+
+
+def _publish(entry: Entry, scan: Path, pages_dir: Path, meta: Any, store: Store, work: Work,
+             options: RunOptions, progress: ProgressFn) -> Any:
+    from transcribe.wiki.publish import publish_work
+    from transcribe.wiki.site import connect
+
+    if not meta.wiki:
+        raise UsageError(f"The work '{entry.id}' has no target wiki.",
+                         hint="Add a 'wiki' field to it or to [defaults], pass --wiki, or use --export DIR.")
+    # One connection (and one login) per wiki for the whole batch.
+    if meta.wiki not in _connections:
+        _connections[meta.wiki] = connect(meta.wiki, login=True)
+    return publish_work(scan, pages_dir, meta, _connections[meta.wiki], store=store, work=work,
+                        files_to=entry.files_to, update_ocr=options.update_ocr, dry_run=options.dry_run,
+                        progress=progress)
+
+
+# -- the OCR executor -----------------------------------------------------------------------------------------
+
+
+@contextlib.contextmanager
+def _ocr_executor(options: RunOptions) -> Iterator[tuple[cf.Executor | None, bool]]:
+    """(executor, remote): None = the OCR stage's own local pool; a Dask cluster's executor with --scheduler.
+
+    Dask workers may run on other machines, so they are sent the page images' bytes (remote=True), and they
+    return text; only this process writes files and state.
+    """
+    if not options.scheduler:
+        yield None, False
+        return
+    try:
+        from distributed import Client
+    except ImportError as e:
+        raise MissingProgram(f"--scheduler needs Dask, which is not installed ({e.name}).", hint=DASK_HINT) from e
+    try:
+        client = Client(options.scheduler, timeout="20s")
+    except (OSError, TimeoutError) as e:
+        raise UsageError(
+            f"Could not reach the Dask scheduler at {options.scheduler} ({e}).",
+            hint="Check the address (like tcp://host:8786) and that 'dask scheduler' runs there; "
+                 "or leave out --scheduler to OCR on this machine.",
+        ) from e
+    try:
+        yield client.get_executor(), True
+    finally:
+        client.close()
+
+
+# -- the state of each stage ----------------------------------------------------------------------------------
+
+
+def _start(store: Store, work: Work, stage: str) -> None:
+    # 'pending' while a stage runs: if the process dies here, `status` shows where it stopped.
+    _set_stage(store, work, stage, "pending")
+
+
+def _finish(store: Store, work: Work, stage: str, done: int, total: int, *, status: str = "done",
+            reason: str | None = None, key: str | None = None) -> None:
+    _set_stage(store, work, stage, status, reason=reason, key=key, done=done, total=total)
+
+
+def _set_stage(store: Store, work: Work, stage: str, status: str, *, reason: str | None = None,
+               key: str | None = None, done: int | None = None, total: int | None = None) -> None:
+    with store.tx() as c:
+        row = c.execute("SELECT key, done, total FROM stages WHERE work_id = ? AND stage = ?",
+                        (work.id, stage)).fetchone()
+        if row is not None:  # a stage starting or failing keeps the counts and key it had
+            key = key if key is not None else row["key"]
+            done = done if done is not None else row["done"]
+            total = total if total is not None else row["total"]
+        c.execute(
+            "INSERT INTO stages (work_id, stage, status, reason, key, done, total) VALUES (?, ?, ?, ?, ?, ?, ?)"
+            " ON CONFLICT (work_id, stage) DO UPDATE SET status = excluded.status, reason = excluded.reason,"
+            " key = excluded.key, done = excluded.done, total = excluded.total,"
+            " updated = strftime('%Y-%m-%dT%H:%M:%SZ', 'now')",
+            (work.id, stage, status, reason, key, done, total),
+        )
+
+
+# -- reading the state (status) -------------------------------------------------------------------------------
+
+
+def ocr_counts(store: Store, work_id: int) -> dict[str, int]:
+    rows = store.query("SELECT status, COUNT(*) AS k FROM ocr WHERE work_id = ? GROUP BY status", (work_id,))
+    by = {r["status"]: r["k"] for r in rows}
+    return {"ocrd": by.get("done", 0) + by.get("blank", 0), "failed": by.get("failed", 0),
+            "no_model": by.get("no-model", 0)}
+
+
+def published_count(store: Store, work_id: int) -> int:
+    row = store.query(
+        "SELECT COUNT(DISTINCT n) AS k FROM edits WHERE work_id = ? AND n IS NOT NULL"
+        " AND status IN ('created', 'updated', 'unchanged')", (work_id,))
+    return int(row[0]["k"]) if row else 0
+
+
+@dataclass
+class WorkStatus:
+    id: str
+    title: str
+    pages: int
+    ocrd: int
+    published: int
+    exported: int
+    failed: int
+    state: str  # 'done', 'failed', 'partial', 'stopped', 'not started'
+    stage: str  # the last stage reached
+    reason: str
+
+    def to_dict(self) -> dict[str, Any]:
+        return dict(self.__dict__)
+
+
+def batch_status(state_path: Path) -> tuple[list[WorkStatus], bool]:
+    """Where each work of a batch stands, from its state file alone; and whether a run holds it right now."""
+    from transcribe.errors import Locked
+
+    with Store(state_path) as store:
+        running = False
+        try:
+            store.acquire_lock()
+        except Locked:
+            running = True
+        out: list[WorkStatus] = []
+        for work in store.works():
+            pages = int(store.query("SELECT COUNT(*) AS k FROM pages WHERE work_id = ?", (work.id,))[0]["k"])
+            counts = ocr_counts(store, work.id)
+            stages = store.stages(work.id)
+            published = published_count(store, work.id)
+            failed_edits = int(store.query(
+                "SELECT COUNT(*) AS k FROM edits WHERE work_id = ? AND n IS NOT NULL AND status = 'failed'",
+                (work.id,))[0]["k"])
+            exported = (stages["export"]["done"] or 0) if "export" in stages else 0
+            reached = [s for s in STAGES if s in stages]
+            last = max(reached, key=lambda s: (stages[s]["updated"], STAGES.index(s))) if reached else ""
+            failed_stage = next((s for s in reached if stages[s]["status"] == "failed"), None)
+            pending_stage = next((s for s in reached if stages[s]["status"] == "pending"), None)
+            if not reached:
+                state, reason = "not started", ""
+            elif pending_stage:
+                state = "running" if running else "stopped"
+                reason = f"{pending_stage} was interrupted; run again to continue" if not running else ""
+                last = pending_stage
+            elif failed_stage:
+                row = stages[failed_stage]
+                some = (row["done"] or 0) > 0 and failed_stage in ("ocr", "publish")
+                state, last, reason = ("partial" if some else "failed"), failed_stage, row["reason"] or ""
+            elif "export" in stages or "publish" in stages:
+                state, reason = "done", ""
+            else:
+                state, reason = "stopped", f"stopped after {last}; run again to continue"
+            out.append(WorkStatus(
+                id=work.key, title=str(work.meta.get("title", "")), pages=pages, ocrd=counts["ocrd"],
+                published=published, exported=exported, failed=counts["failed"] + failed_edits, state=state,
+                stage=last, reason=reason,
+            ))
+        return out, running
