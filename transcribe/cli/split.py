@@ -1,3 +1,72 @@
 """split: a scan into page images."""
 
 from __future__ import annotations
+
+from enum import Enum
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from transcribe.cli._app import JobsOpt, QuietOpt, command, err, progress_bar
+from transcribe.split import PageImage, inspect_scan, split, summary_counts
+from transcribe.store import DB_NAME, Store
+
+
+class Format(str, Enum):
+    png = "png"
+    tiff = "tiff"
+
+
+@command("split")
+def split_command(
+    scan: Annotated[Path, typer.Argument(
+        help="The scan: a PDF, a DjVu, a (multi-page) TIFF, an image, a folder of page images or a ZIP of them.",
+        show_default=False)],
+    out: Annotated[Path, typer.Option(
+        "--out", "-o", help="Folder for the page images (0001.png ...) and pages.json; created if needed.",
+        file_okay=False, show_default=False)],
+    pages: Annotated[str | None, typer.Option(
+        "--pages", "-p", help="Only these pages, by position in the scan: '5-20', '3,7,9-12' or '40-'.")] = None,
+    fmt: Annotated[Format, typer.Option("--format", "-f", help="Image format of the pages.")] = Format.png,
+    gray: Annotated[bool, typer.Option("--gray", help="Make colour pages grey (smaller files, same OCR).")] = False,
+    dpi: Annotated[int, typer.Option(
+        "--dpi", min=30, max=1200,
+        help="Resolution for PDF pages that must be rendered; scan images inside a PDF keep their own.")] = 300,
+    max_pixels: Annotated[int | None, typer.Option(
+        "--max-pixels", min=0,
+        help="Refuse pages larger than this many pixels (default: Pillow's safety limit, about 89 million; "
+             "0: no limit).")] = None,
+    jobs: JobsOpt = None,
+    quiet: QuietOpt = False,
+) -> None:
+    """Split a scan into one image per page, numbered as Wikisource numbers them (Page:<file>/n = 0001.png...).
+
+    Pages already split from the same scan with the same settings are kept, so a stopped run continues
+    where it stopped, and a changed scan rewrites only the pages that changed.
+    """
+    # Look at the scan before creating anything, so a bad scan leaves no empty folder behind.
+    inspect_scan(scan)
+    with Store(out / DB_NAME) as store, progress_bar(quiet) as progress:
+        store.acquire_lock()
+        work = store.work(".", scan=str(scan.resolve()))
+        result = split(scan, out, pages=pages, dpi=dpi, fmt=fmt.value, gray=gray, jobs=jobs, store=store,
+                       work=work, progress=progress, note=lambda text: err(f"note: {text}"),
+                       max_pixels=max_pixels)
+    err(summary_line(result, scan, out, dpi))
+
+
+def summary_line(pages: list[PageImage], scan: Path, out: Path, dpi: int) -> str:
+    counts = summary_counts(pages)
+    words = {
+        "extracted": "extracted losslessly",
+        "rendered": f"rendered at {dpi} dpi",
+        "decoded": "decoded at the scan's own resolution",
+        "converted": "converted losslessly",
+        "copied": "copied as they were",
+        "kept": "kept",
+    }
+    parts = [f"{counts[m]} {words[m]}" for m in words if counts.get(m)]
+    where = f"{out}/" if not str(out).endswith("/") else str(out)
+    noun = "page" if len(pages) == 1 else "pages"
+    return f"Split {len(pages)} {noun} of {scan.name} into {where} ({', '.join(parts)})."
