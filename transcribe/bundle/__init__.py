@@ -29,7 +29,7 @@ FORMATS = {".pdf": "pdf", ".djvu": "djvu"}
 # Commons takes a file in one request up to 100 MiB; above that publish must upload it in chunks.
 COMMONS_SINGLE_UPLOAD = 100 * 1024 * 1024
 
-__all__ = ["BundleResult", "COMMONS_SINGLE_UPLOAD", "bundle", "output_format"]
+__all__ = ["COMMONS_SINGLE_UPLOAD", "BundleResult", "bundle", "output_format"]
 
 
 @dataclass(frozen=True)

@@ -38,7 +38,7 @@ def check_programs() -> None:
 def _run(args: list[str], what: str) -> None:
     log.debug("run %s", " ".join(args))
     try:
-        proc = subprocess.run(args, capture_output=True, text=True, timeout=600)
+        proc = subprocess.run(args, check=False, capture_output=True, text=True, timeout=600)
     except subprocess.TimeoutExpired as e:
         raise TranscribeError(f"{args[0]} took more than 10 minutes on {what}.") from e
     if proc.returncode != 0:
