@@ -803,3 +803,21 @@ def tiny_pdf(path: Path, pages: int = 3, *, seed: str = "") -> Path:
     out += b"trailer\n<< /Size %d /Root 1 0 R >>\nstartxref\n%d\n%%%%EOF\n" % (len(objs) + 1, xref)
     Path(path).write_bytes(bytes(out))
     return Path(path)
+
+
+def tiny_djvu(path: Path, pages: int = 2) -> Path:
+    """Write a small bundled DjVu of `pages` bilevel pages (djvulibre's cjb2 + djvm)."""
+    path = Path(path)
+    work = path.parent / f".{path.name}.pages"
+    work.mkdir(parents=True, exist_ok=True)
+    parts = []
+    for i in range(pages):
+        pbm = work / f"{i}.pbm"
+        w, h = 64, 96
+        pbm.write_bytes(b"P4\n%d %d\n" % (w, h) + bytes([0x0F ^ i]) * (w // 8 * h))
+        part = work / f"{i}.djvu"
+        subprocess.run(["cjb2", str(pbm), str(part)], check=True, capture_output=True)
+        parts.append(str(part))
+    subprocess.run(["djvm", "-c", str(path), *parts], check=True, capture_output=True)
+    shutil.rmtree(work)
+    return path
