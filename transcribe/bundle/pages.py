@@ -8,7 +8,6 @@ file, if there is one.
 from __future__ import annotations
 
 import logging
-import re
 from dataclasses import dataclass
 from pathlib import Path
 from statistics import median
@@ -17,6 +16,7 @@ from typing import Literal
 from PIL import Image, UnidentifiedImageError
 
 from transcribe.errors import InputError
+from transcribe.split import read_pages
 
 log = logging.getLogger(__name__)
 
@@ -54,35 +54,9 @@ class _Listed:
     dpi: float | None
 
 
-def _natural_key(p: Path) -> list[object]:
-    return [int(t) if t.isdigit() else t.lower() for t in re.split(r"(\d+)", p.name)]
-
-
-_IMAGE_SUFFIXES = {".png", ".tif", ".tiff", ".jpg", ".jpeg", ".jp2", ".bmp", ".pbm", ".pgm", ".ppm", ".gif", ".webp"}
-
-
 def _listed_pages(pages_dir: Path) -> list[_Listed]:
     """The pages in book order, from split's record (or the folder's images in natural order)."""
-    try:
-        from transcribe.split import read_pages  # type: ignore[attr-defined]
-    except ImportError:  # split.py is being written; until then read the folder the same way it will
-        read_pages = None
-    if read_pages is not None:
-        return [_Listed(p.n, pages_dir / p.image, float(p.dpi) if p.dpi else None) for p in read_pages(pages_dir)]
-    record = pages_dir / "pages.json"
-    if record.is_file():
-        import json
-
-        try:
-            data = json.loads(record.read_text(encoding="utf-8"))
-            return [
-                _Listed(int(p["n"]), pages_dir / p["image"], float(p["dpi"]) if p.get("dpi") else None)
-                for p in data["pages"]
-            ]
-        except (ValueError, KeyError, TypeError) as e:
-            raise InputError(f"{record} is damaged ({e}).", hint="Run 'transcribe split' again.") from e
-    images = sorted((p for p in pages_dir.iterdir() if p.suffix.lower() in _IMAGE_SUFFIXES), key=_natural_key)
-    return [_Listed(i, p, None) for i, p in enumerate(images, 1)]
+    return [_Listed(p.n, pages_dir / p.image, float(p.dpi) if p.dpi else None) for p in read_pages(pages_dir)]
 
 
 def _kind(im: Image.Image) -> Kind:
