@@ -1,3 +1,131 @@
-"""progress: how the proofreading goes."""
+"""progress: how the proofreading goes, as a table, CSV, JSON, an HTML report or a table on the wiki."""
 
 from __future__ import annotations
+
+import os
+import sys
+from enum import Enum
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from transcribe.cli._app import QuietOpt, WikiOpt, command, err, progress_bar
+
+
+class By(str, Enum):
+    week = "week"
+    month = "month"
+
+
+class Format(str, Enum):
+    table = "table"
+    csv = "csv"
+    json = "json"
+
+
+class Rows(str, Enum):
+    works = "works"
+    people = "people"
+    timeline = "timeline"
+
+
+def default_state() -> Path:
+    """The cache of revisions already read: $XDG_CACHE_HOME/transcribe/progress.db (~/.cache by default)."""
+    base = os.environ.get("XDG_CACHE_HOME") or str(Path.home() / ".cache")
+    return Path(base) / "transcribe" / "progress.db"
+
+
+@command("progress")
+def progress_command(
+    index: Annotated[list[str] | None, typer.Argument(
+        help="Index pages to report on, e.g. 'Index:Foo.pdf' (or just the file name).", show_default=False)]
+    = None,
+    wiki: WikiOpt = None,
+    manifest: Annotated[Path | None, typer.Option(
+        "--manifest", help="Report on every work of a batch manifest (its state file is used as the cache).",
+        dir_okay=False)] = None,
+    category: Annotated[str | None, typer.Option(
+        "--category", help="Report on every Index page in this category of the wiki.")] = None,
+    by: Annotated[By, typer.Option("--by", help="Count each person's pages per week or per month.")] = By.month,
+    fmt: Annotated[Format, typer.Option("--format", "-f", help="What to print: a table, CSV or JSON.")]
+    = Format.table,
+    rows: Annotated[Rows, typer.Option(
+        "--rows", help="With --format csv: one row per work, per person and period, or per period.")] = Rows.works,
+    html: Annotated[Path | None, typer.Option(
+        "--html", help="Also write a one-file HTML report with charts (opens offline, prints well).",
+        dir_okay=False)] = None,
+    to_wiki: Annotated[str | None, typer.Option(
+        "--to-wiki", help="Also put the summary table on this wiki page (e.g. a project page); needs a login.")]
+    = None,
+    anonymize: Annotated[bool, typer.Option(
+        "--anonymize", help="Replace people's names by 'Contributor 1', 'Contributor 2'... everywhere.")] = False,
+    top: Annotated[int, typer.Option("--top", min=1, help="How many contributors to show.")] = 10,
+    state: Annotated[Path | None, typer.Option(
+        "--state", help="The cache of what was already read (default: ~/.cache/transcribe/progress.db).",
+        dir_okay=False)] = None,
+    quiet: QuietOpt = False,
+) -> None:
+    """How the proofreading goes: pages at each quality level, who proofread and validated, and the curve so far.
+
+    The first run reads every page's history (it can take a while on big books); later runs read only what
+    changed. Examples:
+
+    \b
+      transcribe progress "Index:Foo.pdf" --wiki wikisource:fr
+      transcribe progress --category "Category:Library X" --wiki wikisource:en --html report.html
+      transcribe progress --manifest books.toml --format csv > progress.csv
+    """
+    from transcribe import report
+    from transcribe.credits import summarize
+    from transcribe.errors import UsageError
+    from transcribe.store import Store
+    from transcribe.wiki.progress import bot_accounts, category_indexes, read_works, update_wiki_page
+    from transcribe.wiki.site import connect
+
+    names = list(index or [])
+    if manifest is not None:
+        from transcribe.manifest import load_manifest, target_file_name
+
+        m = load_manifest(manifest, check_models=False)
+        wikis = {e.meta.wiki for e in m.entries if e.meta.wiki}
+        if not wiki:
+            if len(wikis) > 1:
+                raise UsageError(f"The works of {manifest.name} go to {len(wikis)} wikis.",
+                                 hint="Say which one to report on with --wiki.")
+            wiki = next(iter(wikis), None)
+        names += [target_file_name(e) for e in m.entries if not wiki or e.meta.wiki in ("", wiki)]
+        state = state or m.state_path
+    if not wiki:
+        raise UsageError("Say which wiki: --wiki wikisource:fr (a family and language) or the address of its api.php.")
+    site = connect(wiki, login=bool(to_wiki))
+    if category:
+        names += category_indexes(site, category)
+    if not names:
+        raise UsageError("Say which works: Index titles, --manifest FILE or --category NAME.")
+    with Store(state or default_state()) as store, progress_bar(quiet) as bar:
+        works = read_works(site, names, store=store, progress=bar)
+    users = {r.user for w in works for h in w.histories.values() for r in h}
+    summary = summarize(works, wiki=site.name, by=by.value, bots=bot_accounts(site, sorted(users)),
+                        anonymize=anonymize)
+    if html is not None:
+        from transcribe.fsutil import write_text
+
+        write_text(html, report.to_html(summary, top=top))
+        err(f"Wrote the report to {html}.")
+    if to_wiki:
+        outcome = update_wiki_page(site, to_wiki, report.to_wikitext(summary, top=top))
+        err(f"{to_wiki} on {site.name}: {outcome}.")
+    if fmt is Format.json:
+        typer.echo(report.to_json(summary), nl=False)
+    elif fmt is Format.csv:
+        typer.echo(report.to_csv(summary, rows.value), nl=False)
+    else:
+        from rich.console import Console
+
+        # Piped into a file or a mail, the table keeps its full width instead of the 80 columns rich assumes.
+        console = Console(soft_wrap=False, width=None if sys.stdout.isatty() else 140)
+        for t in report.tables(summary, top=top):
+            console.print(t)
+        for line in report.attention_lines(summary):
+            console.print(line, markup=False, highlight=False)

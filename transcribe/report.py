@@ -1,0 +1,356 @@
+"""Progress -> what people read: a terminal table, CSV, JSON, one self-contained HTML file, a wikitext table.
+
+Every renderer takes the same `Summary` (transcribe.wiki.progress), so the numbers agree everywhere and an
+anonymized summary stays anonymous in every format. Nothing here prints or talks to a wiki.
+"""
+
+from __future__ import annotations
+
+import csv
+import html
+import io
+import json
+from collections.abc import Sequence
+from typing import TYPE_CHECKING, Any
+
+from transcribe.credits import LEVEL_NAMES, LEVELS, Summary, WorkSummary
+
+if TYPE_CHECKING:
+    from rich.table import Table
+
+MARK_START = "<!-- transcribe progress start -->"
+MARK_END = "<!-- transcribe progress end -->"
+
+# Wikisource's own colours for the quality levels, so the bars look like the ones proofreaders know.
+LEVEL_COLOURS = {0: "#dddddd", 1: "#ffa0a0", 2: "#b0b0ff", 3: "#ffe867", 4: "#90ff90"}
+NOT_CREATED_COLOUR = "#ffffff"
+SHORT_LEVEL_NAMES = {0: "Without\ntext", 1: "Not\nproofread", 2: "Proble-\nmatic", 3: "Proof-\nread",
+                     4: "Vali-\ndated"}
+
+WORK_COLUMNS = ["index", "file", "pages", "not_created", "level_0", "level_1", "level_2", "level_3", "level_4",
+                "with_text", "proofread", "validated", "proofread_share", "validated_share", "last_proofread",
+                "problematic_pages", "not_created_pages"]
+PEOPLE_COLUMNS = ["name", "bot", "period", "proofread", "validated"]
+TIMELINE_COLUMNS = ["period", "proofread", "validated"]
+
+
+def percent(share: float) -> str:
+    return f"{share * 100:.1f}%"
+
+
+def day(timestamp: str | None) -> str:
+    return timestamp[:10] if timestamp else "never"
+
+
+def page_ranges(numbers: Sequence[int]) -> str:
+    """[1, 2, 3, 7] -> '1-3, 7': short lists of pages for people."""
+    out: list[str] = []
+    nums = sorted(numbers)
+    i = 0
+    while i < len(nums):
+        j = i
+        while j + 1 < len(nums) and nums[j + 1] == nums[j] + 1:
+            j += 1
+        out.append(str(nums[i]) if i == j else f"{nums[i]}-{nums[j]}")
+        i = j + 1
+    return ", ".join(out)
+
+
+# -- JSON and CSV -------------------------------------------------------------------------------------------------
+
+def to_json(summary: Summary) -> str:
+    return json.dumps(summary.to_dict(), ensure_ascii=False, indent=2) + "\n"
+
+
+def to_csv(summary: Summary, rows: str = "works") -> str:
+    """One CSV table: 'works' (one row per work), 'people' (one row per person and period) or 'timeline'."""
+    buf = io.StringIO()
+    w = csv.writer(buf, lineterminator="\n")
+    if rows == "works":
+        w.writerow(WORK_COLUMNS)
+        for s in summary.works:
+            w.writerow([s.index, s.file, s.pages, s.not_created, *(s.levels[lv] for lv in LEVELS), s.with_text,
+                        s.proofread, s.validated, f"{s.proofread_share:.4f}", f"{s.validated_share:.4f}",
+                        s.last_proofread or "", " ".join(map(str, s.problematic_pages)),
+                        " ".join(map(str, s.not_created_pages))])
+    elif rows == "people":
+        w.writerow(PEOPLE_COLUMNS)
+        for c in [*summary.people, *summary.bots]:
+            for period, n in sorted(c.by_period.items()):
+                w.writerow([c.name, "yes" if c.bot else "no", period, n["proofread"], n["validated"]])
+    elif rows == "timeline":
+        w.writerow(TIMELINE_COLUMNS)
+        for point in summary.timeline:
+            w.writerow([point["period"], point["proofread"], point["validated"]])
+    else:
+        raise ValueError(f"rows must be works, people or timeline, not {rows!r}")
+    return buf.getvalue()
+
+
+# -- the terminal -------------------------------------------------------------------------------------------------
+
+def tables(summary: Summary, top: int = 10) -> list[Table]:
+    """Rich tables for the terminal: the works with a total, then the people who proofread most."""
+    from rich.table import Table
+
+    works = Table(title=f"Proofreading on {summary.wiki} ({day(summary.generated)})", title_justify="left")
+    # Two-line headers keep the table inside an 100-column terminal.
+    for col, just in [("Work", "left"), ("Pages", "right"), ("Not\ncreated", "right"),
+                      *((SHORT_LEVEL_NAMES[lv], "right") for lv in LEVELS), ("%\nproofread", "right"),
+                      ("%\nvalidated", "right"), ("Last\nproofread", "left")]:
+        works.add_column(col, justify=just)  # type: ignore[arg-type]
+    for s in [*summary.works, summary.totals]:
+        works.add_row(s.file or s.index, str(s.pages), str(s.not_created), *(str(s.levels[lv]) for lv in LEVELS),
+                      percent(s.proofread_share), percent(s.validated_share), day(s.last_proofread),
+                      style="bold" if s is summary.totals else None, end_section=s is summary.works[-1])
+    out = [works]
+    people = Table(title="Who proofread", caption="Pages proofread and validated; undone work is not counted.",
+                   title_justify="left", caption_justify="left")
+    for col in ("Contributor", "Proofread", "Validated"):
+        people.add_column(col, justify="left" if col == "Contributor" else "right")
+    for c in summary.people[:top]:
+        people.add_row(c.name, str(c.proofread), str(c.validated))
+    for c in summary.bots:
+        people.add_row(f"{c.name} (bot)", str(c.proofread), str(c.validated), style="dim")
+    if summary.people or summary.bots:
+        out.append(people)
+    return out
+
+
+def attention_lines(summary: Summary) -> list[str]:
+    lines = []
+    for s in summary.works:
+        if s.problematic_pages:
+            lines.append(f"{s.index}: problematic pages {page_ranges(s.problematic_pages)}")
+        if s.not_created_pages:
+            lines.append(f"{s.index}: pages not created yet {page_ranges(s.not_created_pages)}")
+    return lines
+
+
+# -- wikitext -----------------------------------------------------------------------------------------------------
+
+def to_wikitext(summary: Summary, top: int = 10) -> str:
+    """The summary as wikitext tables, between the markers that `replace_block` looks for."""
+    lines = [MARK_START, f"''Proofreading progress on {day(summary.generated)}, written by transcribe.''", "",
+             '{| class="wikitable sortable"',
+             "! Work !! Pages !! Not created !! " + " !! ".join(LEVEL_NAMES[lv] for lv in LEVELS)
+             + " !! % proofread !! % validated !! Last proofread"]
+    for s in [*summary.works, summary.totals]:
+        name = f"[[{s.index}|{s.file}]]" if s.file else f"'''{s.index}'''"
+        cells = [name, str(s.pages), str(s.not_created), *(str(s.levels[lv]) for lv in LEVELS),
+                 percent(s.proofread_share), percent(s.validated_share), day(s.last_proofread)]
+        lines += ["|-", "| " + " || ".join(cells)]
+    lines.append("|}")
+    if summary.people:
+        lines += ["", '{| class="wikitable"', "! Contributor !! Pages proofread !! Pages validated"]
+        for c in summary.people[:top]:
+            user = c.name if summary.anonymized else f"[[User:{c.name}|{c.name}]]"
+            lines += ["|-", f"| {user} || {c.proofread} || {c.validated}"]
+        lines.append("|}")
+    lines.append(MARK_END)
+    return "\n".join(lines)
+
+
+def replace_block(page_text: str, block: str) -> str:
+    """Put `block` between the markers of `page_text`, or at its end; everything else stays as it was."""
+    start = page_text.find(MARK_START)
+    end = page_text.find(MARK_END, start + len(MARK_START)) if start >= 0 else -1
+    if start >= 0 and end >= 0:
+        return page_text[:start] + block + page_text[end + len(MARK_END):]
+    if not page_text.strip():
+        return block + "\n"
+    return page_text.rstrip("\n") + "\n\n" + block + "\n"
+
+
+# -- HTML ---------------------------------------------------------------------------------------------------------
+
+def _e(value: Any) -> str:
+    return html.escape(str(value), quote=True)
+
+
+def _levels_chart(works: Sequence[WorkSummary]) -> str:
+    """One horizontal stacked bar per work: not created, then levels 0 to 4, scaled to the work's pages."""
+    label_w, bar_w, row_h = 260, 600, 34
+    height = row_h * len(works) + 10
+    parts = [f'<svg class="chart-levels" role="img" aria-label="Pages of each work by quality level" '
+             f'viewBox="0 0 {label_w + bar_w + 70} {height}" width="100%" xmlns="http://www.w3.org/2000/svg">']
+    for i, s in enumerate(works):
+        y = 5 + i * row_h
+        total = max(s.pages, sum(s.levels.values()) + s.not_created, 1)
+        parts.append(f'<g class="work-bar" data-index="{_e(s.index)}">')
+        parts.append(f'<text x="{label_w - 8}" y="{y + 19}" text-anchor="end" class="label">'
+                     f'{_e(_short(s.file or s.index, 36))}</text>')
+        x = float(label_w)
+        for key, count in [(lv, s.levels[lv]) for lv in (4, 3, 2, 1, 0)] + [("nc", s.not_created)]:
+            if not count:
+                continue
+            w = bar_w * count / total
+            colour = NOT_CREATED_COLOUR if key == "nc" else LEVEL_COLOURS[int(key)]
+            name = "Not created" if key == "nc" else LEVEL_NAMES[int(key)]
+            parts.append(f'<rect class="seg q{key}" x="{x:.1f}" y="{y}" width="{w:.1f}" height="26" '
+                         f'fill="{colour}" stroke="#666" stroke-width="0.5"><title>{_e(name)}: {count}</title>'
+                         f'</rect>')
+            if w >= 28:  # the count inside the segment when it fits; the tooltip has it always
+                parts.append(f'<text x="{x + w / 2:.1f}" y="{y + 18}" text-anchor="middle" class="count">'
+                             f'{count}</text>')
+            x += w
+        parts.append(f'<text x="{label_w + bar_w + 6}" y="{y + 19}" class="value">{percent(s.proofread_share)}'
+                     f'</text></g>')
+    parts.append("</svg>")
+    return "".join(parts)
+
+
+def _pages(n: int) -> str:
+    return f"{n} page" if n == 1 else f"{n} pages"
+
+
+def _short(text: str, n: int) -> str:
+    return text if len(text) <= n else text[: n - 1] + "…"
+
+
+def _timeline_chart(points: Sequence[dict[str, int | str]]) -> str:
+    """Proofread and validated pages at the end of each period: two lines over shared axes."""
+    if not points:
+        return '<p class="empty">No page has been proofread yet, so there is no curve to draw.</p>'
+    left, top, w, h = 50, 15, 760, 240
+    peak = max(max(int(p["proofread"]), int(p["validated"])) for p in points) or 1
+    step = w / max(len(points) - 1, 1)
+
+    def xy(i: int, v: int) -> str:
+        return f"{left + i * step:.1f},{top + h - h * v / peak:.1f}"
+
+    parts = [f'<svg class="chart-time" role="img" aria-label="Pages proofread and validated over time" '
+             f'viewBox="0 0 {left + w + 30} {top + h + 45}" width="100%" xmlns="http://www.w3.org/2000/svg">',
+             f'<line x1="{left}" y1="{top + h}" x2="{left + w}" y2="{top + h}" stroke="#444"/>',
+             f'<line x1="{left}" y1="{top}" x2="{left}" y2="{top + h}" stroke="#444"/>',
+             f'<text x="{left - 6}" y="{top + 4}" text-anchor="end" class="axis">{peak}</text>',
+             f'<text x="{left - 6}" y="{top + h}" text-anchor="end" class="axis">0</text>']
+    every = max(1, len(points) // 8)
+    for i, p in enumerate(points):
+        if i % every == 0 or i == len(points) - 1:
+            parts.append(f'<text x="{left + i * step:.1f}" y="{top + h + 18}" text-anchor="middle" class="axis">'
+                         f'{_e(p["period"])}</text>')
+    for key, colour, dash in (("proofread", "#b58900", ""), ("validated", "#2e7d32", ' stroke-dasharray="6 3"')):
+        pts = " ".join(xy(i, int(p[key])) for i, p in enumerate(points))
+        parts.append(f'<polyline class="line-{key}" points="{pts}" fill="none" stroke="{colour}" '
+                     f'stroke-width="2.5"{dash}/>')
+        for i, p in enumerate(points):
+            parts.append(f'<circle class="pt-{key}" cx="{xy(i, int(p[key])).split(",")[0]}" '
+                         f'cy="{xy(i, int(p[key])).split(",")[1]}" r="3" fill="{colour}">'
+                         f'<title>{_e(p["period"])}: {p[key]} {key}</title></circle>')
+    parts.append(f'<g class="legend"><rect x="{left + 10}" y="{top + h + 28}" width="14" height="4" '
+                 f'fill="#b58900"/><text x="{left + 30}" y="{top + h + 34}" class="axis">proofread (3 and 4)</text>'
+                 f'<rect x="{left + 200}" y="{top + h + 28}" width="14" height="4" fill="#2e7d32"/>'
+                 f'<text x="{left + 220}" y="{top + h + 34}" class="axis">validated (4)</text></g>')
+    parts.append("</svg>")
+    return "".join(parts)
+
+
+def _people_chart(summary: Summary, top: int) -> str:
+    people = summary.people[:top]
+    if not people:
+        return '<p class="empty">Nobody has proofread a page yet.</p>'
+    label_w, bar_w, row_h = 200, 440, 26
+    peak = max(c.proofread + c.validated for c in people) or 1
+    parts = [f'<svg class="chart-people" role="img" aria-label="Top contributors" '
+             f'viewBox="0 0 {label_w + bar_w + 220} {row_h * len(people) + 6}" width="100%" '
+             f'xmlns="http://www.w3.org/2000/svg">']
+    for i, c in enumerate(people):
+        y = 3 + i * row_h
+        wp, wv = bar_w * c.proofread / peak, bar_w * c.validated / peak
+        parts.append(f'<g class="person"><text x="{label_w - 8}" y="{y + 15}" text-anchor="end" class="label">'
+                     f'{_e(_short(c.name, 28))}</text>'
+                     f'<rect class="person-bar proofread" x="{label_w}" y="{y}" width="{wp:.1f}" height="20" '
+                     f'fill="{LEVEL_COLOURS[3]}" stroke="#666" stroke-width="0.5"/>'
+                     f'<rect class="person-bar validated" x="{label_w + wp:.1f}" y="{y}" width="{wv:.1f}" '
+                     f'height="20" fill="{LEVEL_COLOURS[4]}" stroke="#666" stroke-width="0.5"/>'
+                     f'<text x="{label_w + wp + wv + 6:.1f}" y="{y + 15}" class="value">{c.proofread} proofread, '
+                     f'{c.validated} validated</text></g>')
+    parts.append("</svg>")
+    return "".join(parts)
+
+
+_CSS = """
+body{font-family:"Noto Sans",Arial,Helvetica,sans-serif;color:#202122;background:#fff;margin:2em auto;
+max-width:960px;padding:0 1em;line-height:1.45}
+h1{font-size:1.7em;margin-bottom:.1em}h2{font-size:1.25em;border-bottom:1px solid #a2a9b1;margin-top:1.6em}
+.sub{color:#54595d;margin-top:0}
+.cards{display:flex;flex-wrap:wrap;gap:.8em;margin:1.2em 0}
+.card{border:1px solid #a2a9b1;border-radius:4px;padding:.6em 1em;min-width:9em}
+.card .num{font-size:1.8em;font-weight:bold;display:block}.card .what{color:#54595d;font-size:.9em}
+table{border-collapse:collapse;width:100%;font-size:.92em}th,td{border:1px solid #c8ccd1;padding:.3em .5em}
+th{background:#eaecf0;text-align:left}td.n{text-align:right;font-variant-numeric:tabular-nums}
+tr.total td{font-weight:bold}
+svg text{font-family:inherit;font-size:13px;fill:#202122}svg .axis{font-size:11px;fill:#54595d}
+svg .count{font-size:11px}
+.legend span{display:inline-block;margin-right:1em;font-size:.9em}
+.legend i{display:inline-block;width:1em;height:1em;border:1px solid #666;vertical-align:-.15em;margin-right:.3em}
+.empty{color:#54595d;font-style:italic}footer{margin-top:2em;color:#54595d;font-size:.85em}
+@media print{body{margin:0;max-width:none}h2{break-after:avoid}svg,table,.card{break-inside:avoid}
+*{-webkit-print-color-adjust:exact;print-color-adjust:exact}}
+"""
+
+
+def to_html(summary: Summary, top: int = 10) -> str:
+    """One self-contained page (inline CSS and SVG, no scripts, fonts or network): for a director's desk."""
+    t = summary.totals
+    people_n = len(summary.people)
+    cards = [(f"{len(summary.works)}", "works"), (f"{t.pages}", "pages in the scans"),
+             (percent(t.proofread_share), f"proofread ({_pages(t.proofread)})"),
+             (percent(t.validated_share), f"validated ({_pages(t.validated)})"),
+             (f"{people_n}", "volunteers who proofread" if people_n != 1 else "volunteer who proofread"),
+             (day(t.last_proofread), "last proofreading")]
+    legend = "".join(f'<span><i style="background:{LEVEL_COLOURS[lv]}"></i>{_e(LEVEL_NAMES[lv])}</span>'
+                     for lv in (4, 3, 2, 1, 0))
+    legend += f'<span><i style="background:{NOT_CREATED_COLOUR}"></i>Not created yet</span>'
+    rows = []
+    for s in [*summary.works, t]:
+        cls = ' class="total"' if s is t else ""
+        rows.append(f"<tr{cls}><td>{_e(s.index)}</td><td class=n>{s.pages}</td><td class=n>{s.not_created}</td>"
+                    + "".join(f"<td class=n>{s.levels[lv]}</td>" for lv in LEVELS)
+                    + f"<td class=n>{percent(s.proofread_share)}</td><td class=n>{percent(s.validated_share)}</td>"
+                    f"<td>{day(s.last_proofread)}</td></tr>")
+    head = ("<tr><th>Work</th><th>Pages</th><th>Not created</th>"
+            + "".join(f"<th>{_e(LEVEL_NAMES[lv])}</th>" for lv in LEVELS)
+            + "<th>% proofread</th><th>% validated</th><th>Last proofread</th></tr>")
+    attention = []
+    for s in summary.works:
+        items = []
+        if s.problematic_pages:
+            items.append(f"<li>Problematic pages: {_e(page_ranges(s.problematic_pages))}</li>")
+        if s.not_created_pages:
+            items.append(f"<li>Not created yet: {_e(page_ranges(s.not_created_pages))}</li>")
+        if items:
+            attention.append(f'<h3>{_e(s.index)}</h3><ul class="attention">{"".join(items)}</ul>')
+    bots = ""
+    if summary.bots:
+        bots = ("<p>Automatic accounts (bots), counted apart: " + ", ".join(
+            f"{_e(c.name)} ({c.proofread} proofread, {c.validated} validated)" for c in summary.bots) + ".</p>")
+    who = ("Names are replaced by pseudonyms in this report." if summary.anonymized else
+           "A proofreading that was later undone is not counted.")
+    return f"""<!DOCTYPE html>
+<html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1">
+<title>Proofreading progress on {_e(summary.wiki)}</title><style>{_CSS}</style></head>
+<body>
+<h1>Proofreading progress</h1>
+<p class="sub">{_e(summary.wiki)} · {len(summary.works)} works · report of {day(summary.generated)}</p>
+<section class="cards">{"".join(f'<div class="card"><span class="num">{_e(n)}</span>'
+                                 f'<span class="what">{_e(w)}</span></div>' for n, w in cards)}</section>
+<h2>Each work by quality level</h2>
+<p class="legend">{legend}</p>
+{_levels_chart(summary.works)}
+<h2>Proofread and validated pages over time</h2>
+<p class="sub">Pages at the end of each {_e(summary.by)}, rebuilt from the page histories.</p>
+{_timeline_chart(summary.timeline)}
+<h2>Top contributors</h2>
+<p class="sub">{_e(who)}</p>
+{_people_chart(summary, top)}
+{bots}
+<h2>Pages that need attention</h2>
+{"".join(attention) or '<p class="empty">Nothing: no problematic page, and every page is created.</p>'}
+<h2>All numbers</h2>
+<table><thead>{head}</thead><tbody>{"".join(rows)}</tbody></table>
+<footer>Proofread and validated shares count the pages that have text (all pages but those marked "without
+text"). Made by transcribe on {_e(summary.generated)}.</footer>
+</body></html>
+"""

@@ -1,0 +1,457 @@
+"""Read quality levels and page histories from a wiki, incrementally (see "Reading progress" in PROOFREADPAGE.md).
+
+Every revision read is kept in the state file (revisions never change), and each page's history is marked
+complete up to a revision id, so a run only reads what is new:
+- which pages changed: on the first run (and once a week, as a safety net) every page of a work is listed with
+  its `lastrevid` (`generator=allpages` by prefix, or `generator=proofreadpagesinindex&prop=proofread` where the
+  extension exists); otherwise one `list=recentchanges` request over the Page namespace since the last run says
+  which pages have new revisions, and deletions or moves there send their work back to a full listing.
+- what changed: the latest revision of 50 changed pages per request; a page edited more than once since the last
+  run also gets the missing part of its history (one page per request, as the API allows with content).
+The credit rules live in `transcribe.credits`.
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any
+
+from transcribe.credits import LEVELS, Rev, WorkProgress, summarize_work
+from transcribe.errors import UsageError, WikiError
+from transcribe.events import ProgressFn, no_progress
+from transcribe.store import Store
+from transcribe.wiki.pagetext import parse_page
+from transcribe.wiki.site import Wiki
+
+log = logging.getLogger(__name__)
+
+BATCH = 50  # titles per request: the API's limit for most users, and for revision contents
+RC_MARGIN = timedelta(minutes=10)  # look back this far before the last run: edits committed late are not lost
+RC_MAX_AGE = timedelta(days=25)  # Wikimedia keeps recent changes 30 days; older gaps need a full listing
+RELIST_EVERY = timedelta(days=7)  # a full listing now and then, in case recent changes missed anything
+RC_MAX_REQUESTS = 10  # a busier Page namespace than this is cheaper to read by listing the works' pages
+
+
+@dataclass(frozen=True)
+class IndexRef:
+    index: str  # the Index title as the wiki spells it
+    file: str  # the file name, without the namespace
+    pagecount: int | None
+
+
+@dataclass(frozen=True)
+class Listed:
+    title: str
+    n: int
+    pageid: int
+    lastrevid: int
+
+
+def _ts(text: str) -> datetime:
+    return datetime.fromisoformat(text.replace("Z", "+00:00"))
+
+
+def _iso(when: datetime) -> str:
+    return when.strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+def _query_all(wiki: Wiki, max_requests: int | None = None, **params: Any) -> Iterator[dict[str, Any]]:
+    """Every answer of a query with continuation; stops (returning) after `max_requests` when given."""
+    params = {"action": "query", **params}
+    done = 0
+    while True:
+        data = wiki.get(**params)
+        done += 1
+        yield data
+        cont = data.get("continue")
+        if not cont:
+            return
+        if max_requests is not None and done >= max_requests:
+            raise _TooMany()
+        params.update(cont)
+
+
+class _TooMany(Exception):
+    pass
+
+
+# -- which works ------------------------------------------------------------------------------------------------
+
+def index_title(wiki: Wiki, name: str) -> str:
+    """'Foo.pdf', 'File:Foo.pdf', 'Index:Foo.pdf' or 'Livre:Foo.pdf' -> the Index title to ask the wiki about."""
+    ns = wiki.namespaces
+    name = name.strip().replace("_", " ")
+    prefix, _, rest = name.partition(":")
+    p = prefix.strip().lower()
+    if rest and p in {"index", ns.index.name.lower(), ns.index.canonical.lower()}:
+        return f"{ns.index.name}:{rest.strip()}"
+    if rest and p in {"file", "image", ns.file.name.lower()}:
+        return f"{ns.index.name}:{rest.strip()}"
+    return f"{ns.index.name}:{name}"
+
+
+def resolve_indexes(wiki: Wiki, names: Sequence[str]) -> tuple[list[IndexRef], str]:
+    """The Index pages and their files' page counts, 25 works a request; also the wiki's clock (UTC)."""
+    ns = wiki.namespaces
+    titles = list(dict.fromkeys(index_title(wiki, n) for n in names))
+    refs: dict[str, IndexRef] = {}
+    missing: list[str] = []
+    now = ""
+    for i in range(0, len(titles), BATCH // 2):
+        chunk = titles[i:i + BATCH // 2]
+        files = [f"{ns.file.name}:{t.split(':', 1)[1]}" for t in chunk]
+        data = wiki.get(action="query", titles="|".join(chunk + files), prop="info|imageinfo", iiprop="size",
+                        curtimestamp=1)
+        now = now or str(data.get("curtimestamp", ""))
+        q = data.get("query", {})
+        norm = {x["from"]: x["to"] for x in q.get("normalized", [])}
+        pages = {p["title"]: p for p in q.get("pages", [])}
+        for t in chunk:
+            it = norm.get(t, t)
+            page = pages.get(it, {})
+            if page.get("missing") or page.get("invalid") or not page:
+                missing.append(it)
+                continue
+            if page.get("ns") != ns.index.id:
+                raise UsageError(f"{it} is not an Index: page.",
+                                 hint=f"Give titles like '{ns.index.name}:Book.pdf'.")
+            file = it.split(":", 1)[1]
+            fpage = pages.get(norm.get(f"{ns.file.name}:{file}", f"{ns.file.name}:{file}"), {})
+            info = (fpage.get("imageinfo") or [{}])[0]
+            count = info.get("pagecount")
+            refs[it] = IndexRef(it, file, int(count) if count else None)
+    if missing:
+        raise WikiError(
+            f"{', '.join(missing)} {'does' if len(missing) == 1 else 'do'} not exist on {wiki.name}.",
+            hint="Check the spelling (copy the title from the wiki's address bar) and the --wiki address.")
+    return [refs[t] for t in titles if t in refs] + [r for t, r in refs.items() if t not in titles], now
+
+
+def category_indexes(wiki: Wiki, category: str) -> list[str]:
+    """The Index pages in a category of the wiki (not its subcategories)."""
+    title = category.strip()
+    if not re.match(r"(?i)^(category|[^:]+):", title):
+        title = f"Category:{title}"
+    ns = wiki.namespaces.index.id
+    found: list[str] = []
+    for data in _query_all(wiki, list="categorymembers", cmtitle=title, cmnamespace=ns, cmlimit="max",
+                           cmprop="title"):
+        found += [m["title"] for m in data.get("query", {}).get("categorymembers", [])]
+    if not found:
+        raise UsageError(f"{title} on {wiki.name} holds no {wiki.namespaces.index.name}: page.",
+                         hint="Check the category's name, or list the Index pages themselves.")
+    return found
+
+
+# -- the state ----------------------------------------------------------------------------------------------------
+
+class _Cache:
+    def __init__(self, store: Store, wiki: str) -> None:
+        self.store = store
+        self.wiki = wiki
+
+    def work(self, index: str) -> Any:
+        rows = self.store.query("SELECT * FROM progress_works WHERE wiki = ? AND index_title = ?", (self.wiki, index))
+        return rows[0] if rows else None
+
+    def pages(self, index: str) -> dict[str, Any]:
+        return {r["title"]: r for r in self.store.query(
+            "SELECT * FROM progress_pages WHERE wiki = ? AND index_title = ?", (self.wiki, index))}
+
+    def has_revision(self, revid: int) -> bool:
+        return bool(self.store.query("SELECT 1 FROM progress_revisions WHERE wiki = ? AND revid = ?",
+                                     (self.wiki, revid)))
+
+    def last_revision(self, pageid: int) -> Any:
+        rows = self.store.query("SELECT revid, timestamp FROM progress_revisions WHERE wiki = ? AND pageid = ? "
+                                "ORDER BY timestamp DESC, revid DESC LIMIT 1", (self.wiki, pageid))
+        return rows[0] if rows else None
+
+    def save_page(self, index: str, title: str, n: int, pageid: int, revs: list[dict[str, Any]]) -> None:
+        """Revisions and the page's new complete-up-to mark in one transaction: never a gap in a history."""
+        with self.store.tx() as c:
+            c.executemany(
+                "INSERT OR IGNORE INTO progress_revisions (wiki, revid, pageid, parentid, user, timestamp, level)"
+                " VALUES (?, ?, ?, ?, ?, ?, ?)",
+                [(self.wiki, r["revid"], pageid, r["parentid"], r["user"], r["timestamp"], r["level"]) for r in revs])
+            c.execute("INSERT INTO progress_pages (wiki, index_title, title, n, pageid, lastrevid)"
+                      " VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT (wiki, index_title, title) DO UPDATE SET"
+                      " n = excluded.n, pageid = excluded.pageid, lastrevid = excluded.lastrevid",
+                      (self.wiki, index, title, n, pageid, max(r["revid"] for r in revs)))
+
+    def forget_pages(self, index: str, titles: Sequence[str]) -> None:
+        with self.store.tx() as c:
+            c.executemany("DELETE FROM progress_pages WHERE wiki = ? AND index_title = ? AND title = ?",
+                          [(self.wiki, index, t) for t in titles])
+
+    def mark(self, ref: IndexRef, now: str, *, listed: bool) -> None:
+        with self.store.tx() as c:
+            c.execute("INSERT INTO progress_works (wiki, index_title, file, pagecount, listed, synced)"
+                      " VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT (wiki, index_title) DO UPDATE SET"
+                      " file = excluded.file, pagecount = excluded.pagecount, synced = excluded.synced,"
+                      " listed = COALESCE(?, progress_works.listed)",
+                      (self.wiki, ref.index, ref.file, ref.pagecount, now if listed else None, now,
+                       now if listed else None))
+
+    def histories(self, index: str) -> dict[int, list[Rev]]:
+        out: dict[int, list[Rev]] = {}
+        for r in self.store.query(
+                "SELECT p.n, r.revid, r.user, r.timestamp, r.level FROM progress_pages p JOIN progress_revisions r"
+                " ON r.wiki = p.wiki AND r.pageid = p.pageid AND r.revid <= p.lastrevid"
+                " WHERE p.wiki = ? AND p.index_title = ? ORDER BY p.n, r.timestamp, r.revid", (self.wiki, index)):
+            out.setdefault(r["n"], []).append(Rev(r["revid"], r["user"], r["timestamp"], r["level"]))
+        return out
+
+    def snapshot(self, work: WorkProgress, now: str) -> None:
+        s = summarize_work(work)
+        with self.store.tx() as c:
+            c.execute("INSERT OR REPLACE INTO progress_snapshots (wiki, index_title, taken, pages, not_created,"
+                      " q0, q1, q2, q3, q4) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                      (self.wiki, work.index, now, s.pages, s.not_created, *(s.levels[lv] for lv in LEVELS)))
+
+
+# -- listing the pages of a work ---------------------------------------------------------------------------------
+
+def _page_number(title: str, prefix: str) -> int | None:
+    if not title.startswith(prefix):
+        return None
+    rest = title[len(prefix):]
+    return int(rest) if rest.isdigit() and int(rest) > 0 else None
+
+
+def list_pages(wiki: Wiki, ref: IndexRef) -> list[Listed]:
+    """Every existing Page: page of a work with its lastrevid (the extension's index order where it exists)."""
+    ns = wiki.namespaces
+    prefix = f"{ns.page.name}:{ref.file}/"
+    if wiki.has_proofreadpage:
+        return parse_pages_in_index(
+            [d for d in _query_all(wiki, generator="proofreadpagesinindex", gprppiititle=ref.index,
+                                   gprppiilimit="max", prop="info|proofread")], prefix)
+    out: list[Listed] = []
+    for data in _query_all(wiki, generator="allpages", gapnamespace=ns.page.id, gapprefix=f"{ref.file}/",
+                           gaplimit="max", prop="info"):
+        for p in data.get("query", {}).get("pages", []):
+            n = _page_number(p["title"], prefix)
+            if n is not None:  # subpages like 'X.pdf/3/notes' are not pages of the scan
+                out.append(Listed(p["title"], n, int(p["pageid"]), int(p["lastrevid"])))
+    return sorted(out, key=lambda x: x.n)
+
+
+def parse_pages_in_index(answers: Sequence[dict[str, Any]], prefix: str) -> list[Listed]:
+    """Pages from `generator=proofreadpagesinindex&prop=info|proofread` answers (formatversion 2).
+
+    Missing pages come back with `"missing": true` and are not listed; a page named otherwise than
+    `<file>/<n>` (an Index of single images) is numbered by its place in the index.
+    """
+    out: list[Listed] = []
+    place = 0
+    for data in answers:
+        pages = data.get("query", {}).get("pages", [])
+        for p in sorted(pages, key=lambda p: p.get("index", 0)):
+            place += 1
+            if p.get("missing") or p.get("invalid"):
+                continue
+            n = _page_number(p["title"], prefix) or place
+            out.append(Listed(p["title"], n, int(p["pageid"]), int(p["lastrevid"])))
+    return sorted(out, key=lambda x: x.n)
+
+
+# -- recent changes -------------------------------------------------------------------------------------------
+
+def _recent_changes(wiki: Wiki, since: str, prefixes: dict[str, str]) -> tuple[dict[str, dict[str, int]], set[str]]:
+    """(index -> {title: newest revid}, indexes that saw a deletion, move or import) in the Page namespace."""
+    edits: dict[str, dict[str, int]] = {}
+    logged: set[str] = set()
+    for data in _query_all(wiki, max_requests=RC_MAX_REQUESTS, list="recentchanges", rcstart=since, rcdir="newer",
+                           rcnamespace=wiki.namespaces.page.id, rctype="edit|new|log",
+                           rcprop="title|ids|timestamp|loginfo", rclimit="max"):
+        for rc in data.get("query", {}).get("recentchanges", []):
+            for index, prefix in prefixes.items():
+                if not rc.get("title", "").startswith(prefix):
+                    continue
+                if rc.get("type") == "log":
+                    logged.add(index)
+                elif rc.get("revid"):
+                    slot = edits.setdefault(index, {})
+                    slot[rc["title"]] = max(slot.get(rc["title"], 0), int(rc["revid"]))
+    return edits, logged
+
+
+# -- reading revisions --------------------------------------------------------------------------------------------
+
+def _rev(r: dict[str, Any]) -> dict[str, Any]:
+    slot = r.get("slots", {}).get("main", {})
+    content = slot.get("content")
+    level = None if content is None or slot.get("texthidden") else parse_page(content).level
+    return {"revid": int(r["revid"]), "parentid": int(r.get("parentid") or 0),
+            "user": "(hidden)" if r.get("userhidden") else str(r.get("user", "")),
+            "timestamp": str(r["timestamp"]), "level": level}
+
+
+def _history_since(wiki: Wiki, pageid: int, start: str | None) -> list[dict[str, Any]]:
+    params: dict[str, Any] = {"prop": "revisions", "pageids": pageid, "rvprop": "ids|user|timestamp|content",
+                              "rvslots": "main", "rvlimit": "max", "rvdir": "newer"}
+    if start:
+        params["rvstart"] = start
+    revs: list[dict[str, Any]] = []
+    for data in _query_all(wiki, **params):
+        for p in data.get("query", {}).get("pages", []):
+            revs += [_rev(r) for r in p.get("revisions", [])]
+    return revs
+
+
+def _refresh(wiki: Wiki, cache: _Cache, wanted: dict[str, tuple[str, int]], progress: ProgressFn) -> int:
+    """Bring the histories of `wanted` (title -> (index, n)) up to date; returns how many pages changed."""
+    titles = list(wanted)
+    changed = 0
+    for i in range(0, len(titles), BATCH):
+        chunk = titles[i:i + BATCH]
+        data = wiki.get(action="query", titles="|".join(chunk), prop="revisions",
+                        rvprop="ids|user|timestamp|content", rvslots="main")
+        q = data.get("query", {})
+        norm = {x["to"]: x["from"] for x in q.get("normalized", [])}
+        gone: dict[str, list[str]] = {}
+        for p in q.get("pages", []):
+            title = norm.get(p["title"], p["title"])
+            if title not in wanted:
+                continue
+            index, n = wanted[title]
+            if p.get("missing") or not p.get("revisions"):
+                gone.setdefault(index, []).append(title)
+                continue
+            latest = _rev(p["revisions"][0])
+            pageid = int(p["pageid"])
+            known = cache.pages(index).get(title)
+            if known is not None and known["lastrevid"] == latest["revid"] and known["pageid"] == pageid:
+                continue
+            changed += 1
+            if latest["parentid"] == 0 or cache.has_revision(latest["parentid"]):
+                revs = [latest]
+            else:
+                last = cache.last_revision(pageid)
+                revs = _history_since(wiki, pageid, last["timestamp"] if last else None)
+                revs = [r for r in revs if r["revid"] <= latest["revid"]] or [latest]
+            cache.save_page(index, title, n, pageid, revs)
+        for index, ts in gone.items():
+            cache.forget_pages(index, ts)
+        progress("pages", min(i + BATCH, len(titles)), len(titles))
+    return changed
+
+
+def read_works(wiki: Wiki, names: Sequence[str], *, store: Store,
+               progress: ProgressFn | None = None) -> list[WorkProgress]:
+    """The works behind these Index titles, as the wiki has them now, reading only what changed since last time."""
+    progress = progress or no_progress
+    refs, now_text = resolve_indexes(wiki, names)
+    cache = _Cache(store, wiki.api_url)
+    now = _ts(now_text)
+    page_ns = wiki.namespaces.page.name
+    prefixes = {r.index: f"{page_ns}:{r.file}/" for r in refs}
+
+    full: list[IndexRef] = []
+    incremental: list[IndexRef] = []
+    for ref in refs:
+        w = cache.work(ref.index)
+        fresh = w is not None and w["listed"] and w["synced"] and now - _ts(w["listed"]) < RELIST_EVERY \
+            and now - _ts(w["synced"]) < RC_MAX_AGE and w["file"] == ref.file
+        (incremental if fresh else full).append(ref)
+
+    wanted: dict[str, tuple[str, int]] = {}
+    if incremental:
+        since = _iso(min(_ts(cache.work(r.index)["synced"]) for r in incremental) - RC_MARGIN)
+        try:
+            edits, logged = _recent_changes(wiki, since, {r.index: prefixes[r.index] for r in incremental})
+        except _TooMany:
+            log.info("%s: many recent changes; listing the works' pages instead", wiki.name)
+            full += incremental
+        else:
+            for ref in incremental:
+                if ref.index in logged:
+                    full.append(ref)
+                    continue
+                known = cache.pages(ref.index)
+                for title, revid in edits.get(ref.index, {}).items():
+                    k = known.get(title)
+                    n = _page_number(title, prefixes[ref.index])
+                    if n is not None and (k is None or k["lastrevid"] < revid):
+                        wanted[title] = (ref.index, n)
+    for done, ref in enumerate(full, 1):
+        listed = list_pages(wiki, ref)
+        known = cache.pages(ref.index)
+        present = {x.title for x in listed}
+        cache.forget_pages(ref.index, [t for t in known if t not in present])
+        for x in listed:
+            k = known.get(x.title)
+            if k is None or k["lastrevid"] != x.lastrevid or k["pageid"] != x.pageid or k["n"] != x.n:
+                wanted[x.title] = (ref.index, x.n)
+        progress("works", done, len(full))
+
+    changed = _refresh(wiki, cache, wanted, progress)
+    log.info("%s: %d works, %d pages changed since the last run", wiki.name, len(refs), changed)
+    works: list[WorkProgress] = []
+    full_set = {r.index for r in full}
+    for ref in refs:
+        cache.mark(ref, now_text, listed=ref.index in full_set)
+        work = WorkProgress(ref.index, ref.file, ref.pagecount, cache.histories(ref.index))
+        cache.snapshot(work, now_text)
+        works.append(work)
+    return works
+
+
+def bot_accounts(wiki: Wiki, users: Sequence[str]) -> set[str]:
+    """Which of `users` are bots: in the `bot` group, or this tool's own account (logged in or stored)."""
+    bots: set[str] = set()
+    names = [u for u in dict.fromkeys(users) if u and u != "(hidden)"]
+    for i in range(0, len(names), BATCH):
+        data = wiki.get(action="query", list="users", ususers="|".join(names[i:i + BATCH]), usprop="groups")
+        for u in data.get("query", {}).get("users", []):
+            if "bot" in (u.get("groups") or []):
+                bots.add(str(u["name"]))
+    own = wiki.user
+    if own is None:
+        from transcribe.wiki import credentials
+
+        creds = credentials.load_bot_password(wiki.api_url)
+        own = creds.account if creds else None
+    if own:
+        bots.add(own)
+    return bots
+
+
+def update_wiki_page(wiki: Wiki, title: str, block: str, *,
+                     summary: str = "Update proofreading progress") -> str:
+    """Put `block` between the progress markers of a wiki page (creating it if needed), touching nothing else.
+
+    Returns 'created', 'updated' or 'unchanged'. The edit is based on the revision read, so a person saving the
+    page in between makes the wiki refuse it instead of losing their words.
+    """
+    from transcribe.report import replace_block
+
+    data = wiki.get(action="query", titles=title, prop="revisions", rvprop="content|timestamp", rvslots="main",
+                    curtimestamp=1)
+    pages = data.get("query", {}).get("pages", [{}])
+    page = pages[0] if pages else {}
+    if page.get("invalid"):
+        raise UsageError(f"'{title}' is not a valid page title on {wiki.name}.", hint="Check the --to-wiki title.")
+    exists = not page.get("missing") and page.get("revisions")
+    old = page["revisions"][0]["slots"]["main"].get("content", "") if exists else ""
+    new = replace_block(old, block)
+    if new == old:
+        return "unchanged"
+    params: dict[str, Any] = {"action": "edit", "title": title, "text": new, "summary": summary, "token": ...,
+                              "starttimestamp": data.get("curtimestamp")}
+    if exists:
+        params["basetimestamp"] = page["revisions"][0]["timestamp"]
+        params["nocreate"] = 1
+    else:
+        params["createonly"] = 1
+    answer = wiki.post(**params)
+    result = answer.get("edit", {}).get("result")
+    if result != "Success":
+        raise WikiError(f"{wiki.name} did not save {title} ({result or 'no answer'}).",
+                        hint="Run the same command again.")
+    return "updated" if exists else "created"
