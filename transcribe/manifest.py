@@ -28,14 +28,13 @@ from transcribe.work import PAGES_DIR, WorkMeta
 
 log = logging.getLogger(__name__)
 
-# Fields of the [defaults] table / run options that are not work metadata.
-FILES_TO = ("wiki", "commons")
+# Where a work's scan file is uploaded (publish's vocabulary): 'auto' = Commons for Wikimedia wikis, else the
+# wiki itself; 'local' = the wiki itself ('wiki' is accepted for it); 'commons' = Wikimedia Commons.
+FILES_TO = ("auto", "local", "commons")
 SCAN_SUFFIXES = {".pdf", ".djvu", ".djv", ".tif", ".tiff", ".zip"}
 IMAGE_SUFFIXES = {".png", ".jpg", ".jpeg", ".tif", ".tiff", ".jp2", ".webp", ".gif", ".bmp", ".pbm", ".pgm",
                   ".ppm"}
 _ID_RE = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]{0,79}")
-# Characters MediaWiki refuses in titles (and '/' and ':' which a file name must not have either).
-_BAD_TITLE_CHARS = re.compile(r"[#<>\[\]|{}/:\\\x00-\x1f\x7f]")
 # Header names people write in spreadsheets -> WorkMeta's names (on top of WorkMeta.from_mapping's own aliases).
 _COLUMN_ALIASES = {
     "scan_file": "scan", "scan_folder": "scan", "path": "scan", "source": "source_url", "link": "source_url",
@@ -53,7 +52,7 @@ class Entry:
     meta: WorkMeta
     scan: Path  # absolute: a scan file, or a folder of page images
     where: str  # how to name it to a person: 'books.csv line 4' / "books.toml, work 'glauber'"
-    files_to: str = "wiki"  # 'wiki' or 'commons': where the scan file is uploaded
+    files_to: str = "auto"  # where the scan file is uploaded: 'auto', 'local' or 'commons' (see FILES_TO)
 
     @property
     def scan_is_folder(self) -> bool:
@@ -96,9 +95,11 @@ def load_manifest(
     overrides: dict[str, str] | None = None,
     check_models: bool = True,
     tessdata_dir: Path | None = None,
+    publishing: bool = False,
 ) -> Manifest:
     """Read and validate a manifest; ManifestError (exit 10) listing every problem when anything is wrong.
 
+    `publishing`: the batch goes to a wiki, so every work needs a licence for its file page.
     `defaults` fill fields a work leaves empty (after the manifest's own [defaults]); `overrides` replace
     the field in every work (`run --wiki W` sends the whole batch to W). `check_models` also asks Tesseract
     whether each work's models are installed, so a missing model is found before hours of work, not after.
@@ -123,7 +124,7 @@ def load_manifest(
     entries: list[Entry] = []
     names: list[tuple[str, str, str, str]] = []  # (id, where, destination, file name), valid or not
     for where, data in rows:
-        entry, found, name = _entry(path, where, data, merged_defaults, overrides or {}, checker)
+        entry, found, name = _entry(path, where, data, merged_defaults, overrides or {}, checker, publishing)
         problems += found
         if name is not None:
             names.append(name)
@@ -239,7 +240,7 @@ def _norm_key(key: str) -> str:
 
 def _entry(
     manifest: Path, where: str, data: dict[str, Any], defaults: dict[str, str], overrides: dict[str, str],
-    checker: _LanguageChecker,
+    checker: _LanguageChecker, publishing: bool,
 ) -> tuple[Entry | None, list[str], tuple[str, str, str, str] | None]:
     problems: list[str] = []
     values: dict[str, Any] = {}
@@ -251,9 +252,10 @@ def _entry(
     values.update({k: v for k, v in overrides.items() if v})
 
     raw_id = str(values.pop("id", "") or "").strip()
-    files_to = str(values.pop("files_to", "") or "wiki").strip().lower()
+    files_to = str(values.pop("files_to", "") or "auto").strip().lower()
+    files_to = {"wiki": "local", "wikisource": "local"}.get(files_to, files_to)
     if files_to not in FILES_TO:
-        problems.append(f"{where}: files_to '{files_to}' must be 'wiki' or 'commons'")
+        problems.append(f"{where}: files_to '{files_to}' must be 'auto', 'local' (the wiki itself) or 'commons'")
     scan_value = str(values.get("scan", "") or "").strip()
     scan: Path | None = None
     if not scan_value:
@@ -273,16 +275,20 @@ def _entry(
     except ManifestError as e:
         problems += e.problems
         meta = None
-    if meta is not None and meta.file_name and _BAD_TITLE_CHARS.search(meta.file_name):
-        problems.append(f"{where}: file_name '{meta.file_name}' has a character a wiki file name cannot have "
-                        "(# < > [ ] | { } / : \\)")
+    if publishing and not str(values.get("licence", "") or "").strip():
+        problems.append(f"{where}: 'licence' is missing (a scan is never uploaded without one: give a template "
+                        "such as PD-old-70, here or in [defaults], or pass --licence)")
+    file_name = ""
+    if meta is not None and scan is not None:
+        try:
+            file_name = target_file_name_for(meta, scan)
+        except ValueError as e:  # pagetext.FileNameError
+            problems.append(f"{where}: file_name: {e} Try '{getattr(e, 'suggestion', '')}'.")
     lang = str(values.get("language", "") or "").strip()
     if lang and not any(p.startswith(f"{where}: language") for p in problems):
         problems += [f"{where}: {p}" for p in checker.check(lang, str(values.get("models", "") or "").strip())]
     name = None
-    if work_id and scan is not None:
-        title = str(values.get("title", "") or "").strip()
-        file_name = target_file_name_for(str(values.get("file_name", "") or "").strip(), title, scan)
+    if work_id:
         dest = "commons" if files_to == "commons" else str(values.get("wiki", "") or "").strip()
         name = (work_id, where, dest, file_name)
     if problems or meta is None or scan is None:
@@ -310,23 +316,29 @@ def _slug(stem: str) -> str:
 
 
 def target_file_name(entry: Entry) -> str:
-    """The scan's name on the wiki, without 'File:': the work's file_name, or its title plus the extension."""
-    return target_file_name_for(entry.meta.file_name, entry.meta.title, entry.scan)
+    """The scan's name on the wiki, without 'File:': the work's file_name, or '<Title> (<year>).pdf'."""
+    return target_file_name_for(entry.meta, entry.scan)
 
 
-def target_file_name_for(file_name: str, title: str, scan: Path) -> str:
-    if file_name:
-        return file_name
-    # a folder of images is bundled into a PDF; single images and TIFFs too (a wiki shows no pages of a TIFF)
-    ext = scan.suffix.lower() if scan.suffix.lower() in (".pdf", ".djvu", ".djv") else ".pdf"
-    ext = ".djvu" if ext == ".djv" else ext
-    return f"{_BAD_TITLE_CHARS.sub('-', title).strip()}{ext}"
+def upload_extension(scan: Path) -> str:
+    """A wiki pages through PDF and DjVu only: anything else (folder, TIFF, ZIP, image) is bundled to a PDF."""
+    ext = scan.suffix.lower() if not scan.is_dir() else ""
+    return {".pdf": ".pdf", ".djvu": ".djvu", ".djv": ".djvu"}.get(ext, ".pdf")
+
+
+def target_file_name_for(meta: WorkMeta, scan: Path) -> str:
+    """The same name publish will use (wiki.pagetext), so that clashes are found before anything runs."""
+    from transcribe.wiki import pagetext as pt
+
+    ext = upload_extension(scan)
+    return pt.check_file_name(pt.default_file_name(meta, ext), ext)
 
 
 def _file_key(name: str) -> str:
     """How MediaWiki compares file names: underscores are spaces, runs of spaces are one, first letter upper."""
-    name = re.sub(r"[\s_]+", " ", name).strip()
-    return name[:1].upper() + name[1:]
+    from transcribe.wiki.pagetext import normalise_file_name
+
+    return normalise_file_name(name)
 
 
 def _cross_checks(names: list[tuple[str, str, str, str]]) -> list[str]:
@@ -340,6 +352,8 @@ def _cross_checks(names: list[tuple[str, str, str, str]]) -> list[str]:
         else:
             by_id[work_id] = where
         key = (dest, _file_key(file_name))
+        if not file_name:
+            continue
         if key in by_file:
             problems.append(f"{where}: the file name 'File:{file_name}' is also the target of {by_file[key]}; "
                             "give one of them another 'file_name'")
@@ -404,7 +418,7 @@ EXAMPLE_TOML = '''\
 wiki = "wikisource:de"          # where to publish: 'wikisource:fr', 'wikisource:en'... or an api.php address
 licence = "PD-old-70"           # licence template for the scan's file page
 institution = "Staatsbibliothek zu Berlin"
-files_to = "wiki"               # upload the scans to the Wikisource itself ("wiki") or to Wikimedia Commons ("commons")
+files_to = "auto"               # where scans are uploaded: "auto" (Commons for Wikisource), "local" (the wiki itself), "commons"
 
 [[work]]
 id = "glauber-annotationes"     # a short unique name (letters, digits, - _ .); default: from the scan's file name
@@ -416,7 +430,7 @@ language = "de"                 # the Wikisource language code ('transcribe lang
 models = "frk"                  # optional: Tesseract models instead of the language's own (here: Fraktur)
 page_labels = "1=10"            # optional: printed page numbers, e.g. "1=Cover 2to5=roman 2=1 7=1"
 source_url = "https://digital.staatsbibliothek-berlin.de/werkansicht?PPN=PPN66072944X"
-# file_name = "Glauber Annotationes 1659.pdf"   # optional: the scan's name on the wiki (default: the title)
+# file_name = "Glauber Annotationes 1659.pdf"   # optional: the scan's name on the wiki (default: "Title (year).pdf")
 
 # [[work]]                      # the next work: copy the table above and change what differs
 # scan = "scans/another-book.djvu"

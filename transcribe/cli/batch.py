@@ -53,7 +53,8 @@ def run(
     institution: Annotated[str | None, typer.Option(
         "--institution", help="Holding library for works that name none.")] = None,
     files_to: Annotated[str | None, typer.Option(
-        "--files-to", help="Upload scans to the 'wiki' itself or to 'commons', for works that do not say.")]
+        "--files-to", help="Where to upload scans, for works that do not say: 'auto' (Commons for Wikimedia wikis), "
+                           "'local' (the wiki itself) or 'commons'.")]
     = None,
     tessdata_dir: TessdataOpt = None,
     dpi: Annotated[int, typer.Option("--dpi", min=50, max=1200,
@@ -73,7 +74,8 @@ def run(
         raise typer.Exit(int(ExitCode.USAGE))
     defaults = {"licence": licence or "", "institution": institution or "", "files_to": files_to or ""}
     overrides = {"wiki": wiki} if wiki else {}
-    m = load_manifest(manifest, defaults=defaults, overrides=overrides, tessdata_dir=tessdata_dir)
+    m = load_manifest(manifest, defaults=defaults, overrides=overrides, tessdata_dir=tessdata_dir,
+                      publishing=export is None)
     for warning in m.warnings:
         err(f"note: {warning}")
     if export is None:

@@ -1,0 +1,152 @@
+"""The batch manifest: TOML and spreadsheet CSV, every problem reported at once, before any work starts."""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+
+import pytest
+from typer.testing import CliRunner
+
+from transcribe.cli import app
+from transcribe.errors import ExitCode, ManifestError
+from transcribe.manifest import load_manifest, target_file_name
+
+from conftest import REPO
+
+runner = CliRunner()
+SAMPLE_PDF = REPO / "samples" / "glauber" / "glauber.pdf"
+
+
+@pytest.fixture
+def folder(tmp_path: Path) -> Path:
+    """A library's folder: two scans (copies of the sample, each a real PDF) and a folder of page images."""
+    (tmp_path / "scans").mkdir()
+    shutil.copy(SAMPLE_PDF, tmp_path / "scans" / "Glauber Annotationes.pdf")
+    shutil.copy(SAMPLE_PDF, tmp_path / "scans" / "second.pdf")
+    (tmp_path / "scans" / "photos").mkdir()
+    (tmp_path / "scans" / "photos" / "0001.png").write_bytes(b"")
+    return tmp_path
+
+
+def test_toml_defaults_and_derived_ids(folder: Path) -> None:
+    (folder / "books.toml").write_text('''
+[defaults]
+wiki = "wikisource:de"
+licence = "PD-old-70"
+institution = "Staatsbibliothek zu Berlin"
+
+[[work]]
+scan = "scans/Glauber Annotationes.pdf"
+title = "Annotationes vber den Appendicem"
+language = "de"
+models = "frk"
+year = 1659
+page_labels = "1=10"
+
+[[work]]
+id = "photos"
+scan = "scans/photos"
+title = "Photographed pages"
+language = "de"
+licence = "PD-scan"
+''', encoding="utf-8")
+    m = load_manifest(folder / "books.toml")
+    first, second = m.entries
+    assert first.id == "Glauber-Annotationes"  # from the scan's file name
+    assert first.meta.institution == "Staatsbibliothek zu Berlin" and first.meta.licence == "PD-old-70"
+    assert first.meta.year == "1659" and first.meta.models == "frk"
+    assert second.meta.licence == "PD-scan"  # a work's own value beats [defaults]
+    assert first.scan == (folder / "scans" / "Glauber Annotationes.pdf").resolve()
+    assert target_file_name(first) == "Annotationes vber den Appendicem (1659).pdf"
+    assert target_file_name(second) == "Photographed pages.pdf"  # a folder of images is uploaded as a PDF
+    assert m.state_path == (folder / "books.transcribe.db").resolve()
+    assert m.pages_dir(second) == (folder / "books.transcribe" / "photos" / "pages").resolve()
+
+
+def test_spreadsheet_csv_with_bom_semicolons_and_loose_headers(folder: Path) -> None:
+    text = ("Id;Scan File;TITLE;Author;Language;Page Labels;Source URL;Licence\r\n"
+            'glauber;scans/second.pdf;"Annotationes; vber den Appendicem";Johann Rudolf Glauber;de;1=10;'
+            "https://example.org/ppn;PD-old-70\r\n"
+            ";;;;;;;\r\n")  # spreadsheets export empty rows too
+    (folder / "books.csv").write_bytes("\ufeff".encode() + text.encode("utf-8"))
+    m = load_manifest(folder / "books.csv", publishing=True)
+    (e,) = m.entries
+    assert e.id == "glauber" and e.meta.title == "Annotationes; vber den Appendicem"
+    assert e.meta.page_labels == "1=10" and e.meta.source_url == "https://example.org/ppn"
+    assert e.where == "books.csv line 2"
+
+
+def test_every_problem_of_a_csv_is_reported_at_once_by_line_and_column(folder: Path) -> None:
+    (folder / "books.csv").write_text(
+        "id,scan,title,language,year,page_labels,licence\n"
+        "a,scans/second.pdf,Good book,de,1881,1=1,PD-old\n"  # line 2: fine
+        "b,scans/missing.pdf,,de,18x1,,PD-old\n"  # line 3: scan, title, year
+        "a,scans/second.pdf,Other,xx,1700,1to=3,PD-old\n"  # line 4: duplicate id, language, labels
+        "c,scans/Glauber Annotationes.pdf,Good book,de,1881,,PD-old\n"  # line 5: same file name as line 2
+        "d,scans/second.pdf,Fine,de,,,\n",  # line 6: no licence (publishing)
+        encoding="utf-8")
+    result = runner.invoke(app, ["run", str(folder / "books.csv")], env={"COLUMNS": "200"})
+    assert result.exit_code == ExitCode.MANIFEST, result.output
+    out = result.stderr
+    expected = [
+        "books.csv line 3: the scan 'scans/missing.pdf' does not exist",
+        "books.csv line 3: 'title' is missing",
+        "books.csv line 3: year '18x1' is not a year",
+        "books.csv line 4: language: 'xx' is not a Wikisource language code",
+        "books.csv line 4: page_labels: cannot read '1to=3'",
+        "books.csv line 4: the id 'a' is already used by books.csv line 2",
+        "books.csv line 5: the file name 'File:Good book (1881).pdf' is also the target of books.csv line 2",
+        "books.csv line 6: 'licence' is missing",
+    ]
+    for line in expected:
+        assert line in out, f"missing: {line}\n{out}"
+    assert "8 problem(s)" in out and "nothing was started" in out
+    assert "line 2:" not in out
+    assert not (folder / "books.transcribe.db").exists(), "a bad manifest must not start anything"
+
+
+def test_missing_models_are_found_before_any_work(folder: Path) -> None:
+    (folder / "books.toml").write_text('[[work]]\nscan = "scans/second.pdf"\ntitle = "T"\nlanguage = "de"\n'
+                                       'models = "nosuchmodel"\n', encoding="utf-8")
+    with pytest.raises(ManifestError) as e:
+        load_manifest(folder / "books.toml")
+    (problem,) = e.value.problems
+    assert problem.startswith("books.toml, work 'scans/second.pdf': models:") and "nosuchmodel" in problem
+
+
+def test_toml_syntax_error_names_the_line(folder: Path) -> None:
+    (folder / "books.toml").write_text('[[work]]\ntitle = "unterminated\n', encoding="utf-8")
+    result = runner.invoke(app, ["run", str(folder / "books.toml"), "--export", str(folder / "out")])
+    assert result.exit_code == ExitCode.MANIFEST
+    assert "books.toml is not valid TOML" in result.stderr and "line 2" in result.stderr
+
+
+def test_init_writes_a_working_example_and_never_overwrites(folder: Path) -> None:
+    target = folder / "books.toml"
+    result = runner.invoke(app, ["init", str(target)])
+    assert result.exit_code == 0, result.output
+    assert "transcribe run" in result.stderr
+    # The example names scans/glauber.pdf: with that scan in place it is a valid manifest as it stands.
+    shutil.copy(SAMPLE_PDF, folder / "scans" / "glauber.pdf")
+    (e,) = load_manifest(target, publishing=True).entries
+    assert e.meta.title == "Annotationes vber den Appendicem" and e.meta.wiki == "wikisource:de"
+
+    target.write_text("# my real list\n", encoding="utf-8")
+    again = runner.invoke(app, ["init", str(target)])
+    assert again.exit_code == ExitCode.REFUSED
+    assert "already exists" in again.stderr
+    assert target.read_text(encoding="utf-8") == "# my real list\n"
+
+    csv_result = runner.invoke(app, ["init", str(folder / "books.csv")])
+    assert csv_result.exit_code == 0
+    (row,) = load_manifest(folder / "books.csv").entries
+    assert row.id == "glauber-annotationes"
+
+
+def test_the_samples_are_valid() -> None:
+    toml = load_manifest(REPO / "samples" / "manifest.toml", publishing=True)
+    csv = load_manifest(REPO / "samples" / "manifest.csv", publishing=True)
+    assert [e.meta for e in toml.entries] == [e.meta for e in csv.entries]
+    (e,) = toml.entries
+    assert e.meta.models == "frk" and e.meta.page_labels == "1=10" and e.meta.licence == "PD-old-70"
