@@ -22,13 +22,13 @@ def main() -> int:
                             capture_output=True, text=True, check=True).stdout
     packages = sorted({line.split(" - ")[0] for line in search.splitlines()} - NOT_MODELS)
     version = subprocess.run(["dpkg-query", "-W", "-f=${Version}", "tesseract-ocr"],
-                             capture_output=True, text=True).stdout
+                             capture_output=True, text=True, check=False).stdout
     print(f"# Made by langs/tools/make_model_list.py on Debian 12 (tesseract-ocr {version}); see that file.")
     print("model\tpackage\thow")
     rows = []
     for pkg in packages:
-        files = subprocess.run(["dpkg", "-L", pkg], capture_output=True, text=True)
-        models = sorted(re.findall(r"/tessdata/([^/\n]+)\.traineddata$", files.stdout, re.M))
+        files = subprocess.run(["dpkg", "-L", pkg], capture_output=True, text=True, check=False)
+        models = sorted(re.findall(r"/tessdata/([^/\n]+)\.traineddata$", files.stdout, re.MULTILINE))
         if files.returncode == 0 and models:
             rows += [(m, pkg, "dpkg -L") for m in models]
         elif pkg.startswith("tesseract-ocr-script-"):
