@@ -1,0 +1,115 @@
+"""`publish --export`: the same texts as files, and an HTML preview a library can review before publishing."""
+
+from __future__ import annotations
+
+import json
+import re
+import subprocess
+from pathlib import Path
+
+import pytest
+from typer.testing import CliRunner
+
+from publish_helpers import make_work, render_images
+from transcribe.cli import app
+from transcribe.wiki import pagetext as pt
+from transcribe.wiki.export import export_work
+from transcribe.work import load_work
+
+runner = CliRunner()
+
+
+@pytest.fixture(scope="module")
+def images(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    return render_images(tmp_path_factory.mktemp("img"))
+
+
+def test_export_writes_every_page_text_the_index_and_the_file_page(tmp_path: Path, images: Path) -> None:
+    work = make_work(tmp_path / "w", images, statuses={4: "blank", 5: "failed"})
+    meta = load_work(work)
+    seen: list[tuple[int, int]] = []
+    r = export_work(work / "glauber.pdf", work / "pages", meta, tmp_path / "out",
+                    progress=lambda label, done, total: seen.append((done, total)))
+    wt = tmp_path / "out" / "wikitext"
+    assert r.pages == 4 and r.skipped == [(5, "OCR failed: tesseract crashed (test)")]
+    assert seen[-1] == (5, 5)
+    p1 = pt.parse_page((wt / "Page_0001.wiki").read_text(encoding="utf-8"))
+    assert p1.level == 1 and p1.body.startswith("Annotationes vber den Appendicem")
+    assert pt.parse_page((wt / "Page_0004.wiki").read_text(encoding="utf-8")).level == 0
+    assert not (wt / "Page_0005.wiki").exists()
+    fields = pt.parse_index((wt / "Index.wiki").read_text(encoding="utf-8"))
+    assert fields["Pages"] == "<pagelist 1=10 />" and fields["Source"] == "pdf"
+    assert "{{PD-old-70}}" in (wt / "File.wiki").read_text(encoding="utf-8")
+    titles = json.loads((wt / "titles.json").read_text(encoding="utf-8"))
+    assert titles["Page_0001.wiki"] == "Page:Annotationes über den Appendicem (1656).pdf/1"
+    # nothing half-written is left behind
+    assert not list((tmp_path / "out").rglob("*.part"))
+
+
+def test_preview_is_self_contained_and_shows_each_page_beside_its_text(tmp_path: Path, images: Path) -> None:
+    work = make_work(tmp_path / "w", images, statuses={4: "blank"})
+    r = export_work(work / "glauber.pdf", work / "pages", load_work(work), tmp_path / "out")
+    index = r.preview.read_text(encoding="utf-8")
+    assert "Annotationes über den Appendicem" in index
+    assert "4 not proofread, 1 without text" in index
+    links = re.findall(r'(?:src|href)="([^"]+)"', index)
+    assert links and all(not link.startswith(("http", "/")) for link in links)  # nothing outside the folder
+    for link in links:
+        assert (r.out_dir / link).is_file(), link
+    page = (r.out_dir / "pages" / "0002.html").read_text(encoding="utf-8")
+    assert '<img src="../images/0002.jpg"' in page and "1 Not proofread" in page
+    assert "wiſſen/ ſondern" in page or "ſ" in page  # the OCR text itself, long s and all
+    assert (r.out_dir / "images" / "0002.jpg").stat().st_size < 200_000
+    # OCR text is shown as text, never as markup
+    work2 = make_work(tmp_path / "w2", images, texts={1: "<script>alert(1)</script> & {{x}}"})
+    r2 = export_work(work2 / "glauber.pdf", work2 / "pages", load_work(work2), tmp_path / "out2")
+    page1 = (r2.out_dir / "pages" / "0001.html").read_text(encoding="utf-8")
+    assert "<script>" not in page1 and "&lt;script&gt;alert(1)" in page1
+
+
+def test_cli_export_without_licence_still_exports_and_says_why_there_is_no_file_page(tmp_path: Path,
+                                                                                       images: Path) -> None:
+    work = make_work(tmp_path / "w", images, licence="")
+    res = runner.invoke(app, ["publish", str(work), "--export", str(tmp_path / "out")])
+    assert res.exit_code == 0, res.output
+    assert "no licence" in res.stderr and "never uploaded without one" in res.stderr
+    assert res.stdout.strip() == str(tmp_path / "out" / "index.html")
+    assert not (tmp_path / "out" / "wikitext" / "File.wiki").exists()
+    assert (tmp_path / "out" / "wikitext" / "Page_0005.wiki").is_file()
+
+
+def test_cli_export_refuses_a_file_name_the_wiki_cannot_take(tmp_path: Path) -> None:
+    work = make_work(tmp_path / "w", extra='file_name = "Glauber [1656].pdf"\n')
+    res = runner.invoke(app, ["publish", str(work), "--export", str(tmp_path / "out")])
+    assert res.exit_code == 10, res.output
+    assert "'['" in res.stderr and 'file_name = "Glauber (1656).pdf"' in res.stderr
+    assert not (tmp_path / "out").exists()
+
+
+def test_cli_export_of_a_scan_that_is_not_pdf_or_djvu(tmp_path: Path) -> None:
+    work = make_work(tmp_path / "w")
+    (work / "work.toml").write_text((work / "work.toml").read_text().replace("glauber.pdf", "scan.zip"))
+    (work / "scan.zip").write_bytes(b"PK")
+    res = runner.invoke(app, ["publish", str(work), "--export", str(tmp_path / "out")])
+    assert res.exit_code == 3
+    assert "transcribe bundle" in res.stderr
+
+
+def test_preview_screenshot_in_headless_chromium(tmp_path: Path, images: Path) -> None:
+    """Chromium renders the preview (the picture was looked at by eye once; here: it renders, not blank)."""
+    chromium = next((c for c in ("chromium", "chromium-browser") if
+                     subprocess.run(["which", c], capture_output=True).returncode == 0), None)
+    if chromium is None:
+        pytest.skip("chromium is not installed (scripts/setup --test installs it)")
+    work = make_work(tmp_path / "w", images)
+    r = export_work(work / "glauber.pdf", work / "pages", load_work(work), tmp_path / "out")
+    shot = tmp_path / "page.png"
+    subprocess.run([chromium, "--headless", "--no-sandbox", "--disable-gpu", "--window-size=1200,900",
+                    f"--screenshot={shot}", (r.out_dir / "pages" / "0001.html").as_uri()],
+                   capture_output=True, timeout=60, check=False)
+    assert shot.is_file(), "chromium wrote no screenshot"
+    from PIL import Image
+
+    with Image.open(shot) as im:
+        colours = im.convert("L").getextrema()
+    assert colours[0] < 100 < colours[1]  # dark text on a light page, not an empty white picture

@@ -1,0 +1,222 @@
+"""Export a work without a wiki: the exact wikitext `publish` would send, and an HTML preview to review first.
+
+    OUT/
+      index.html            the preview: every page with its level, label and first words
+      pages/0001.html       page 1: the scan image beside its OCR text
+      images/0001.jpg       page images, scaled down for the browser
+      wikitext/Index.wiki   the Index: page;  File.wiki: the file description page (when there is a licence)
+      wikitext/Page_0001.wiki ...
+      wikitext/titles.json  which file is which wiki page (for bulk upload tools)
+
+The folder is self-contained: copy it anywhere, open index.html, no network needed.
+"""
+
+from __future__ import annotations
+
+import html
+import json
+import logging
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from transcribe import fsutil
+from transcribe.events import ProgressFn
+from transcribe.pagelabels import PageLabelError, label_pages
+from transcribe.store import Store, Work
+from transcribe.wiki import pagetext as pt
+from transcribe.wiki import plan
+from transcribe.work import WorkMeta
+
+log = logging.getLogger(__name__)
+
+PREVIEW_WIDTH = 1000  # pixels: enough to read a page on a laptop, small enough to mail the folder
+
+# ProofreadPage's own fields when a wiki defines none (the names en.wikisource uses); publish uses the wiki's.
+DEFAULT_INDEX_FIELDS: dict[str, dict[str, Any]] = {
+    "Title": {"data": "title"}, "Author": {"data": "author"}, "Year": {"data": "year"},
+    "Publisher": {"data": "publisher"}, "Address": {"data": "place"},
+    "Source": {"values": {"djvu": "DjVu", "pdf": "PDF"}},
+    "Progress": {"data": "progress", "values": {"OCR": "OCR"}}, "Pages": {"data": "pagelist"},
+    "Remarks": {},
+}
+LEVEL_NAMES = {0: "Without text", 1: "Not proofread", 2: "Problematic", 3: "Proofread", 4: "Validated"}
+LEVEL_COLOURS = {0: "#dddddd", 1: "#ffa0a0", 2: "#b0b0ff", 3: "#ffe867", 4: "#90ff90"}
+
+
+@dataclass
+class ExportReport:
+    out_dir: Path
+    file_name: str
+    pages: int = 0  # Page: texts written
+    skipped: list[tuple[int, str]] = field(default_factory=list)  # (page, why it has no Page: text)
+    unmapped: list[str] = field(default_factory=list)
+    notes: list[str] = field(default_factory=list)
+
+    @property
+    def preview(self) -> Path:
+        return self.out_dir / "index.html"
+
+
+def export_work(scan: Path, pages_dir: Path, meta: WorkMeta, out_dir: Path, *, progress: ProgressFn | None = None,
+                store: Store | None = None, work: Work | None = None, user: str = "",
+                index_fields: Mapping[str, Mapping[str, Any]] | None = None) -> ExportReport:
+    """Write the wikitext files and the HTML preview of a work into `out_dir` (created if needed)."""
+    progress = progress or (lambda label, done, total: None)
+    out_dir = Path(out_dir)
+    pages = plan.read_pages(pages_dir, store=store, work=work)
+    ext, kind = plan.file_kind(Path(scan))
+    name = plan.file_name(meta, Path(scan))
+    report = ExportReport(out_dir=out_dir, file_name=name)
+
+    index = pt.build_index(meta, index_fields or DEFAULT_INDEX_FIELDS, file_kind=kind, page_count=len(pages))
+    report.unmapped = index.unmapped
+    wt = out_dir / "wikitext"
+    titles: dict[str, str] = {"Index.wiki": f"Index:{name}"}
+    fsutil.write_text(wt / "Index.wiki", index.text + "\n")
+    try:
+        desc = pt.build_file_description(meta, index_link=f"s:{meta.language}:Index:{name}")
+        fsutil.write_text(wt / "File.wiki", desc)
+        titles["File.wiki"] = f"File:{name}"
+    except pt.LicenceMissing:
+        report.notes.append("work.toml gives no licence, so there is no File.wiki: a scan is never uploaded "
+                            "without one (add e.g. licence = \"PD-old-70\")")
+    try:
+        labels = label_pages(meta.page_labels, max((p.n for p in pages), default=0))
+    except PageLabelError:
+        labels = [str(p.n) for p in pages]
+
+    total = len(pages)
+    progress("export", 0, total)
+    rows: list[dict[str, Any]] = []
+    for i, p in enumerate(pages):
+        label = labels[p.n - 1] if 0 < p.n <= len(labels) else str(p.n)
+        image = _preview_image(pages_dir, p, out_dir / "images")
+        if p.publish:
+            fname = f"Page_{p.n:04d}.wiki"
+            fsutil.write_text(wt / fname, p.text(user) + "\n")
+            titles[fname] = f"Page:{name}/{p.n}"
+            report.pages += 1
+        else:
+            report.skipped.append((p.n, p.reason))
+        rows.append({"page": p, "label": label, "image": image})
+        progress("export", i + 1, total)
+    for i, row in enumerate(rows):
+        prev = rows[i - 1]["page"].n if i > 0 else None
+        nxt = rows[i + 1]["page"].n if i + 1 < len(rows) else None
+        fsutil.write_text(out_dir / "pages" / f"{row['page'].n:04d}.html",
+                          _page_html(meta, name, row, prev, nxt))
+    fsutil.write_text(wt / "titles.json", json.dumps(titles, ensure_ascii=False, indent=1) + "\n")
+    fsutil.write_text(out_dir / "index.html", _index_html(meta, name, rows, index.fields, report))
+    return report
+
+
+def _preview_image(pages_dir: Path, p: plan.PlannedPage, folder: Path) -> str | None:
+    """A browser-friendly JPEG of the page (scaled down), relative to the export folder; None without an image."""
+    if not p.image:
+        return None
+    src = Path(pages_dir) / p.image
+    if not src.is_file() or src.suffix.lower() == ".txt":
+        return None
+    target = folder / f"{p.n:04d}.jpg"
+    try:
+        if not target.is_file() or target.stat().st_mtime < src.stat().st_mtime:
+            from PIL import Image
+
+            with Image.open(src) as im:
+                im.thumbnail((PREVIEW_WIDTH, PREVIEW_WIDTH * 4))
+                rgb = im.convert("L" if im.mode in ("1", "L", "LA", "I", "I;16") else "RGB")
+                with fsutil.atomic_path(target) as tmp:
+                    rgb.save(tmp, format="JPEG", quality=80, optimize=True)
+    except OSError as e:  # a damaged image still gets its text shown
+        log.warning("no preview image for page %d (%s): %s", p.n, src.name, e)
+        return None
+    return f"images/{target.name}"
+
+
+_CSS = """
+body{font-family:system-ui,sans-serif;margin:0;color:#202122;background:#f8f9fa}
+header{padding:12px 20px;background:#fff;border-bottom:1px solid #c8ccd1}
+h1{font-size:1.4em;margin:0 0 4px}
+.meta{color:#54595d;font-size:.95em}
+main{padding:12px 20px}
+table{border-collapse:collapse;background:#fff;width:100%}
+th,td{border:1px solid #c8ccd1;padding:4px 8px;text-align:left;vertical-align:top}
+.lv{display:inline-block;padding:1px 8px;border-radius:3px;border:1px solid #a2a9b1;white-space:nowrap}
+.none{background:#fff;color:#72777d;font-style:italic}
+.first{color:#54595d;font-family:serif}
+.pair{display:flex;gap:16px;align-items:flex-start}
+.pair>div{flex:1;min-width:0}
+.scan img{width:100%;border:1px solid #c8ccd1;background:#fff}
+.text{white-space:pre-wrap;font-family:serif;font-size:1.05em;line-height:1.5;background:#fff;
+      border:1px solid #c8ccd1;padding:12px;margin:0}
+nav a{margin-right:12px}
+img.thumb{height:60px;border:1px solid #c8ccd1}
+"""
+
+
+def _level_badge(p: plan.PlannedPage) -> str:
+    if p.level is None:
+        return f'<span class="lv none">not published: {html.escape(p.reason)}</span>'
+    return (f'<span class="lv" style="background:{LEVEL_COLOURS[p.level]}">{p.level} '
+            f"{LEVEL_NAMES[p.level]}</span>")
+
+
+def _doc(title: str, body: str) -> str:
+    return (f'<!DOCTYPE html>\n<html lang="en"><head><meta charset="utf-8">'
+            f'<meta name="viewport" content="width=device-width,initial-scale=1">'
+            f"<title>{html.escape(title)}</title><style>{_CSS}</style></head>\n<body>\n{body}\n</body></html>\n")
+
+
+def _index_html(meta: WorkMeta, name: str, rows: list[dict[str, Any]], fields: dict[str, str],
+                report: ExportReport) -> str:
+    e = html.escape
+    by_level: dict[str, int] = {}
+    for r in rows:
+        p = r["page"]
+        k = LEVEL_NAMES[p.level] if p.level is not None else "not published"
+        by_level[k] = by_level.get(k, 0) + 1
+    summary = ", ".join(f"{v} {k.lower()}" for k, v in by_level.items())
+    who = " · ".join(x for x in (meta.author, meta.year, meta.publisher, meta.place) if x)
+    notes = "".join(f"<p class=\"meta\">Note: {e(n)}</p>" for n in report.notes)
+    if report.unmapped:
+        notes += (f"<p class=\"meta\">Not on the Index page (the wiki has no field for it): "
+                  f"{e(', '.join(report.unmapped))}</p>")
+    out = [f"<header><h1>{e(meta.title)}</h1><div class=\"meta\">{e(who)}</div>",
+           f"<div class=\"meta\">Will be published as <b>File:{e(name)}</b>, <b>Index:{e(name)}</b> and "
+           f"<b>Page:{e(name)}/1</b> … <b>/{len(rows)}</b>. {len(rows)} pages: {e(summary)}.</div>{notes}</header>",
+           "<main><table><thead><tr><th>Page</th><th>Label</th><th>Scan</th><th>Level</th><th>Text begins</th>"
+           "</tr></thead><tbody>"]
+    for r in rows:
+        p = r["page"]
+        link = f"pages/{p.n:04d}.html"
+        thumb = f'<img class="thumb" loading="lazy" src="{e(r["image"])}" alt="">' if r["image"] else ""
+        first = " ".join(p.body.split())[:90]
+        out.append(f'<tr><td><a href="{link}">{p.n}</a></td><td>{e(r["label"])}</td><td><a href="{link}">{thumb}'
+                   f'</a></td><td>{_level_badge(p)}</td><td class="first">{e(first)}</td></tr>')
+    out.append("</tbody></table>")
+    out.append("<h2>Index page fields</h2><table>" + "".join(
+        f"<tr><th>{e(k)}</th><td>{e(v)}</td></tr>" for k, v in fields.items()) + "</table></main>")
+    return _doc(meta.title, "\n".join(out))
+
+
+def _page_html(meta: WorkMeta, name: str, row: dict[str, Any], prev: int | None, nxt: int | None) -> str:
+    e = html.escape
+    p = row["page"]
+    nav = ['<a href="../index.html">All pages</a>']
+    if prev is not None:
+        nav.append(f'<a href="{prev:04d}.html">← page {prev}</a>')
+    if nxt is not None:
+        nav.append(f'<a href="{nxt:04d}.html">page {nxt} →</a>')
+    scan = (f'<img src="../{e(row["image"])}" alt="scan of page {p.n}">' if row["image"]
+            else '<p class="meta">(no image of this page)</p>')
+    if p.publish:
+        text = e(p.body) if p.body else '<span class="meta">(blank page: no text)</span>'
+    else:
+        text = f'<span class="meta">{e(p.reason)}</span>'
+    body = (f"<header><h1>Page:{e(name)}/{p.n}</h1><div class=\"meta\">{e(meta.title)} · label "
+            f"{e(row['label'])} · {_level_badge(p)}</div><nav>{''.join(nav)}</nav></header>"
+            f"<main><div class=\"pair\"><div class=\"scan\">{scan}</div><div><pre class=\"text\">{text}</pre>"
+            "</div></div></main>")
+    return _doc(f"{meta.title} – page {p.n}", body)

@@ -1,0 +1,137 @@
+"""What a work becomes on a wiki: the file name, and for every scan page its text and level, or why it is left out.
+
+Shared by `export` (files and an HTML preview, no wiki) and `publish` (the wiki), so both show the same pages.
+The OCR status of each page comes from the state (`ocr` table) when there is one, else from `ocr.json`, else
+from the text files themselves.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import re
+from dataclasses import dataclass
+from pathlib import Path
+
+from transcribe.errors import InputError, ManifestError
+from transcribe.store import Store, Work
+from transcribe.wiki import pagetext as pt
+from transcribe.work import WorkMeta
+
+log = logging.getLogger(__name__)
+
+FILE_KINDS = {".pdf": "pdf", ".djvu": "djvu", ".djv": "djvu"}
+_IMAGE_SUFFIXES = {".png", ".tif", ".tiff", ".jpg", ".jpeg", ".pbm", ".pgm", ".ppm", ".jp2", ".bmp", ".gif", ".webp"}
+
+
+@dataclass(frozen=True)
+class PlannedPage:
+    n: int  # Page:<file>/n
+    image: str | None  # the page image in the pages folder, for the preview
+    status: str  # OCR status: 'done', 'blank', 'failed', 'no-model', 'missing'
+    body: str = ""
+    reason: str = ""  # why it is not published ('failed', 'no-model', 'missing')
+
+    @property
+    def publish(self) -> bool:
+        return self.status in ("done", "blank")
+
+    @property
+    def level(self) -> int | None:
+        return {"done": 1, "blank": 0}.get(self.status)
+
+    def text(self, user: str) -> str:
+        """The Page: wikitext; `build_page` refuses any level above 1."""
+        assert self.level is not None and self.level <= pt.MAX_TOOL_LEVEL
+        return pt.build_page(self.body, level=self.level, user=user)
+
+
+def file_kind(scan: Path) -> tuple[str, str]:
+    """('.pdf', 'pdf') for a scan a Wikisource can use; InputError with advice for anything else."""
+    ext = scan.suffix.lower()
+    if ext not in FILE_KINDS or not scan.is_file():
+        if not scan.exists():
+            raise InputError(f"The scan {scan} does not exist.",
+                             hint="Check 'scan' in work.toml: it names the scan file inside the work folder.")
+        raise InputError(
+            f"{scan.name} is not a PDF or DjVu file: Wikisource needs one of those to show the scan beside the text.",
+            hint="Make one from the page images with 'transcribe bundle', and name it as 'scan' in work.toml.")
+    return ext, FILE_KINDS[ext]
+
+
+def file_name(meta: WorkMeta, scan: Path) -> str:
+    """The name of the scan on the wiki, checked before anything is written (Refused-worthy names raise)."""
+    ext, _ = file_kind(scan)
+    name = pt.default_file_name(meta, ext)
+    try:
+        return pt.check_file_name(name, ext)
+    except pt.FileNameError as e:
+        raise ManifestError(
+            f"{e}", hint=f"Set file_name in work.toml to a name the wiki takes, e.g. file_name = \"{e.suggestion}\".",
+        ) from None
+
+
+def read_pages(pages_dir: Path, *, store: Store | None = None, work: Work | None = None) -> list[PlannedPage]:
+    """Every page of the pages folder, with its OCR text and status."""
+    pages_dir = Path(pages_dir)
+    if not pages_dir.is_dir():
+        raise InputError(f"The pages folder {pages_dir} does not exist.",
+                         hint="Run 'transcribe split' and 'transcribe ocr' on the scan first.")
+    images = _images(pages_dir)
+    statuses = _statuses(pages_dir, store, work)
+    out: list[PlannedPage] = []
+    for n, image in images:
+        stem = Path(image).stem
+        txt = pages_dir / f"{stem}.txt"
+        status, reason = statuses.get(n, ("", ""))
+        if not status:
+            status = "done" if txt.is_file() else "missing"
+        if status in ("done", "blank") and not txt.is_file():
+            status, reason = "missing", f"{txt.name} is missing"
+        if status == "missing" and not reason:
+            reason = f"no OCR text ({txt.name}); run 'transcribe ocr' on the pages folder"
+        if status == "no-model":
+            reason = reason or "no OCR model for this script: left for proofreaders to type"
+        if status == "failed":
+            reason = f"OCR failed: {reason}" if reason else "OCR failed"
+        body = ""
+        if status == "done":
+            body = pt.ocr_to_body(txt.read_text(encoding="utf-8", errors="replace"))
+            if not body.strip():
+                status = "blank"  # a page Tesseract found no words on is a blank page on the wiki
+        out.append(PlannedPage(n=n, image=image, status=status, body=body, reason=reason))
+    return out
+
+
+def _images(pages_dir: Path) -> list[tuple[int, str]]:
+    try:
+        from transcribe.split import read_pages as split_read_pages
+    except ImportError:  # until split.py lands: pages.json, else the images in natural order
+        split_read_pages = None
+    if split_read_pages is not None:
+        return [(p.n, Path(p.image).name) for p in split_read_pages(pages_dir)]
+    record = pages_dir / "pages.json"
+    if record.is_file():
+        doc = json.loads(record.read_text(encoding="utf-8"))
+        return [(int(p["n"]), Path(p["image"]).name) for p in doc.get("pages", [])]
+    files = sorted((p for p in pages_dir.iterdir() if p.suffix.lower() in _IMAGE_SUFFIXES),
+                   key=lambda p: [int(t) if t.isdigit() else t.lower() for t in re.split(r"(\d+)", p.name)])
+    if not files:  # text only (e.g. an export of OCR text without images)
+        files = sorted(pages_dir.glob("[0-9]*.txt"), key=lambda p: int(re.sub(r"\D", "", p.stem) or 0))
+    return [(i, p.name) for i, p in enumerate(files, 1)]
+
+
+def _statuses(pages_dir: Path, store: Store | None, work: Work | None) -> dict[int, tuple[str, str]]:
+    if store is not None and work is not None:
+        rows = store.query("SELECT n, status, reason FROM ocr WHERE work_id = ?", (work.id,))
+        if rows:
+            return {int(r["n"]): (str(r["status"]), str(r["reason"] or "")) for r in rows}
+    path = pages_dir / "ocr.json"
+    if path.is_file():
+        try:
+            doc = json.loads(path.read_text(encoding="utf-8"))
+            return {int(p["n"]): (str(p.get("status") or ""), str(p.get("reason") or ""))
+                    for p in doc.get("pages", [])}
+        except (ValueError, KeyError, TypeError) as e:
+            log.warning("%s is damaged (%s); reading the text files instead", path, e)
+    return {}
