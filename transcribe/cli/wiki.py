@@ -69,3 +69,148 @@ def login_command(
     account = site.login(user, secret)
     path = credentials.save_bot_password(address.api_url, user, secret)
     typer.echo(f"Logged in to {address.name} as {account}; saved to {path}.")
+
+
+# == publish (owned by the publish work; everything above is login's) ==========================================
+
+from enum import Enum  # noqa: E402
+from pathlib import Path  # noqa: E402
+
+from typing import TYPE_CHECKING  # noqa: E402
+
+from transcribe.cli._app import QuietOpt, err, progress_bar, settings  # noqa: E402
+
+if TYPE_CHECKING:
+    from transcribe.wiki.publish import PublishReport
+    from transcribe.work import WorkMeta
+
+
+class FilesTo(str, Enum):
+    auto = "auto"
+    commons = "commons"
+    local = "local"
+
+
+_VERBS = {"created": "created", "updated": "updated", "unchanged": "unchanged", "skipped": "skipped",
+          "failed": "failed"}
+_WOULD = {"created": "would create", "updated": "would update", "unchanged": "unchanged",
+          "skipped": "would skip", "failed": "failed"}
+
+
+@command("publish")
+def publish_command(
+    work_dir: Annotated[Path, typer.Argument(
+        help="The work folder: work.toml, the scan it names, and pages/ (from split and ocr).",
+        file_okay=False, show_default=False)],
+    wiki: WikiOpt = None,
+    files_to: Annotated[FilesTo, typer.Option(
+        "--files-to", help="Where the scan goes: 'commons' (Wikimedia wikis, the default there), 'local' (the "
+                           "wiki itself, the default elsewhere).")] = FilesTo.auto,
+    update_ocr: Annotated[bool, typer.Option(
+        "--update-ocr", help="Also replace the text of pages this tool published before, when nobody else has "
+                             "edited them and they are still 'Not proofread'.")] = False,
+    dry_run: Annotated[bool, typer.Option(
+        "--dry-run", help="Say what would be uploaded and written, and write nothing (no login needed).")] = False,
+    export: Annotated[Path | None, typer.Option(
+        "--export", help="Write the pages as files plus an HTML preview into this folder instead of publishing.",
+        file_okay=False)] = None,
+    report_file: Annotated[Path | None, typer.Option(
+        "--report", help="Also write the page-by-page result to this JSON file.", dir_okay=False)] = None,
+    quiet: QuietOpt = False,
+) -> None:
+    """Publish a work to Wikisource: upload the scan, create its Index: page and one Page: page per scan page.
+
+    Machine text goes in at 'Not proofread' (blank pages 'Without text'), never higher. A page that exists is
+    never overwritten; with --update-ocr, only pages this tool wrote and nobody else touched are replaced.
+    Running the same command again continues an interrupted run and changes nothing that is already done.
+    """
+    from transcribe.store import DB_NAME, Store
+    from transcribe.work import PAGES_DIR, load_work
+
+    meta = load_work(work_dir)
+    scan = work_dir / (meta.scan or "")
+    if not meta.scan:
+        found = sorted(p for p in work_dir.iterdir() if p.suffix.lower() in (".pdf", ".djvu"))
+        if len(found) != 1:
+            raise UsageError(f"work.toml in {work_dir} does not say which file is the scan.",
+                             hint="Add scan = \"book.pdf\" to work.toml.")
+        scan = found[0]
+    pages_dir = work_dir / PAGES_DIR
+    if export is not None:
+        _export(scan, pages_dir, meta, export, quiet)
+        return
+    from transcribe.wiki.publish import publish_work
+    from transcribe.wiki.site import connect
+    from transcribe.errors import PagesFailed, WikiError
+
+    target = wiki or meta.wiki or None
+    target = _need_wiki(target)
+    site = None
+    try:
+        site = connect(target, login=not dry_run)
+    except WikiError as e:
+        if not dry_run:
+            raise
+        err(f"note: cannot read {target} ({e.message}); listing what would be sent if nothing existed yet.")
+    db = pages_dir / DB_NAME
+    # a dry run writes nothing, not even a new state file
+    with Store(db if (db.is_file() or not dry_run) else ":memory:") as store:
+        if not dry_run:
+            store.acquire_lock()
+        work = store.work(".")
+        with progress_bar(quiet) as bar:
+            report = publish_work(scan, pages_dir, meta, site, store=store, work=work, files_to=files_to.value,
+                                  update_ocr=update_ocr, dry_run=dry_run, progress=bar)
+    _show(report, meta.title)
+    if report_file is not None:
+        import json
+
+        from transcribe import fsutil
+
+        fsutil.write_text(report_file, json.dumps(report.to_dict(), ensure_ascii=False, indent=1) + "\n")
+        err(f"The page-by-page result is in {report_file}.")
+    if report.failed:
+        raise PagesFailed(
+            f"{len(report.failed)} page(s) could not be written to {report.wiki} (listed above).",
+            hint="Everything else was done and recorded; fix what the reasons say and run the same command again.")
+
+
+def _show(report: PublishReport, title: str) -> None:
+    verbs = _WOULD if report.dry_run else _VERBS
+    head = "Dry run, nothing was written" if report.dry_run else "Published"
+    err(f"{head}: \"{title}\" on {report.wiki}.")
+    err(f"  scan: {report.file_note}.")
+    pages = [o for o in report.outcomes if o.n is not None]
+    for o in report.outcomes:
+        if o.n is None:
+            err(f"  {o.title}: {verbs[o.status]}" + (f" ({o.reason})" if o.reason and o.status != "created" else ""))
+    counts = ", ".join(f"{sum(1 for o in pages if o.status == s)} {verbs[s]}" for s in _VERBS)
+    err(f"  pages: {counts}.")
+    if report.unmapped:
+        err(f"  note: the wiki's Index page has no field for: {', '.join(report.unmapped)} (left out).")
+    shown = [o for o in pages if o.status in ("skipped", "failed")]
+    limit = None if settings.verbose else 20
+    for o in shown[:limit]:
+        err(f"  page {o.n} {verbs[o.status]}: {o.reason}")
+    if limit is not None and len(shown) > limit:
+        err(f"  ... and {len(shown) - limit} more (see --verbose or --report FILE).")
+    if settings.verbose:
+        for o in report.outcomes:
+            typer.echo(f"{o.status}\t{o.title}\t{o.reason}")
+
+
+def _export(scan: Path, pages_dir: Path, meta: WorkMeta, out: Path, quiet: bool) -> None:
+    from transcribe.wiki.export import export_work
+
+    with progress_bar(quiet) as bar:
+        r = export_work(scan, pages_dir, meta, out, progress=bar)
+    err(f"Exported \"{meta.title}\": {r.pages} page text(s), the Index page"
+        + (" and the file description" if not r.notes else "") + f" into {out / 'wikitext'}.")
+    for n, why in r.skipped:
+        err(f"  page {n} has no page text: {why}")
+    for note in r.notes:
+        err(f"  note: {note}")
+    if r.unmapped:
+        err(f"  note: no Index field for: {', '.join(r.unmapped)} (left out).")
+    err(f"Open {r.preview} in a web browser to review every page beside its text.")
+    typer.echo(str(r.preview))

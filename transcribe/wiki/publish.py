@@ -1,0 +1,500 @@
+"""Publish a work: upload the scan (once), create its Index: page and one Page: page per scan page, safely.
+
+Safety rules, in the order they are applied:
+- a page is created only if it does not exist (`createonly`): a page someone made first is theirs;
+- with `update_ocr`, an existing page is replaced only when every revision of it is by this tool's account and
+  its level is still 0 or 1; the edit carries `baserevid` + `nocreate`, so a human edit landing between our read
+  and our write wins (an edit conflict is a skip). MediaWiki may *merge* non-overlapping changes instead of
+  reporting a conflict; `oldrevid` in the answer shows it, and our revision is then undone at once;
+- every text sent is built by `pagetext.build_page`, which refuses levels above 1.
+
+Efficiency: what exists is read in batched queries (one `allpages` generator for every Page: of the file, then
+`titles=` 50 at a time only for pages whose history must be looked at), so a first publish costs about one
+request per page: the edit itself. Every decision is recorded in the `edits` table and the upload in `uploads`,
+so a killed run resumes: no second upload (SHA-1), no duplicate edit (`createonly` + the table).
+"""
+
+from __future__ import annotations
+
+import concurrent.futures as cf
+import logging
+from collections.abc import Callable, Iterable
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import Any
+
+from transcribe import fsutil
+from transcribe.errors import ManifestError, Refused, WikiError
+from transcribe.events import ProgressFn
+from transcribe.store import Store, Work
+from transcribe.wiki import pagetext as pt
+from transcribe.wiki import plan
+from transcribe.wiki.site import ApiError, Wiki
+from transcribe.work import WorkMeta
+
+log = logging.getLogger(__name__)
+
+TITLES_PER_QUERY = 50  # MediaWiki's limit for revision content of several pages in one request
+INDEX_SUMMARY = "Index page for the scan (transcribe)"
+# An empty summary lets ProofreadPage write its own "/* Not proofread */" autocomment (PROOFREADPAGE.md).
+PAGE_SUMMARY = ""
+
+
+@dataclass
+class Outcome:
+    title: str
+    n: int | None  # page number; None for the Index
+    status: str  # 'created', 'updated', 'unchanged', 'skipped', 'failed'
+    reason: str = ""
+    revid: int | None = None
+
+
+@dataclass
+class PublishReport:
+    wiki: str
+    file_wiki: str
+    file_name: str
+    file_status: str  # 'uploaded', 'reused', 'present', 'to-upload' (dry run)
+    file_note: str
+    index_title: str
+    outcomes: list[Outcome] = field(default_factory=list)
+    unmapped: list[str] = field(default_factory=list)  # metadata the wiki's Index has no field for
+    dry_run: bool = False
+    read_only: bool = False  # dry run without the wiki: what exists could not be read
+
+    def count(self, status: str) -> int:
+        return sum(1 for o in self.outcomes if o.status == status)
+
+    @property
+    def failed(self) -> list[Outcome]:
+        return [o for o in self.outcomes if o.status == "failed"]
+
+    def to_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+
+@dataclass
+class _Existing:
+    title: str
+    lastrevid: int
+    # filled by the detailed read (only for pages whose history matters)
+    level: int | None = None
+    text: str | None = None
+    contributors: set[str] | None = None
+    anons: int = 0
+
+
+@dataclass(frozen=True)
+class _Job:
+    title: str
+    n: int | None
+    text: str
+    key: str
+    base: int | None  # baserevid for updates; None = create
+    summary: str
+
+
+class _Stop(Exception):
+    """The wiki went away mid-run: stop sending, keep what was recorded."""
+
+
+def publish_work(scan: Path, pages_dir: Path, meta: WorkMeta, wiki: Wiki | None, *, store: Store, work: Work,
+                 files_to: str = "auto", update_ocr: bool = False, dry_run: bool = False,
+                 progress: ProgressFn | None = None, file_wiki: Wiki | None = None, jobs: int | None = None,
+                 after_read: Callable[[], None] | None = None) -> PublishReport:
+    """Put the work on `wiki`. `wiki` may be None only for a dry run when the wiki cannot be reached.
+
+    `files_to`: 'auto' (Commons for Wikimedia wikis, else the wiki itself), 'commons' or 'local'; `file_wiki`
+    gives the connection for the file explicitly. `after_read` is called once what exists has been read and
+    before anything is written (tests use it to land a human edit in that window).
+    """
+    progress = progress or (lambda label, done, total: None)
+    pages = plan.read_pages(pages_dir, store=store, work=work)
+    ext, kind = plan.file_kind(Path(scan))
+    name = plan.file_name(meta, Path(scan))  # refused here, before anything is written
+    if wiki is None:
+        if not dry_run:
+            raise WikiError("No wiki to publish to.", hint="Give --wiki.")
+        return _offline_plan(meta, pages, name, kind)
+
+    user = wiki.user or _account(wiki) or "TranscribeBot"
+    ns = wiki.namespaces
+    wkey = wiki.api_url
+    fwiki = file_wiki or _file_wiki(wiki, files_to, login=not dry_run)
+    sha1 = fsutil.sha1_file(scan)
+
+    # 1. the file: reuse it when its SHA-1 is already there, refuse a name taken by another file
+    seen: dict[str, _Existing] = {}
+    asked_index = f"{ns.index.name}:{pt.normalise_file_name(name)}"
+    name, file_status, note = _settle_file(fwiki, wiki, meta, Path(scan), name, sha1, dry_run, store, work, seen)
+    index_title = f"{ns.index.name}:{name}"
+    report = PublishReport(wiki=wiki.name, file_wiki=fwiki.name, file_name=name, file_status=file_status,
+                           file_note=note, index_title=index_title, dry_run=dry_run)
+
+    # 2. the texts
+    config = {k: asdict(v) for k, v in wiki.index_fields().items()}
+    index = pt.build_index(meta, config, file_kind=kind, page_count=len(pages))
+    report.unmapped = index.unmapped
+    page_title = {p.n: f"{ns.page.name}:{name}/{p.n}" for p in pages}
+
+    # 3. what exists: one generator query for all Page: pages; the Index was read with the file when it could be
+    existing = _read_existing(wiki, ns.page.id, name)
+    if "#read" in seen and asked_index == index_title:
+        existing.update({t: e for t, e in seen.items() if t == index_title})
+    else:
+        existing.update(_existing_pages(wiki.get(action="query", titles=index_title, prop="info")))
+    recorded = {r["title"]: r for r in store.query(
+        "SELECT title, status, revid, key FROM edits WHERE work_id = ? AND wiki = ?", (work.id, wkey))}
+
+    def ours_on_record(title: str) -> bool:
+        e, r = existing.get(title), recorded.get(title)
+        return bool(e and r and r["status"] in ("created", "updated", "unchanged") and r["revid"] == e.lastrevid)
+
+    # pages whose history must be read: those we may update, and those we do not know (an interrupted run)
+    want_detail = [t for t in [index_title, *page_title.values()]
+                   if t in existing and (update_ocr or not ours_on_record(t))]
+    _read_details(wiki, [existing[t] for t in want_detail])
+    if after_read is not None:
+        after_read()
+
+    # 4. decide, page by page
+    todo: list[_Job] = []
+    decided: list[Outcome] = []
+    texts: list[tuple[str, int | None, str, str]] = [(index_title, None, index.text, INDEX_SUMMARY)]
+    for p in pages:
+        if not p.publish:
+            decided.append(Outcome(page_title[p.n], p.n, "skipped", p.reason))
+            continue
+        texts.append((page_title[p.n], p.n, p.text(user), PAGE_SUMMARY))
+    for title, n, text, summary in texts:
+        key = pt.text_key(text)
+        job, outcome = _decide(title, n, text, key, summary, existing.get(title), recorded.get(title),
+                               ours_on_record(title), user, update_ocr)
+        if job is not None:
+            todo.append(job)
+        if outcome is not None:
+            decided.append(outcome)
+
+    # 5. write (or, in a dry run, say what would be written)
+    if dry_run:
+        for j in todo:
+            decided.append(Outcome(j.title, j.n, "updated" if j.base else "created",
+                                   "would be replaced (only this tool edited it)" if j.base else "would be created"))
+        report.outcomes = _sorted(decided)
+        return report
+    for o in decided:
+        _record(store, work, wkey, o, None)
+    report.outcomes = decided
+    total, done = len(todo), 0
+    progress("publish", 0, total)
+    if todo:
+        wiki.csrf_token()  # once, before the threads: two first fetches racing can give `badtoken`
+    # the Index first, so proofreaders find it even while pages are being created
+    index_jobs = [j for j in todo if j.n is None]
+    page_jobs = [j for j in todo if j.n is not None]
+    try:
+        for job in index_jobs:
+            o = _write(wiki, job, user)
+            _record(store, work, wkey, o, job.key)
+            report.outcomes.append(o)
+            done += 1
+            progress("publish", done, total)
+        workers = jobs or (2 if wiki.throttle <= 0 else 1)  # with a throttle, more threads only wait
+        with cf.ThreadPoolExecutor(max_workers=workers) as pool:
+            futures = {pool.submit(_write_or_stop, wiki, j, user): j for j in page_jobs}
+            stopped: WikiError | None = None
+            for fut in cf.as_completed(futures):
+                job = futures[fut]
+                if fut.cancelled():
+                    continue
+                try:
+                    o = fut.result()
+                except _Stop as e:
+                    stopped = stopped or e.args[0]
+                    for f in futures:
+                        f.cancel()
+                    continue
+                _record(store, work, wkey, o, job.key)
+                report.outcomes.append(o)
+                done += 1
+                progress("publish", done, total)
+            if stopped is not None:
+                raise WikiError(
+                    f"{wiki.name} stopped answering after {done} of {total} page(s) were written ({stopped.message})",
+                    hint="Everything written so far is recorded: run the same command again to finish.",
+                ) from stopped
+    finally:
+        report.outcomes = _sorted(report.outcomes)
+    return report
+
+
+# -- the file -----------------------------------------------------------------------------------------------------
+
+def _file_wiki(wiki: Wiki, files_to: str, *, login: bool) -> Wiki:
+    if files_to not in ("auto", "commons", "local"):
+        raise ManifestError(f"--files-to must be 'commons' or 'local', not '{files_to}'.")
+    if files_to == "local" or (files_to == "auto" and not wiki.is_wikimedia):
+        return wiki
+    from transcribe.wiki.site import connect
+
+    return connect("commons:commons", login=login)
+
+
+def _settle_file(fwiki: Wiki, wiki: Wiki, meta: WorkMeta, scan: Path, name: str, sha1: str, dry_run: bool,
+                 store: Store, work: Work, seen: dict[str, _Existing]) -> tuple[str, str, str]:
+    """(file name to use, status, note). Uploads when needed (never without a licence).
+
+    On a local file wiki the Index: page is read in the same request (into `seen`), saving one request.
+    """
+    titles = [f"File:{name}"]
+    if fwiki is wiki:
+        titles.append(f"{wiki.namespaces.index.name}:{name}")
+    data = fwiki.get(action="query", list="allimages", aisha1=sha1, ailimit="50", titles="|".join(titles),
+                     prop="imageinfo|info", iiprop="sha1|size")
+    if fwiki is wiki:
+        seen.update({t: e for t, e in _existing_pages(data).items() if not t.startswith("File:")})
+        seen["#read"] = _Existing("", 0)  # marks that the Index title was looked at
+    pages = [p for p in data.get("query", {}).get("pages", []) if int(p.get("ns", -1)) == 6]
+    same = [str(x["title"]).split(":", 1)[1] for x in data.get("query", {}).get("allimages", [])]
+    pages = data.get("query", {}).get("pages", [])
+    taken = pages[0].get("imageinfo") if pages else None
+    normalised = str(pages[0]["title"]).split(":", 1)[1] if pages else name
+    if same:
+        if normalised in same:
+            status, use, note = "present", normalised, f"the scan is already on {fwiki.name} as File:{normalised}"
+        else:
+            use = same[0]
+            status, note = "reused", (f"the same scan is already on {fwiki.name} as File:{use}; using that name "
+                                      f"instead of File:{normalised}")
+        if not dry_run:
+            _record_upload(store, work, fwiki.api_url, use, sha1, status)
+        return use, status, note
+    if taken:
+        raise Refused(
+            f"File:{normalised} on {fwiki.name} is a different file (another scan or another version).",
+            hint="Nothing was changed. Choose another name with file_name in work.toml, e.g. "
+                 f"file_name = \"{pt.suggest_file_name(Path(normalised).stem + ' (2)', scan.suffix.lower())}\"; "
+                 "or, if the file on the wiki is the right scan, set file_name to its name and publish its pages.")
+    if not meta.licence.strip():
+        raise ManifestError(
+            f"The scan {scan.name} is not on {fwiki.name} yet and work.toml gives no licence: a scan is never "
+            "uploaded without one.",
+            hint="Add the licence template to work.toml, e.g. licence = \"PD-old-70\" (ask your library which "
+                 "one applies), then run the same command again.")
+    index_link = (f"s:{meta.language}:Index:{normalised}" if fwiki is not wiki
+                  else f"{wiki.namespaces.index.name}:{normalised}")
+    description = pt.build_file_description(meta, index_link=index_link)
+    if dry_run:
+        size = scan.stat().st_size / 1e6
+        return normalised, "to-upload", f"would upload {scan.name} ({size:.1f} MB) as File:{normalised}"
+    result = fwiki.upload(scan, normalised, text=description,
+                          comment=f"{meta.title} ({meta.year})" if meta.year else meta.title)
+    if not result.ok:
+        w = result.warnings
+        if "duplicate" in w:  # the same file appeared under another name meanwhile
+            dup = w["duplicate"]
+            use = str(dup[0] if isinstance(dup, list) else dup).replace("_", " ")
+            _record_upload(store, work, fwiki.api_url, use, sha1, "reused")
+            return use, "reused", f"the same scan is already on {fwiki.name} as File:{use}; using that name"
+        if "exists" in w:
+            raise Refused(f"File:{normalised} on {fwiki.name} was just taken by a different file.",
+                          hint="Nothing else was changed. Choose another file_name in work.toml.")
+        if "was-deleted" in w:
+            raise Refused(f"File:{normalised} was deleted from {fwiki.name} before; uploading it again needs "
+                          "a person's decision.",
+                          hint="Read the deletion log on the wiki; if it is fine to upload, ask an administrator "
+                               "or choose another file_name in work.toml.")
+        raise Refused(f"{fwiki.name} warned about the upload of {scan.name}: {', '.join(map(str, w))}.",
+                      hint="Check the file on the wiki; nothing was uploaded.")
+    _record_upload(store, work, fwiki.api_url, result.filename, sha1, "uploaded")
+    return result.filename, "uploaded", f"uploaded {scan.name} to {fwiki.name} as File:{result.filename}"
+
+
+def _record_upload(store: Store, work: Work, wiki: str, name: str, sha1: str, status: str) -> None:
+    with store.tx() as c:
+        c.execute(
+            "INSERT INTO uploads (work_id, wiki, filename, sha1, status) VALUES (?, ?, ?, ?, ?)"
+            " ON CONFLICT (work_id) DO UPDATE SET wiki = excluded.wiki, filename = excluded.filename,"
+            " sha1 = excluded.sha1, status = CASE WHEN uploads.status = 'uploaded' AND uploads.sha1 = excluded.sha1"
+            " THEN 'uploaded' ELSE excluded.status END, reason = NULL,"
+            " updated = strftime('%Y-%m-%dT%H:%M:%SZ', 'now')",
+            (work.id, wiki, name, sha1, status),
+        )
+
+
+# -- reading what exists --------------------------------------------------------------------------------------
+
+def _read_existing(wiki: Wiki, page_ns: int, name: str) -> dict[str, _Existing]:
+    """Every Page:<name>/... that exists, with its latest revision id: one request per 500 (bots: 5000) pages."""
+    out: dict[str, _Existing] = {}
+    params: dict[str, Any] = {"action": "query", "generator": "allpages", "gapnamespace": str(page_ns),
+                              "gapprefix": f"{name}/", "gaplimit": "max", "prop": "info"}
+    while True:
+        data = wiki.get(**params)
+        out.update(_existing_pages(data))
+        cont = data.get("continue")
+        if not cont:
+            return out
+        params.update(cont)
+
+
+def _existing_pages(data: dict[str, Any]) -> dict[str, _Existing]:
+    return {str(p["title"]): _Existing(str(p["title"]), int(p["lastrevid"]))
+            for p in data.get("query", {}).get("pages", []) if not p.get("missing") and "lastrevid" in p}
+
+
+def _read_details(wiki: Wiki, pages: list[_Existing]) -> None:
+    """Latest text and every contributor of each page, 50 pages a request."""
+    by_title = {p.title: p for p in pages}
+    titles = list(by_title)
+    for i in range(0, len(titles), TITLES_PER_QUERY):
+        batch = titles[i:i + TITLES_PER_QUERY]
+        params: dict[str, Any] = {"action": "query", "titles": "|".join(batch), "prop": "revisions|contributors",
+                                  "rvprop": "ids|timestamp|user|content", "rvslots": "main", "pclimit": "max"}
+        while True:
+            data = wiki.get(**params)
+            for p in data.get("query", {}).get("pages", []):
+                e = by_title.get(p.get("title"))
+                if e is None:
+                    continue
+                revs = p.get("revisions")
+                if revs:
+                    e.text = str(revs[0].get("slots", {}).get("main", {}).get("content", ""))
+                    e.lastrevid = int(revs[0]["revid"])
+                    e.level = pt.parse_page(e.text).level
+                if e.contributors is None:
+                    e.contributors = set()
+                e.contributors.update(str(c["name"]) for c in p.get("contributors", []))
+                e.anons = max(e.anons, int(p.get("anoncontributors", 0)))
+            cont = data.get("continue")
+            if not cont:
+                break
+            params.update(cont)
+
+
+# -- deciding and writing -------------------------------------------------------------------------------------
+
+def _decide(title: str, n: int | None, text: str, key: str, summary: str, e: _Existing | None,
+            rec: Any, ours_recorded: bool, user: str, update_ocr: bool) -> tuple[_Job | None, Outcome | None]:
+    if e is None:
+        return _Job(title, n, text, key, None, summary), None
+    if ours_recorded and rec["key"] == key:
+        return None, Outcome(title, n, "unchanged", "already published; nothing new to write", e.lastrevid)
+    known = e.contributors is not None
+    only_us = known and e.contributors == {user} and e.anons == 0
+    if known and e.text is not None and pt.text_key(e.text) == key and (only_us or ours_recorded):
+        return None, Outcome(title, n, "unchanged", "already on the wiki with this text", e.lastrevid)
+    if not update_ocr:
+        if ours_recorded or only_us:
+            why = "already published by this tool; the OCR text has changed since: --update-ocr replaces it"
+        else:
+            why = _human_reason(e, user) or "already exists on the wiki: left as it is"
+        return None, Outcome(title, n, "skipped", why, e.lastrevid)
+    if not only_us and not ours_recorded:
+        return None, Outcome(title, n, "skipped", _human_reason(e, user) or "not written by this tool: left alone",
+                             e.lastrevid)
+    if n is not None and e.level is not None and e.level > pt.MAX_TOOL_LEVEL:
+        return None, Outcome(title, n, "skipped", f"already at quality level {e.level}: left alone", e.lastrevid)
+    return _Job(title, n, text, key, e.lastrevid, summary), None
+
+
+def _human_reason(e: _Existing, user: str) -> str:
+    others = sorted((e.contributors or set()) - {user})
+    if e.anons:
+        others.append(f"{e.anons} anonymous editor(s)")
+    if not others:
+        return ""
+    level = f" (quality level {e.level})" if e.level is not None else ""
+    return f"edited by {', '.join(others)}{level}: never overwritten"
+
+
+def _write_or_stop(wiki: Wiki, job: _Job, user: str) -> Outcome:
+    try:
+        return _write(wiki, job, user)
+    except ApiError:
+        raise
+    except WikiError as e:
+        raise _Stop(e) from e
+
+
+def _write(wiki: Wiki, job: _Job, user: str) -> Outcome:
+    params: dict[str, Any] = {"action": "edit", "title": job.title, "text": job.text, "summary": job.summary,
+                              "bot": "1", "token": ...}
+    if job.base is None:
+        params["createonly"] = "1"
+    else:
+        params.update(nocreate="1", baserevid=str(job.base))
+    try:
+        data = wiki.post(**params)
+    except ApiError as e:
+        if e.code == "articleexists":
+            return Outcome(job.title, job.n, "skipped", "someone created it while this run was going: left alone")
+        if e.code == "editconflict":
+            return Outcome(job.title, job.n, "skipped", "edited by someone while this run was going: their edit "
+                                                        "wins")
+        if e.code in ("missingtitle", "nocreate-missing"):
+            return Outcome(job.title, job.n, "skipped", "deleted while this run was going: left deleted")
+        return Outcome(job.title, job.n, "failed", f"{e.info or e.code} ({e.code})")
+    edit = data.get("edit", {})
+    if edit.get("result") != "Success":
+        return Outcome(job.title, job.n, "failed", f"the wiki did not save it ({edit.get('result') or edit})")
+    if "nochange" in edit:
+        return Outcome(job.title, job.n, "unchanged", "already on the wiki with this text",
+                       int(edit.get("newrevid") or job.base or 0) or None)
+    newrev = int(edit["newrevid"])
+    if job.base is not None and int(edit.get("oldrevid") or job.base) != job.base:
+        return _undo_merge(wiki, job, user, int(edit["oldrevid"]), newrev)
+    return Outcome(job.title, job.n, "updated" if job.base else "created", "", newrev)
+
+
+def _undo_merge(wiki: Wiki, job: _Job, user: str, between: int, ours: int) -> Outcome:
+    """MediaWiki merged our update with an edit made after our read. If that edit is a person's, undo ours."""
+    data = wiki.get(action="query", revids=str(between), prop="revisions", rvprop="user")
+    pages = data.get("query", {}).get("pages", [])
+    who = str(pages[0]["revisions"][0].get("user", "")) if pages and pages[0].get("revisions") else "?"
+    if who == user:
+        return Outcome(job.title, job.n, "updated", "", ours)
+    wiki.post(action="edit", title=job.title, undo=str(ours), nocreate="1", bot="1", token=...,
+              summary=f"Undo the OCR update: {who} edited this page at the same time")
+    return Outcome(job.title, job.n, "skipped",
+                   f"edited by {who} while this run was going: their edit wins (our update was undone)")
+
+
+def _record(store: Store, work: Work, wiki: str, o: Outcome, key: str | None) -> None:
+    with store.tx() as c:
+        c.execute(
+            "INSERT INTO edits (work_id, wiki, title, n, status, reason, revid, key) VALUES (?,?,?,?,?,?,?,?)"
+            " ON CONFLICT (work_id, wiki, title) DO UPDATE SET status = excluded.status, reason = excluded.reason,"
+            " revid = CASE WHEN excluded.status IN ('created', 'updated', 'unchanged') THEN excluded.revid"
+            " ELSE edits.revid END,"
+            " key = CASE WHEN excluded.status IN ('created', 'updated') THEN excluded.key ELSE edits.key END,"
+            " updated = strftime('%Y-%m-%dT%H:%M:%SZ', 'now')",
+            (work.id, wiki, o.title, o.n, o.status, o.reason or None, o.revid,
+             key if o.status in ("created", "updated") else None),
+        )
+
+
+def _sorted(outcomes: Iterable[Outcome]) -> list[Outcome]:
+    return sorted(outcomes, key=lambda o: -1 if o.n is None else o.n)
+
+
+def _account(wiki: Wiki) -> str | None:
+    from transcribe.wiki import credentials
+
+    creds = credentials.load_bot_password(wiki.api_url)
+    return creds.account if creds else None
+
+
+def _offline_plan(meta: WorkMeta, pages: list[plan.PlannedPage], name: str, kind: str) -> PublishReport:
+    """A dry run without the wiki: what would be sent if nothing existed yet."""
+    report = PublishReport(wiki="(not reachable)", file_wiki="(not reachable)", file_name=name,
+                           file_status="to-upload", file_note=f"would upload the scan as File:{name} unless it is "
+                           "already there", index_title=f"Index:{name}", dry_run=True, read_only=True)
+    report.outcomes.append(Outcome(f"Index:{name}", None, "created", "would be created if it does not exist"))
+    for p in pages:
+        if p.publish:
+            report.outcomes.append(Outcome(f"Page:{name}/{p.n}", p.n, "created",
+                                           "would be created if it does not exist"))
+        else:
+            report.outcomes.append(Outcome(f"Page:{name}/{p.n}", p.n, "skipped", p.reason))
+    return report
