@@ -373,7 +373,9 @@ def install_template(root: Path, flavour: str) -> WikiServer:
         raise RuntimeError(f"test wiki set-up did not finish:\n{out[-3000:]}")
     spec_file.unlink()
     script.unlink()
-    return WikiServer(root, flavour, port)
+    opcache = root.parent / "php-opcache"
+    opcache.mkdir(exist_ok=True)
+    return WikiServer(root, flavour, port, opcache_dir=opcache)
 
 
 # -- a running wiki ---------------------------------------------------------------------------------------------
@@ -390,10 +392,12 @@ def stop_all() -> None:
 class WikiServer:
     """One test wiki in its own folder. `start()` serves it on 127.0.0.1; `stop()` stops it (both idempotent)."""
 
-    def __init__(self, root: Path, flavour: str, port: int) -> None:
+    def __init__(self, root: Path, flavour: str, port: int, *, opcache_dir: Path | None = None) -> None:
         self.root = Path(root)
         self.flavour = flavour
         self.port = port
+        # PHP's compiled-script cache on disk, shared by the copies of a template: halves the start-up time.
+        self.opcache_dir = opcache_dir
         self._proc: subprocess.Popen[bytes] | None = None
 
     # what tests use
@@ -427,7 +431,7 @@ class WikiServer:
         shutil.copytree(self.root / "images", root / "images", dirs_exist_ok=True)
         port = port or free_port()
         _write_config(root, self.flavour, port)
-        return WikiServer(root, self.flavour, port)
+        return WikiServer(root, self.flavour, port, opcache_dir=self.opcache_dir)
 
     @property
     def running(self) -> bool:
@@ -440,9 +444,10 @@ class WikiServer:
         # Two workers so that a test can read while another request is in flight (PHP >= 7.4).
         env["PHP_CLI_SERVER_WORKERS"] = "2"
         log = open(self.root / "server.log", "ab")
+        opcache = ["-d", f"opcache.file_cache={self.opcache_dir}"] if self.opcache_dir else []
         for attempt in range(3):
             self._proc = subprocess.Popen(
-                [PHP, "-d", "opcache.enable_cli=1", "-d", "upload_max_filesize=200M", "-d", "post_max_size=210M",
+                [PHP, *opcache, "-d", "opcache.enable_cli=1", "-d", "upload_max_filesize=200M", "-d", "post_max_size=210M",
                  "-d", "memory_limit=512M", "-d", "variables_order=EGPCS",
                  "-S", f"127.0.0.1:{self.port}", "-t", str(MW_DIR), str(self.root / "router.php")],
                 cwd=MW_DIR, env=env, stdout=log, stderr=subprocess.STDOUT, start_new_session=True,

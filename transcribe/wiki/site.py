@@ -226,7 +226,7 @@ def resolve(wiki: str) -> WikiAddress:
                          hint="Use e.g. 'wikisource:fr', or give the wiki's api.php address instead.")
     if code not in fam.langs:
         raise UsageError(f"'{family_name}' has no wiki '{code}'.",
-                         hint=f"Check the language code (e.g. '{family_name}:{next(iter(fam.langs))}').")
+                         hint=f"Check the language code, e.g. '{family_name}:{'fr' if 'fr' in fam.langs else next(iter(fam.langs))}'.")
     from pywikibot.family import WikimediaFamily
 
     api_url = f"{fam.protocol(code)}://{fam.hostname(code)}{fam.apipath(code)}"
@@ -266,6 +266,7 @@ class Wiki:
         self._token: str | None = None
         self._credentials: credentials.Credentials | None = None
         self._info: dict[str, Any] | None = None
+        self._answered = False
 
     def __repr__(self) -> str:
         return f"Wiki({self.name!r}, user={self.user!r})"
@@ -321,10 +322,14 @@ class Wiki:
                     r = self.session.get(self.api_url, params=params, timeout=TIMEOUT)
                 else:
                     r = self.session.post(self.api_url, data=params, files=files, timeout=TIMEOUT)
+                self._answered = True
             except requests.RequestException as e:
                 attempt += 1
                 reason = _reason(e)
-                if attempt >= RETRIES:
+                # A wiki that has never answered and refuses connections or has an unknown name is most likely
+                # a wrong address: say so at once. Once it has answered, the same errors are worth retrying.
+                hopeless = not self._answered and reason.startswith(("connection refused", "that host name"))
+                if attempt >= RETRIES or hopeless:
                     raise WikiError(f"Cannot reach {self.api_url}: {reason}.",
                                     hint="Check the address or your network, then run the same command again."
                                     ) from None
