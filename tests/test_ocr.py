@@ -1,0 +1,319 @@
+"""transcribe ocr: real Tesseract on corpus pages and on small crops of them (a few lines each, fast)."""
+
+from __future__ import annotations
+
+import concurrent.futures as cf
+import json
+import os
+import re
+import shutil
+import signal
+import subprocess
+import sys
+import time
+from collections import defaultdict
+from pathlib import Path
+
+import pytest
+from PIL import Image, ImageDraw
+from typer.testing import CliRunner
+
+from transcribe import ocr as O
+from transcribe.cli import app
+from transcribe.errors import ExitCode
+from transcribe.evaluate import normalize, score
+from transcribe.langs import default_tessdata_dir
+from transcribe.store import Store
+
+runner = CliRunner()
+ENV = {"COLUMNS": "120", "OMP_THREAD_LIMIT": "1"}
+REPO = Path(__file__).resolve().parents[1]
+
+
+# -- fixtures: small pages ------------------------------------------------------------------------------------
+
+@pytest.fixture(scope="session")
+def crops(corpus: Path, tmp_path_factory: pytest.TempPathFactory) -> list[Path]:
+    """Six different bands of a few printed lines (French, 300 dpi kept): about 0.3 s of Tesseract each."""
+    out = tmp_path_factory.mktemp("crops")
+    result = []
+    for name in ("vdsbb_borrdisc_0018.tif", "vdsbb_borrdisc_0019.tif"):
+        with Image.open(corpus / name) as im:
+            im = im.convert("L")
+            for top in (350, 900, 1450):
+                target = out / f"{len(result) + 1:04d}.png"
+                im.crop((0, top, im.width, top + 420)).save(target, dpi=(300, 300))
+                result.append(target)
+    return result
+
+
+def pages_folder(tmp: Path, images: list[Path], name: str = "pages") -> Path:
+    folder = tmp / name
+    folder.mkdir()
+    for i, img in enumerate(images, 1):
+        shutil.copy(img, folder / f"{i:04d}{img.suffix}")
+    return folder
+
+
+def blank_page(path: Path, specks: int = 0) -> Path:
+    """An A4 page at 300 dpi: white, or with a few specks of dust and a faint scanner line."""
+    im = Image.new("L", (2480, 3508), 255)
+    d = ImageDraw.Draw(im)
+    for i in range(specks):
+        x, y = 150 + (i * 997) % 2200, 150 + (i * 1543) % 3200
+        r = 2 + i % 5
+        d.ellipse([x, y, x + r, y + r], fill=0)
+    if specks:
+        d.line([12, 40, 12, 3300], fill=70, width=3)
+    im.save(path, dpi=(300, 300))
+    return path
+
+
+def statuses(folder: Path) -> dict[str, str]:
+    doc = json.loads((folder / "ocr.json").read_text(encoding="utf-8"))
+    return {p["image"]: p["status"] for p in doc["pages"]}
+
+
+def ocr(folder: Path, *args: str):
+    return runner.invoke(app, ["ocr", str(folder), *args], env=ENV)
+
+
+def outputs(folder: Path) -> dict[str, bytes]:
+    return {p.name: p.read_bytes() for p in sorted(folder.iterdir()) if p.suffix in (".txt", ".hocr")}
+
+
+# -- quality --------------------------------------------------------------------------------------------------
+
+def test_never_worse_than_plain_tesseract_on_any_corpus_page(corpus, corpus_pages, baseline, tmp_path):
+    """Our OCR of each corpus page, scored like baseline.csv, is at least as good as plain `tesseract`."""
+    groups: dict[str, list[dict[str, str]]] = defaultdict(list)
+    for row in corpus_pages:
+        groups[row["tesseract_lang"]].append(row)
+    assert len(corpus_pages) == 15
+    folders = {}
+    for models, rows in groups.items():
+        folders[models] = tmp_path / models
+        folders[models].mkdir()
+        for row in rows:
+            (folders[models] / row["file"]).symlink_to(corpus / row["file"])
+
+    def run(models: str) -> O.OcrSummary:
+        with Store(folders[models] / "transcribe.db") as store:
+            return O.ocr_pages(folders[models], O.OcrSettings(models=models), store=store, work=store.work("."),
+                               executor=pool)
+
+    # One model per folder; all folders share two Tesseract workers so both cores stay busy to the end.
+    with cf.ThreadPoolExecutor(2) as pool, cf.ThreadPoolExecutor(len(folders)) as folders_at_once:
+        summaries = list(folders_at_once.map(run, folders))
+    assert sum(s.done for s in summaries) == 15 and not any(s.failed for s in summaries)
+    worse = []
+    for row in corpus_pages:
+        stem = row["file"].rsplit(".", 1)[0]
+        text = (tmp_path / row["tesseract_lang"] / f"{stem}.txt").read_text(encoding="utf-8")
+        gt = (corpus / row["gt_file"]).read_text(encoding="utf-8")
+        s = score(stem, gt, text)
+        assert s.chars == len(normalize(gt)) > 0
+        if s.cer > baseline[row["file"]] + 0.001:
+            worse.append(f"{row['file']}: {s.cer:.4f} > plain Tesseract's {baseline[row['file']]:.4f}")
+    assert not worse, worse
+
+
+# -- blank pages ------------------------------------------------------------------------------------------------
+
+def test_blank_and_specked_pages_are_marked_blank_text_pages_are_not(crops, tmp_path):
+    folder = tmp_path / "pages"
+    folder.mkdir()
+    blank_page(folder / "0001.png")
+    shutil.copy(crops[0], folder / "0002.png")
+    blank_page(folder / "0003.png", specks=25)
+    result = ocr(folder, "--models", "fra")
+    assert result.exit_code == 0, result.output
+    assert statuses(folder) == {"0001.png": "blank", "0002.png": "done", "0003.png": "blank"}
+    assert (folder / "0001.txt").read_text() == "" and (folder / "0003.txt").read_text() == ""
+    assert len((folder / "0002.txt").read_text().split()) > 20
+    assert "1 page(s) read, 2 blank" in result.output
+
+
+# -- resume -----------------------------------------------------------------------------------------------------
+
+def test_resume_skips_unchanged_pages_and_redoes_changed_ones(crops, tmp_path):
+    folder = pages_folder(tmp_path, crops[:3])
+    first = ocr(folder, "--models", "fra")
+    assert first.exit_code == 0, first.output
+    assert "3 page(s) read" in first.output
+    before = {p: (folder / p).stat().st_mtime_ns for p in ("0001.txt", "0002.txt", "0003.txt")}
+
+    again = ocr(folder, "--models", "fra")
+    assert again.exit_code == 0 and "0 page(s) read" in again.output and "3 unchanged" in again.output
+    assert {p: (folder / p).stat().st_mtime_ns for p in before} == before
+
+    shutil.copy(crops[4], folder / "0002.png")  # the library rescanned page 2
+    changed = ocr(folder, "--models", "fra")
+    assert "1 page(s) read" in changed.output and "2 unchanged" in changed.output
+    assert (folder / "0001.txt").stat().st_mtime_ns == before["0001.txt"]
+    redo = O.ocr_page(O.PageJob(2, "x.png", str(crops[4]), None, "fra", None, 3, 60))
+    assert (folder / "0002.txt").read_text(encoding="utf-8") == redo.text
+
+    (folder / "0003.txt").unlink()  # an output lost: that page is redone although its key is the same
+    lost = ocr(folder, "--models", "fra")
+    assert "1 page(s) read" in lost.output and (folder / "0003.txt").is_file()
+
+    other_model = ocr(folder, "--models", "eng")
+    assert "3 page(s) read" in other_model.output and "0 unchanged" in other_model.output
+    assert json.loads((folder / "ocr.json").read_text())["settings"]["models"] == "eng"
+
+
+def test_own_model_with_tessdata_dir_and_a_retrained_model_redoes_pages(crops, tmp_path):
+    tessdata = tmp_path / "models"
+    tessdata.mkdir()
+    system = default_tessdata_dir()
+    assert system is not None
+    shutil.copy(system / "fra.traineddata", tessdata / "village.traineddata")
+    folder = pages_folder(tmp_path, crops[:2])
+    plain = tmp_path / "plain"
+    shutil.copytree(folder, plain)
+
+    result = ocr(folder, "--models", "village", "--tessdata-dir", str(tessdata))
+    assert result.exit_code == 0, result.output
+    assert ocr(plain, "--models", "fra").exit_code == 0
+    assert (folder / "0001.txt").read_text() == (plain / "0001.txt").read_text() != ""
+
+    shutil.copy(system / "eng.traineddata", tessdata / "village.traineddata")  # the community retrained it
+    retrained = ocr(folder, "--models", "village", "--tessdata-dir", str(tessdata))
+    assert "2 page(s) read" in retrained.output
+
+    missing = ocr(folder, "--models", "town", "--tessdata-dir", str(tessdata))
+    assert missing.exit_code == ExitCode.LANGUAGE
+    assert "town" in missing.output and str(tessdata) in missing.output
+
+
+# -- failures ---------------------------------------------------------------------------------------------------
+
+def test_missing_model_stops_before_any_page(crops, tmp_path):
+    folder = pages_folder(tmp_path, crops[:2])
+    result = ocr(folder, "--models", "fra+nosuchmodel")
+    assert result.exit_code == ExitCode.LANGUAGE
+    assert "nosuchmodel" in result.output
+    assert not list(folder.glob("*.txt")) and not (folder / "ocr.json").exists()
+
+
+def test_a_damaged_page_is_recorded_the_others_are_done_and_it_is_redone_once_fixed(crops, tmp_path):
+    folder = pages_folder(tmp_path, crops[:3])
+    good = (folder / "0002.png").read_bytes()
+    (folder / "0002.png").write_bytes(good[: len(good) // 3])  # a transfer cut short
+    result = ocr(folder, "--models", "fra")
+    assert result.exit_code == ExitCode.PAGES_FAILED, result.output
+    assert "page 2 (0002.png)" in result.output and "damaged" in result.output
+    assert "run the same command again" in result.output
+    assert statuses(folder) == {"0001.png": "done", "0002.png": "failed", "0003.png": "done"}
+    assert (folder / "0001.txt").is_file() and (folder / "0003.txt").is_file()
+    assert not (folder / "0002.txt").exists()
+    with Store(folder / "transcribe.db") as store:
+        (reason,) = store.query("SELECT reason FROM ocr WHERE n = 2")[0]
+    assert "damaged" in reason
+
+    (folder / "0002.png").write_bytes(good)
+    fixed = ocr(folder, "--models", "fra")
+    assert fixed.exit_code == 0, fixed.output
+    assert "1 page(s) read" in fixed.output and "2 unchanged" in fixed.output
+
+
+def test_a_page_over_the_time_limit_fails_alone(crops, tmp_path, corpus):
+    folder = pages_folder(tmp_path, [crops[0]])
+    assert ocr(folder, "--models", "deu").exit_code == 0
+    shutil.copy(corpus / "dta_bebel1879_0146.tif", folder / "0002.tif")  # 600 dpi: about 6 s of Tesseract
+    result = ocr(folder, "--models", "deu", "--timeout", "1")
+    assert result.exit_code == ExitCode.PAGES_FAILED
+    assert "longer than 1 s" in result.output
+    assert statuses(folder) == {"0001.png": "done", "0002.tif": "failed"}
+
+
+def test_no_model_for_the_language_records_pages_for_typing(crops, tmp_path):
+    folder = pages_folder(tmp_path, crops[:2])
+    result = ocr(folder, "--lang", "jv")
+    assert result.exit_code == 0, result.output
+    assert "ready for typing" in result.output
+    assert statuses(folder) == {"0001.png": "no-model", "0002.png": "no-model"}
+    assert not list(folder.glob("*.txt"))
+
+
+def test_command_line_errors(tmp_path):
+    assert ocr(tmp_path / "nowhere", "--models", "fra").exit_code == ExitCode.INPUT
+    empty = tmp_path / "empty"
+    empty.mkdir()
+    result = ocr(empty, "--models", "fra")
+    assert result.exit_code == ExitCode.INPUT and "no page images" in result.output
+    assert runner.invoke(app, ["ocr"], env=ENV).exit_code == ExitCode.USAGE
+    unknown = ocr(empty, "--lang", "xx-nonsense")
+    assert unknown.exit_code == ExitCode.LANGUAGE
+
+
+# -- executors --------------------------------------------------------------------------------------------------
+
+def test_any_executor_gives_the_same_text(crops, tmp_path):
+    """A process pool with the image bytes shipped (as for a remote executor) and a Dask executor."""
+    reference = pages_folder(tmp_path, crops[:2], "reference")
+    assert ocr(reference, "--models", "fra").exit_code == 0
+    settings = O.OcrSettings(models="fra")
+
+    shipped = pages_folder(tmp_path, crops[:2], "shipped")
+    with Store(shipped / "transcribe.db") as store, cf.ProcessPoolExecutor(2) as pool:
+        s = O.ocr_pages(shipped, settings, store=store, work=store.work("."), executor=pool, send_images=True)
+    assert s.done == 2 and not s.failed
+    assert outputs(shipped) == outputs(reference)
+
+    from distributed import Client
+
+    dasked = pages_folder(tmp_path, crops[:2], "dask")
+    with Client(processes=False, n_workers=1, threads_per_worker=2, dashboard_address=None) as client, \
+            Store(dasked / "transcribe.db") as store:
+        s = O.ocr_pages(dasked, settings, store=store, work=store.work("."), executor=client.get_executor())
+    assert s.done == 2 and not s.failed
+    assert outputs(dasked) == outputs(reference)
+
+
+# -- a real process, interrupted and killed ---------------------------------------------------------------------
+
+def _start(folder: Path) -> subprocess.Popen[str]:
+    return subprocess.Popen(
+        [sys.executable, "-m", "transcribe", "ocr", str(folder), "--models", "fra", "--jobs", "1"],
+        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env={**os.environ, **ENV}, cwd=REPO)
+
+
+def _wait_for_texts(folder: Path, count: int, proc: subprocess.Popen[str]) -> None:
+    deadline = time.monotonic() + 60
+    while len(list(folder.glob("*.txt"))) < count:
+        assert proc.poll() is None, "the run ended before it could be stopped"
+        assert time.monotonic() < deadline
+        time.sleep(0.01)
+
+
+def test_interrupted_and_killed_runs_resume_to_the_same_result(crops, tmp_path):
+    reference = pages_folder(tmp_path, crops, "reference")
+    with Store(reference / "transcribe.db") as store:
+        O.ocr_pages(reference, O.OcrSettings(models="fra"), store=store, work=store.work("."), jobs=2)
+
+    folder = pages_folder(tmp_path, crops, "pages")
+    proc = _start(folder)
+    _wait_for_texts(folder, 1, proc)
+    proc.send_signal(signal.SIGINT)  # Ctrl-C
+    _, err = proc.communicate(timeout=60)
+    assert proc.returncode == ExitCode.INTERRUPTED, err
+    assert "run the same command again" in err
+    kept = len(list(folder.glob("*.txt")))
+    assert 1 <= kept < len(crops)
+
+    proc = _start(folder)
+    _wait_for_texts(folder, kept + 1, proc)
+    proc.kill()  # a power cut: no clean-up at all
+    proc.wait(timeout=30)
+
+    final = subprocess.run(
+        [sys.executable, "-m", "transcribe", "ocr", str(folder), "--models", "fra"],
+        capture_output=True, text=True, env={**os.environ, **ENV}, cwd=REPO, timeout=120)
+    assert final.returncode == 0, final.stderr
+    read = int(re.search(r"(\d+) page\(s\) read", final.stderr).group(1))
+    assert 0 < read < len(crops) - kept, final.stderr  # finished pages were not read again
+    assert outputs(folder) == outputs(reference)
+    assert statuses(folder) == statuses(reference)
+    assert not list(folder.glob(".*.part"))
