@@ -20,6 +20,7 @@ and `meta=proofreadinfo` is unknown, as /work/shared/PROOFREADPAGE.md's "Testing
 
 from __future__ import annotations
 
+import atexit
 import http.client
 import json
 import os
@@ -204,6 +205,10 @@ $wgMaxUploadSize = 200 * 1024 * 1024;
 $wgUseImageMagick = true;
 $wgImageMagickConvertCommand = '/usr/bin/convert';
 $wgHashedUploadDirectory = true;
+// Render thumbnails (ghostscript for PDF pages) when they are asked for, through thumb.php, not at upload time:
+// the file description page is parsed on upload and would render one (about a second per upload).
+$wgGenerateThumbnailOnParse = false;
+$wgThumbnailScriptPath = '/thumb.php';
 wfLoadExtension( 'PdfHandler' );
 $wgPdfProcessor = '/usr/bin/gs';
 $wgPdfPostProcessor = $wgImageMagickConvertCommand;
@@ -384,9 +389,24 @@ _RUNNING: set[WikiServer] = set()
 
 
 def stop_all() -> None:
-    """Stop every wiki this process started (the fixtures call it at session end)."""
+    """Stop every wiki this process started (the fixtures call it at session end; so does atexit)."""
     for w in list(_RUNNING):
         w.stop()
+
+
+atexit.register(stop_all)
+
+
+def _detach_and_die_with_parent() -> None:
+    """In the child before exec: own process group (stop() kills php and its workers together), and SIGTERM
+    when the test process dies even by SIGKILL (Linux prctl PR_SET_PDEATHSIG), so no server outlives pytest."""
+    os.setsid()
+    try:
+        import ctypes
+
+        ctypes.CDLL("libc.so.6", use_errno=True).prctl(1, signal.SIGTERM)  # 1 = PR_SET_PDEATHSIG
+    except (OSError, AttributeError):
+        pass
 
 
 class WikiServer:
@@ -450,7 +470,8 @@ class WikiServer:
                 [PHP, *opcache, "-d", "opcache.enable_cli=1", "-d", "upload_max_filesize=200M", "-d", "post_max_size=210M",
                  "-d", "memory_limit=512M", "-d", "variables_order=EGPCS",
                  "-S", f"127.0.0.1:{self.port}", "-t", str(MW_DIR), str(self.root / "router.php")],
-                cwd=MW_DIR, env=env, stdout=log, stderr=subprocess.STDOUT, start_new_session=True,
+                cwd=MW_DIR, env=env, stdout=log, stderr=subprocess.STDOUT,
+                preexec_fn=_detach_and_die_with_parent,
             )
             _RUNNING.add(self)
             try:
