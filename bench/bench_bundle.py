@@ -25,11 +25,11 @@ from pathlib import Path
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 
-from transcribe.bundle import bundle  # noqa: E402
-from transcribe.evaluate import char_errors, normalize  # noqa: E402
-from transcribe.ocr import OcrSettings, ocr_pages  # noqa: E402
-from transcribe.split import split  # noqa: E402
-from transcribe.store import Store  # noqa: E402
+from transcribe.bundle import bundle
+from transcribe.evaluate import char_errors, normalize
+from transcribe.ocr import OcrSettings, ocr_pages
+from transcribe.split import split
+from transcribe.store import Store
 
 CORPUS = REPO.parent / "shared" / "corpus"
 

@@ -45,21 +45,50 @@ GLYPH_WIDTH = 0.5  # of the font size: the /DW 500 of the font below
 FONT_NAME = "/FTranscribe"
 
 
-def _to_unicode_cmap() -> bytes:
-    # Identity from 2-byte codes to UTF-16; ranges may only vary in the last byte, hence 256 of them.
-    ranges = [f"<{hi:02X}00> <{hi:02X}FF> <{hi:02X}00>" for hi in range(256)]
-    blocks = [
-        f"{len(chunk)} beginbfrange\n" + "\n".join(chunk) + "\nendbfrange"
-        for chunk in (ranges[i:i + 100] for i in range(0, len(ranges), 100))
-    ]
-    return (
-        "/CIDInit /ProcSet findresource begin\n12 dict begin\nbegincmap\n"
-        "/CIDSystemInfo << /Registry (Adobe) /Ordering (UCS) /Supplement 0 >> def\n"
-        "/CMapName /Adobe-Identity-UCS def\n/CMapType 2 def\n"
-        "1 begincodespacerange\n<0000> <FFFF>\nendcodespacerange\n"
-        + "\n".join(blocks)
-        + "\nendcmap\nCMapName currentdict /CMap defineresource pop\nend\nend\n"
-    ).encode("ascii")
+# Codes 0xD800-0xDFFF are surrogates, never characters of their own: they are free to stand for characters beyond
+# U+FFFF (Gothic, CJK extension B, mathematical letters), one code each, mapped in the ToUnicode table.
+_ASTRAL_FIRST, _ASTRAL_LAST = 0xD800, 0xDFFF
+
+
+class Codes:
+    """Character -> 2-byte code of the glyphless font, shared by every page of one PDF."""
+
+    def __init__(self) -> None:
+        self.astral: dict[str, int] = {}
+
+    def encode(self, text: str) -> bytes:
+        out = bytearray()
+        for ch in text:
+            cp = ord(ch)
+            if cp > 0xFFFF or _ASTRAL_FIRST <= cp <= _ASTRAL_LAST:
+                code = self.astral.get(ch)
+                if code is None:
+                    code = _ASTRAL_FIRST + len(self.astral)
+                    if code > _ASTRAL_LAST:
+                        code = 0xFFFD  # more than 2048 different ones in one book: show the replacement mark
+                    else:
+                        self.astral[ch] = code
+                cp = code
+            out += cp.to_bytes(2, "big")
+        return bytes(out)
+
+    def to_unicode_cmap(self) -> bytes:
+        # Identity from 2-byte codes to UTF-16, except the surrogate block; a bfrange may only vary the last byte.
+        ranges = [f"<{hi:02X}00> <{hi:02X}FF> <{hi:02X}00>" for hi in range(256) if not 0xD8 <= hi <= 0xDF]
+        chars = [f"<{code:04X}> <{ch.encode('utf-16-be').hex().upper()}>" for ch, code in self.astral.items()]
+        blocks = [
+            f"{len(chunk)} begin{kind}\n" + "\n".join(chunk) + f"\nend{kind}"
+            for kind, entries in (("bfrange", ranges), ("bfchar", chars))
+            for chunk in (entries[i:i + 100] for i in range(0, len(entries), 100))
+        ]
+        return (
+            "/CIDInit /ProcSet findresource begin\n12 dict begin\nbegincmap\n"
+            "/CIDSystemInfo << /Registry (Adobe) /Ordering (UCS) /Supplement 0 >> def\n"
+            "/CMapName /Adobe-Identity-UCS def\n/CMapType 2 def\n"
+            "1 begincodespacerange\n<0000> <FFFF>\nendcodespacerange\n"
+            + "\n".join(blocks)
+            + "\nendcmap\nCMapName currentdict /CMap defineresource pop\nend\nend\n"
+        ).encode("ascii")
 
 
 def _glyphless_font(pdf: pikepdf.Pdf) -> pikepdf.Object:
@@ -78,16 +107,16 @@ def _glyphless_font(pdf: pikepdf.Pdf) -> pikepdf.Object:
         FontDescriptor=pdf.make_indirect(descriptor), DW=int(1000 * GLYPH_WIDTH),
         CIDToGIDMap=pdf.make_indirect(cid_to_gid),
     )
-    to_unicode = pikepdf.Stream(pdf, zlib.compress(_to_unicode_cmap()), Filter=pikepdf.Name.FlateDecode)
+    # The ToUnicode map is set once every page is written (see write_pdf): it depends on the characters used.
     return pdf.make_indirect(pikepdf.Dictionary(
         Type=pikepdf.Name.Font, Subtype=pikepdf.Name.Type0, BaseFont=pikepdf.Name.GlyphLessFont,
         Encoding=pikepdf.Name("/Identity-H"), DescendantFonts=[pdf.make_indirect(cid_font)],
-        ToUnicode=pdf.make_indirect(to_unicode),
     ))
 
 
-def text_layer(page: HocrPage, page_width: float, page_height: float) -> bytes:
+def text_layer(page: HocrPage, page_width: float, page_height: float, codes: Codes | None = None) -> bytes:
     """The content stream that draws `page`'s words invisibly on a PDF page of that size (points)."""
+    codes = codes or Codes()
     sx, sy = page_width / page.width, page_height / page.height
     ops: list[str] = []
     for line in page.lines:
@@ -107,7 +136,7 @@ def text_layer(page: HocrPage, page_width: float, page_height: float) -> bytes:
             else:
                 text = word.text
                 width_px = word.box[2] - x0
-            code = text.encode("utf-16-be")
+            code = codes.encode(text)
             natural = len(code) // 2 * GLYPH_WIDTH * size
             scale = 100.0 * max(width_px, 1) * sx / natural
             x, y = x0 * sx, page_height - line.baseline_at(x0) * sy
@@ -117,14 +146,23 @@ def text_layer(page: HocrPage, page_width: float, page_height: float) -> bytes:
 
 
 def _embeddable(page: BookPage, tmp: Path) -> Path:
-    """The file img2pdf should embed for this page: the image itself, or a flattened copy if it has alpha."""
+    """The file img2pdf should embed for this page: the image itself, or a copy it can embed better.
+
+    A black-and-white page stored as 8-bit grey or a palette PNG becomes a 1-bit Group 4 TIFF (the same
+    pixels, a third smaller than Flate); a page with transparency is flattened onto white.
+    """
     with Image.open(page.image) as im:
         if im.mode in ("RGBA", "LA", "PA") or (im.mode == "P" and "transparency" in im.info):
             flat = tmp / f"flat-{page.n:05d}.png"
             base = Image.new("RGB", im.size, "white")
-            base.paste(im.convert("RGBA"), mask=im.convert("RGBA").getchannel("A"))
-            base.save(flat)
+            rgba = im.convert("RGBA")
+            base.paste(rgba, mask=rgba.getchannel("A"))
+            base.save(flat, dpi=(page.dpi, page.dpi))
             return flat
+        if page.kind == "bitonal" and im.mode != "1":
+            g4 = tmp / f"g4-{page.n:05d}.tif"
+            im.convert("L").convert("1", dither=Image.Dither.NONE).save(g4, compression="group4")
+            return g4
     return page.image
 
 
@@ -168,16 +206,19 @@ def write_pdf(
 
     with pikepdf.open(images_pdf) as pdf:
         font = _glyphless_font(pdf)
+        codes = Codes()
         for i, (page, pdf_page) in enumerate(zip(pages, pdf.pages, strict=True), 1):
             hp = hocr(page)
             if hp is not None and hp.lines:
                 box = pdf_page.mediabox
                 width, height = float(box[2]) - float(box[0]), float(box[3]) - float(box[1])
                 pdf_page.add_resource(font, pikepdf.Name.Font, pikepdf.Name(FONT_NAME), replace_existing=True)
-                stream = pikepdf.Stream(pdf, zlib.compress(text_layer(hp, width, height)),
+                stream = pikepdf.Stream(pdf, zlib.compress(text_layer(hp, width, height, codes)),
                                         Filter=pikepdf.Name.FlateDecode)
                 pdf_page.contents_add(stream, prepend=False)
             progress("text", i, total)
+        font.ToUnicode = pdf.make_indirect(pikepdf.Stream(pdf, zlib.compress(codes.to_unicode_cmap()),
+                                                          Filter=pikepdf.Name.FlateDecode))
         _set_metadata(pdf, title=title, author=author, lang=lang, creator=creator)
         # Keep the image streams byte for byte (no decoding, no re-compression): lossless, and JPEGs stay JPEGs.
         pdf.save(out, stream_decode_level=pikepdf.StreamDecodeLevel.none,
