@@ -3,19 +3,20 @@
 from __future__ import annotations
 
 import logging
+import os
 import stat
 import subprocess
 import sys
 
 import pytest
-from typer.testing import CliRunner
-
 import wikiserver
+from typer.testing import CliRunner
+from wikifixtures import *
+
 from transcribe.cli import app
 from transcribe.errors import AuthError, ExitCode, WikiError
 from transcribe.wiki import site as site_mod
 from transcribe.wiki.site import connect, sha1_of
-from wikifixtures import *  # noqa: F403
 
 pytestmark = pytest.mark.wiki
 
@@ -176,8 +177,8 @@ def test_login_to_an_unreachable_wiki_exits_7_with_one_line(transcribe_config):
     url = f"http://127.0.0.1:{wikiserver.free_port()}/api.php"
     r = subprocess.run(
         [sys.executable, "-m", "transcribe", "login", "--wiki", url, "--user", "X@y", "--password-stdin"],
-        input="0" * 32 + "\n", capture_output=True, text=True, timeout=60,
-        env={**__import__("os").environ, "TRANSCRIBE_CONFIG_DIR": str(transcribe_config)},
+        input="0" * 32 + "\n", capture_output=True, text=True, timeout=60, check=False,
+        env={**os.environ, "TRANSCRIBE_CONFIG_DIR": str(transcribe_config)},
     )
     assert r.returncode == ExitCode.WIKI
     lines = r.stderr.strip().splitlines()

@@ -35,7 +35,7 @@ import urllib.parse
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler
 from pathlib import Path
-from typing import Any
+from typing import Any, Self
 
 import requests
 
@@ -330,7 +330,8 @@ def _env(root: Path) -> dict[str, str]:
 
 
 def _run_php(root: Path, args: list[str], what: str) -> str:
-    r = subprocess.run([PHP, *args], cwd=MW_DIR, env=_env(root), capture_output=True, text=True, timeout=300)
+    r = subprocess.run([PHP, *args], cwd=MW_DIR, env=_env(root), capture_output=True, text=True, timeout=300,
+                       check=False)
     if r.returncode != 0:
         raise RuntimeError(f"{what} failed ({r.returncode}):\n{r.stdout[-3000:]}\n{r.stderr[-3000:]}")
     return r.stdout
@@ -397,16 +398,19 @@ def stop_all() -> None:
 atexit.register(stop_all)
 
 
-def _detach_and_die_with_parent() -> None:
-    """In the child before exec: own process group (stop() kills php and its workers together), and SIGTERM
-    when the test process dies even by SIGKILL (Linux prctl PR_SET_PDEATHSIG), so no server outlives pytest."""
-    os.setsid()
-    try:
-        import ctypes
+try:  # resolved here, not in the forked child: importing between fork and exec can deadlock
+    import ctypes
 
-        ctypes.CDLL("libc.so.6", use_errno=True).prctl(1, signal.SIGTERM)  # 1 = PR_SET_PDEATHSIG
-    except (OSError, AttributeError):
-        pass
+    _prctl = ctypes.CDLL("libc.so.6", use_errno=True).prctl
+except (OSError, AttributeError):
+    _prctl = None
+
+
+def _die_with_parent() -> None:
+    """In the child before exec: SIGTERM when the test process dies, even by SIGKILL (Linux PR_SET_PDEATHSIG = 1),
+    so that no server outlives pytest. Only a C call: safe between fork and exec."""
+    if _prctl is not None:
+        _prctl(1, signal.SIGTERM)
 
 
 class WikiServer:
@@ -463,7 +467,10 @@ class WikiServer:
         env = _env(self.root)
         # Two workers so that a test can read while another request is in flight (PHP >= 7.4).
         env["PHP_CLI_SERVER_WORKERS"] = "2"
-        log = open(self.root / "server.log", "ab")
+        with open(self.root / "server.log", "ab") as log:
+            self._spawn(env, log, timeout)
+
+    def _spawn(self, env: dict[str, str], log: Any, timeout: float) -> None:
         opcache = ["-d", f"opcache.file_cache={self.opcache_dir}"] if self.opcache_dir else []
         for attempt in range(3):
             self._proc = subprocess.Popen(
@@ -471,7 +478,8 @@ class WikiServer:
                  "-d", "memory_limit=512M", "-d", "variables_order=EGPCS",
                  "-S", f"127.0.0.1:{self.port}", "-t", str(MW_DIR), str(self.root / "router.php")],
                 cwd=MW_DIR, env=env, stdout=log, stderr=subprocess.STDOUT,
-                preexec_fn=_detach_and_die_with_parent,
+                start_new_session=True,  # its own process group: stop() ends php and its workers together
+                preexec_fn=_die_with_parent,  # noqa: PLW1509 - a single C call, see _die_with_parent
             )
             _RUNNING.add(self)
             try:
@@ -484,7 +492,6 @@ class WikiServer:
                     raise
                 self.port = free_port()
                 _write_config(self.root, self.flavour, self.port)
-        log.close()
 
     def _wait_ready(self, timeout: float) -> None:
         deadline = time.monotonic() + timeout
@@ -518,7 +525,7 @@ class WikiServer:
             os.killpg(proc.pid, signal.SIGKILL)
             proc.wait(timeout=5)
 
-    def __enter__(self) -> WikiServer:
+    def __enter__(self) -> Self:
         self.start()
         return self
 
@@ -659,7 +666,7 @@ class FaultProxy:
         class Handler(BaseHTTPRequestHandler):
             protocol_version = "HTTP/1.1"
 
-            def log_message(self, format: str, *args: Any) -> None:  # noqa: A002 - quiet
+            def log_message(self, format: str, *args: Any) -> None:
                 pass
 
             def _handle(self) -> None:
@@ -774,7 +781,7 @@ class FaultProxy:
         self._server.shutdown()
         self._server.server_close()
 
-    def __enter__(self) -> FaultProxy:
+    def __enter__(self) -> Self:
         return self
 
     def __exit__(self, *exc: object) -> None:

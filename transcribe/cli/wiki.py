@@ -73,12 +73,11 @@ def login_command(
 
 # == publish (owned by the publish work; everything above is login's) ==========================================
 
-from enum import Enum  # noqa: E402
-from pathlib import Path  # noqa: E402
+from enum import Enum
+from pathlib import Path
+from typing import TYPE_CHECKING
 
-from typing import TYPE_CHECKING  # noqa: E402
-
-from transcribe.cli._app import QuietOpt, err, progress_bar, settings  # noqa: E402
+from transcribe.cli._app import QuietOpt, err, progress_bar, settings
 
 if TYPE_CHECKING:
     from transcribe.wiki.publish import PublishReport
@@ -139,9 +138,9 @@ def publish_command(
     if export is not None:
         _export(scan, pages_dir, meta, export, quiet)
         return
+    from transcribe.errors import PagesFailed, WikiError
     from transcribe.wiki.publish import publish_work
     from transcribe.wiki.site import connect
-    from transcribe.errors import PagesFailed, WikiError
 
     target = wiki or meta.wiki or None
     target = _need_wiki(target)

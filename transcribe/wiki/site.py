@@ -54,7 +54,7 @@ WIKIMEDIA_DOMAINS = (
     "wikipedia.org", "wikisource.org", "wikimedia.org", "wiktionary.org", "wikibooks.org", "wikiquote.org",
     "wikinews.org", "wikiversity.org", "wikivoyage.org", "wikidata.org", "mediawiki.org", "wikifunctions.org",
 )
-_SECRET_KEYS = re.compile(r"password|secret|token|key$", re.I)
+_SECRET_KEYS = re.compile(r"password|secret|token|key$", re.IGNORECASE)
 _RETRY_CODES = {"maxlag", "readonly", "internal_api_error_DBQueryError", "ratelimited"}
 # Quality level -> category name used by en.wikisource, for wikis that do not tell (no ProofreadPage).
 DEFAULT_QUALITY_NAMES = {0: "Without text", 1: "Not proofread", 2: "Problematic", 3: "Proofread", 4: "Validated"}
@@ -199,7 +199,7 @@ def _pywikibot_family(name: str) -> Any:
 def resolve(wiki: str) -> WikiAddress:
     """`wikisource:fr`, `commons:commons` or an api.php URL -> where its API is."""
     wiki = wiki.strip()
-    if re.match(r"^https?://", wiki, re.I):
+    if re.match(r"^https?://", wiki, re.IGNORECASE):
         u = urllib.parse.urlsplit(wiki)
         host = (u.hostname or "").lower()
         if not host:
@@ -213,7 +213,7 @@ def resolve(wiki: str) -> WikiAddress:
         wikimedia = any(host == d or host.endswith("." + d) for d in WIKIMEDIA_DOMAINS)
         return WikiAddress(urllib.parse.urlunsplit((u.scheme.lower(), u.netloc, u.path, "", "")), u.netloc,
                            wikimedia)
-    m = re.fullmatch(r"([a-z][a-z0-9_-]*):([a-z][a-z0-9_-]*)", wiki, re.I)
+    m = re.fullmatch(r"([a-z][a-z0-9_-]*):([a-z][a-z0-9_-]*)", wiki, re.IGNORECASE)
     if not m:
         raise UsageError(
             f"'{wiki}' does not name a wiki.",
