@@ -73,3 +73,14 @@ def make_work(root: Path, images: Path | None = None, *, statuses: dict[int, str
             {"n": e["n"], "image": e["image"], "source": f"glauber.pdf#page={e['n']}", "width": 1, "height": 1,
              "dpi": 30, "sha1": "0" * 40} for e in entries]}), encoding="utf-8")
     return root
+
+
+def small_pdf(images: Path, cache: Path, pages: int = 5) -> Path:
+    """A small PDF of `pages` pages from the low-resolution images: uploads in milliseconds, page count kept."""
+    out = cache / f"small-{pages}.pdf"
+    if not out.is_file():
+        import img2pdf
+
+        files = [str(images / f"{(n - 1) % 5 + 1:04d}.png") for n in range(1, pages + 1)]
+        out.write_bytes(img2pdf.convert(files))
+    return out

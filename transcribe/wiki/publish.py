@@ -256,7 +256,6 @@ def _settle_file(fwiki: Wiki, wiki: Wiki, meta: WorkMeta, scan: Path, name: str,
         seen["#read"] = _Existing("", 0)  # marks that the Index title was looked at
     pages = [p for p in data.get("query", {}).get("pages", []) if int(p.get("ns", -1)) == 6]
     same = [str(x["title"]).split(":", 1)[1] for x in data.get("query", {}).get("allimages", [])]
-    pages = data.get("query", {}).get("pages", [])
     taken = pages[0].get("imageinfo") if pages else None
     normalised = str(pages[0]["title"]).split(":", 1)[1] if pages else name
     if same:
