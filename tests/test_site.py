@@ -118,11 +118,12 @@ def test_wiki_goes_away_and_comes_back(wiki_en):
     assert site.get(action="query", meta="siteinfo")["query"]["general"]["sitename"] == "Test Wikisource"
 
 
-def test_edits_are_throttled_on_request(wiki_en):
+def test_edits_are_throttled_on_request(wiki_en, bot_login):
     import time
 
-    site = connect(wiki_en.api_url, throttle=0.3)
-    site.login(wiki_en.bot_user, wiki_en.bot_password)
+    bot_login(wiki_en)  # the fixture other areas use to be logged in
+    site = connect(wiki_en.api_url, login=True, throttle=0.3)
+    assert site.user == "TranscribeBot"
     t = time.monotonic()
     for n in (1, 2, 3):
         site.post(action="edit", title=f"Page:T.pdf/{n}", text="x", token=...)
