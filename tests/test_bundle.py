@@ -306,6 +306,18 @@ def test_a_page_missing_from_the_record_is_an_error(tmp_path: Path) -> None:
         bundle(tmp_path / "pages", tmp_path / "book.pdf")
 
 
+def test_ocr_of_another_image_is_refused_but_ocr_of_a_rescaled_copy_is_used(tmp_path: Path) -> None:
+    _plain_pages(tmp_path / "pages", [(600, 200)])
+    hocr = tmp_path / "pages" / "0001.hocr"
+    hocr.write_text(_hocr_doc(300, 100, ["halb", "so", "groß"]), encoding="utf-8")  # made from a half-size copy
+    bundle(tmp_path / "pages", tmp_path / "ok.djvu")
+    assert _out("djvutxt", str(tmp_path / "ok.djvu")).split() == ["halb", "so", "groß"]
+    assert "(word 20 100 200 160" in _out("djvused", "-e", "select 1; print-txt", str(tmp_path / "ok.djvu"))
+    hocr.write_text(_hocr_doc(300, 300, ["anders"]), encoding="utf-8")
+    with pytest.raises(InputError, match="0001.hocr was made from a different image than 0001.png"):
+        bundle(tmp_path / "pages", tmp_path / "bad.djvu")
+
+
 def test_an_unknown_output_extension_is_a_usage_error(book: Path, tmp_path: Path) -> None:
     result = CliRunner().invoke(app, ["bundle", str(book), "-o", str(tmp_path / "book.tiff")])
     assert result.exit_code == ExitCode.USAGE

@@ -92,6 +92,10 @@ def bundle(
     progress = progress or no_progress
     title, author, lang = _metadata(pages_dir, title, author, lang)
 
+    if fmt == "djvu":
+        from transcribe.bundle.djvu import check_programs
+
+        check_programs()  # before the pages are read, which takes a while for a big book
     pages = book_pages(pages_dir, dpi=dpi)
     notes: list[str] = []
     without = [p.n for p in pages if p.hocr is None]

@@ -28,9 +28,6 @@ MIN_DPI, MAX_DPI = 50, 2400
 # A page whose width or height differs from the book's usual by more than this is pointed out.
 SIZE_TOLERANCE = 0.25
 
-Image.MAX_IMAGE_PIXELS = None  # a 600-dpi foldout is large but not a decompression bomb
-
-
 @dataclass(frozen=True)
 class BookPage:
     n: int  # page number in the book file, 1-based
@@ -99,6 +96,11 @@ def _inspect(listed: _Listed, dpi_override: float | None) -> BookPage:
             width, height, fmt = im.width, im.height, im.format or path.suffix.lstrip(".").upper()
     except InputError:
         raise
+    except Image.DecompressionBombError as e:
+        raise InputError(
+            f"{label} is too large to handle safely ({e}).",
+            hint="Scale it down to the resolution of the other pages, or split the book with fewer pixels.",
+        ) from e
     except (UnidentifiedImageError, OSError, SyntaxError, ValueError) as e:
         raise InputError(
             f"{label} cannot be read: {e}.",
