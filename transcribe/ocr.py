@@ -44,6 +44,7 @@ from typing import Any
 from transcribe import fsutil
 from transcribe.errors import InputError, MissingProgram
 from transcribe.events import ProgressFn, no_progress
+from transcribe.split import read_pages
 from transcribe.store import Store, Work
 
 log = logging.getLogger(__name__)
@@ -309,13 +310,6 @@ class _Page:
 
 
 def _pages(pages_dir: Path) -> list[_Page]:
-    try:
-        from transcribe.split import read_pages
-    except ImportError:  # TEMPORARY until split.py lands: the images of the folder in natural order
-        images = sorted((p for p in pages_dir.iterdir() if p.suffix.lower() in {".png", ".tif", ".tiff", ".jpg",
-                         ".jpeg", ".pbm", ".pgm", ".ppm", ".jp2", ".bmp", ".gif", ".webp"}),
-                        key=lambda p: [int(t) if t.isdigit() else t.lower() for t in re.split(r"(\d+)", p.name)])
-        return [_Page(i, p.name) for i, p in enumerate(images, 1)]
     return [_Page(p.n, Path(p.image).name) for p in read_pages(pages_dir)]
 
 
