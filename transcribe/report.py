@@ -212,7 +212,9 @@ def _timeline_chart(points: Sequence[dict[str, int | str]]) -> str:
     """Proofread and validated pages at the end of each period: two lines over shared axes."""
     if not points:
         return '<p class="empty">No page has been proofread yet, so there is no curve to draw.</p>'
-    left, top, w, h = 50, 15, 760, 240
+    if len(points) == 1:  # one period alone is a dot: start the line from nothing, before it
+        points = [{"period": "before", "proofread": 0, "validated": 0}, *points]
+    left, top, w, h = 50, 15, 760, 200
     peak = max(max(int(p["proofread"]), int(p["validated"])) for p in points) or 1
     step = w / max(len(points) - 1, 1)
 
@@ -295,10 +297,10 @@ def to_html(summary: Summary, top: int = 10) -> str:
     """One self-contained page (inline CSS and SVG, no scripts, fonts or network): for a director's desk."""
     t = summary.totals
     people_n = len(summary.people)
-    cards = [(f"{len(summary.works)}", "works"), (f"{t.pages}", "pages in the scans"),
+    cards = [(f"{len(summary.works)}", "work" if len(summary.works) == 1 else "works"), (f"{t.pages}", "pages in the scans"),
              (percent(t.proofread_share), f"proofread ({_pages(t.proofread)})"),
              (percent(t.validated_share), f"validated ({_pages(t.validated)})"),
-             (f"{people_n}", "volunteers who proofread" if people_n != 1 else "volunteer who proofread"),
+             (f"{people_n}", "people who proofread or validated" if people_n != 1 else "person who proofread or validated"),
              (day(t.last_proofread), "last proofreading")]
     legend = "".join(f'<span><i style="background:{LEVEL_COLOURS[lv]}"></i>{_e(LEVEL_NAMES[lv])}</span>'
                      for lv in (4, 3, 2, 1, 0))
@@ -333,7 +335,7 @@ def to_html(summary: Summary, top: int = 10) -> str:
 <title>Proofreading progress on {_e(summary.wiki)}</title><style>{_CSS}</style></head>
 <body>
 <h1>Proofreading progress</h1>
-<p class="sub">{_e(summary.wiki)} · {len(summary.works)} works · report of {day(summary.generated)}</p>
+<p class="sub">{_e(summary.wiki)} · report of {day(summary.generated)}</p>
 <section class="cards">{"".join(f'<div class="card"><span class="num">{_e(n)}</span>'
                                  f'<span class="what">{_e(w)}</span></div>' for n, w in cards)}</section>
 <h2>Each work by quality level</h2>
