@@ -263,3 +263,32 @@ def test_french_wiki_index_namespace_is_livre(wiki_fr, tmp_path):
     (work,) = data["works"]
     assert work["index"] == "Livre:Livre un.pdf"
     assert (work["pages"], work["proofread"], work["proofread_share"]) == (2, 1, 0.5)
+
+
+def test_manifest_reports_its_works_and_keeps_the_cache_in_its_state(library, tmp_path):
+    blank_pdf(5, tmp_path / "one.pdf")
+    blank_pdf(3, tmp_path / "two.pdf")
+    manifest = tmp_path / "books.toml"
+    manifest.write_text(f"""[defaults]
+wiki = "{library['api']}"
+licence = "PD-old-70"
+
+[[work]]
+id = "one"
+scan = "one.pdf"
+title = "Book One"
+language = "en"
+file_name = "Book One.pdf"
+
+[[work]]
+id = "two"
+scan = "two.pdf"
+title = "Book Two"
+language = "en"
+file_name = "Book Two.pdf"
+""", encoding="utf-8")
+    data = run_json("--manifest", str(manifest))
+    assert [w["index"] for w in data["works"]] == ["Index:Book One.pdf", "Index:Book Two.pdf"]
+    assert (data["totals"]["pages"], data["totals"]["proofread"], data["totals"]["validated"]) == (8, 3, 1)
+    with Store(tmp_path / "books.transcribe.db") as store:
+        assert len(store.query("SELECT * FROM progress_works")) == 2

@@ -98,7 +98,7 @@ def resolve_indexes(wiki: Wiki, names: Sequence[str]) -> tuple[list[IndexRef], s
     """The Index pages and their files' page counts, 25 works a request; also the wiki's clock (UTC)."""
     ns = wiki.namespaces
     titles = list(dict.fromkeys(index_title(wiki, n) for n in names))
-    refs: dict[str, IndexRef] = {}
+    refs: dict[str, IndexRef] = {}  # by the wiki's own spelling, in the order asked, each work once
     missing: list[str] = []
     now = ""
     for i in range(0, len(titles), BATCH // 2):
@@ -113,6 +113,8 @@ def resolve_indexes(wiki: Wiki, names: Sequence[str]) -> tuple[list[IndexRef], s
         for t in chunk:
             it = norm.get(t, t)
             page = pages.get(it, {})
+            if it in refs:
+                continue
             if page.get("missing") or page.get("invalid") or not page:
                 missing.append(it)
                 continue
@@ -128,7 +130,7 @@ def resolve_indexes(wiki: Wiki, names: Sequence[str]) -> tuple[list[IndexRef], s
         raise WikiError(
             f"{', '.join(missing)} {'does' if len(missing) == 1 else 'do'} not exist on {wiki.name}.",
             hint="Check the spelling (copy the title from the wiki's address bar) and the --wiki address.")
-    return [refs[t] for t in titles if t in refs] + [r for t, r in refs.items() if t not in titles], now
+    return list(refs.values()), now
 
 
 def category_indexes(wiki: Wiki, category: str) -> list[str]:
@@ -262,22 +264,28 @@ def parse_pages_in_index(answers: Sequence[dict[str, Any]], prefix: str) -> list
 
 # -- recent changes -------------------------------------------------------------------------------------------
 
-def _recent_changes(wiki: Wiki, since: str, prefixes: dict[str, str]) -> tuple[dict[str, dict[str, int]], set[str]]:
-    """(index -> {title: newest revid}, indexes that saw a deletion, move or import) in the Page namespace."""
+def _recent_changes(wiki: Wiki, since: str, prefixes: dict[str, str],
+                    known: dict[str, str]) -> tuple[dict[str, dict[str, int]], set[str]]:
+    """(index -> {title: newest revid}, indexes that saw a deletion, move or import) in the Page namespace.
+
+    A change belongs to a work when its title starts with the work's `<file>/` prefix or is one of the work's
+    known pages (`known`: title -> index; an Index of single images names its pages otherwise).
+    """
     edits: dict[str, dict[str, int]] = {}
     logged: set[str] = set()
     for data in _query_all(wiki, max_requests=RC_MAX_REQUESTS, list="recentchanges", rcstart=since, rcdir="newer",
                            rcnamespace=wiki.namespaces.page.id, rctype="edit|new|log",
                            rcprop="title|ids|timestamp|loginfo", rclimit="max"):
         for rc in data.get("query", {}).get("recentchanges", []):
-            for index, prefix in prefixes.items():
-                if not rc.get("title", "").startswith(prefix):
-                    continue
+            title = rc.get("title", "")
+            owners = {known[title]} if title in known else set()
+            owners |= {index for index, prefix in prefixes.items() if title.startswith(prefix)}
+            for index in owners:
                 if rc.get("type") == "log":
                     logged.add(index)
                 elif rc.get("revid"):
                     slot = edits.setdefault(index, {})
-                    slot[rc["title"]] = max(slot.get(rc["title"], 0), int(rc["revid"]))
+                    slot[title] = max(slot.get(title, 0), int(rc["revid"]))
     return edits, logged
 
 
@@ -315,6 +323,7 @@ def _refresh(wiki: Wiki, cache: _Cache, wanted: dict[str, tuple[str, int]], prog
         q = data.get("query", {})
         norm = {x["to"]: x["from"] for x in q.get("normalized", [])}
         gone: dict[str, list[str]] = {}
+        known_pages = {index: cache.pages(index) for index in {wanted[t][0] for t in chunk}}
         for p in q.get("pages", []):
             title = norm.get(p["title"], p["title"])
             if title not in wanted:
@@ -325,7 +334,7 @@ def _refresh(wiki: Wiki, cache: _Cache, wanted: dict[str, tuple[str, int]], prog
                 continue
             latest = _rev(p["revisions"][0])
             pageid = int(p["pageid"])
-            known = cache.pages(index).get(title)
+            known = known_pages[index].get(title)
             if known is not None and known["lastrevid"] == latest["revid"] and known["pageid"] == pageid:
                 continue
             changed += 1
@@ -363,8 +372,10 @@ def read_works(wiki: Wiki, names: Sequence[str], *, store: Store,
     wanted: dict[str, tuple[str, int]] = {}
     if incremental:
         since = _iso(min(_ts(cache.work(r.index)["synced"]) for r in incremental) - RC_MARGIN)
+        known_pages = {r.index: cache.pages(r.index) for r in incremental}
+        owners = {title: index for index, pages in known_pages.items() for title in pages}
         try:
-            edits, logged = _recent_changes(wiki, since, {r.index: prefixes[r.index] for r in incremental})
+            edits, logged = _recent_changes(wiki, since, {r.index: prefixes[r.index] for r in incremental}, owners)
         except _TooMany:
             log.info("%s: many recent changes; listing the works' pages instead", wiki.name)
             full += incremental
@@ -373,10 +384,10 @@ def read_works(wiki: Wiki, names: Sequence[str], *, store: Store,
                 if ref.index in logged:
                     full.append(ref)
                     continue
-                known = cache.pages(ref.index)
+                known = known_pages[ref.index]
                 for title, revid in edits.get(ref.index, {}).items():
                     k = known.get(title)
-                    n = _page_number(title, prefixes[ref.index])
+                    n = k["n"] if k is not None else _page_number(title, prefixes[ref.index])
                     if n is not None and (k is None or k["lastrevid"] < revid):
                         wanted[title] = (ref.index, n)
     for done, ref in enumerate(full, 1):
