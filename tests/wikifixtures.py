@@ -40,13 +40,18 @@ from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
-
 import wikiserver
 from wikiserver import FaultProxy, WikiServer
 
 __all__ = [
-    "wiki_template_en", "wiki_template_fr", "wiki_en", "wiki_fr", "wiki_en_shared", "fault_proxy",
-    "transcribe_config", "bot_login",
+    "bot_login",
+    "fault_proxy",
+    "transcribe_config",
+    "wiki_en",
+    "wiki_en_shared",
+    "wiki_fr",
+    "wiki_template_en",
+    "wiki_template_fr",
 ]
 
 
