@@ -85,10 +85,10 @@ def run_batch(manifest: Manifest, options: RunOptions, *, progress: ProgressFn |
     started = time.monotonic()
     with Store(manifest.state_path) as store:
         store.acquire_lock()
-        # Register every work first: `status` then shows the whole batch, even the works not reached yet.
-        works = {e.id: store.work(e.id, scan=str(e.scan), meta=_meta_record(e)) for e in manifest.entries}
         results: list[WorkResult] = []
         with _ocr_executor(options) as (executor, remote):
+            # Register every work first: `status` then shows the whole batch, even the works not reached yet.
+            works = {e.id: store.work(e.id, scan=str(e.scan), meta=_meta_record(e)) for e in manifest.entries}
             for i, entry in enumerate(manifest.entries):
                 progress("works", i, len(manifest.entries))
                 results.append(_run_work(manifest, entry, works[entry.id], store, options, executor, remote,
@@ -109,6 +109,10 @@ def _run_work(manifest: Manifest, entry: Entry, work: Work, store: Store, option
     result = WorkResult(entry.id)
     t0 = time.monotonic()
     pages_dir = manifest.pages_dir(entry)
+    # A run killed while writing leaves temporary '.part' files (never a half-written real file): drop them.
+    _remove_parts(manifest.work_area / entry.id)
+    if options.export_dir is not None:
+        _remove_parts(Path(options.export_dir) / entry.id)
     stage = "split"
     try:
         _start(store, work, stage)
@@ -144,8 +148,9 @@ def _run_work(manifest: Manifest, entry: Entry, work: Work, store: Store, option
             from transcribe.wiki.export import export_work
 
             report = export_work(scan, pages_dir, meta, Path(options.export_dir) / entry.id,
-                                 progress=_labelled(progress, "export"))
-            result.output = _count(report, ("pages", "written", "exported"), default=len(pages))
+                                 progress=_labelled(progress, "export"), store=store, work=work)
+            result.output = report.pages
+            result.notes += list(report.notes)
             _finish(store, work, stage, result.output, len(pages))
         else:
             stage = "publish"
@@ -175,6 +180,14 @@ def _run_work(manifest: Manifest, entry: Entry, work: Work, store: Store, option
               result)
     result.seconds = round(time.monotonic() - t0, 2)
     return result
+
+
+def _remove_parts(folder: Path) -> None:
+    from transcribe.fsutil import remove_stale_parts
+
+    if folder.is_dir():
+        for sub in (folder, *(p for p in folder.rglob("*") if p.is_dir())):
+            remove_stale_parts(sub)
 
 
 def _fail(store: Store, work: Work, stage: str, reason: str, result: WorkResult) -> None:
@@ -298,8 +311,9 @@ def _ocr_executor(options: RunOptions) -> Iterator[tuple[cf.Executor | None, boo
     except ImportError as e:
         raise MissingProgram(f"--scheduler needs Dask, which is not installed ({e.name}).", hint=DASK_HINT) from e
     try:
-        client = Client(options.scheduler, timeout="20s")
-    except (OSError, TimeoutError) as e:
+        _reachable(options.scheduler)  # a wrong address fails at once, not after the client's long retries
+        client = Client(options.scheduler, timeout="30s")
+    except (OSError, TimeoutError, ValueError) as e:
         raise UsageError(
             f"Could not reach the Dask scheduler at {options.scheduler} ({e}).",
             hint="Check the address (like tcp://host:8786) and that 'dask scheduler' runs there; "
@@ -309,6 +323,16 @@ def _ocr_executor(options: RunOptions) -> Iterator[tuple[cf.Executor | None, boo
         yield client.get_executor(), True
     finally:
         client.close()
+
+
+def _reachable(address: str) -> None:
+    import socket
+    from urllib.parse import urlsplit
+
+    parts = urlsplit(address if "://" in address else f"tcp://{address}")
+    if not parts.hostname or not parts.port:
+        raise ValueError("the address needs a host and a port")
+    socket.create_connection((parts.hostname, parts.port), timeout=10).close()
 
 
 # -- the state of each stage ----------------------------------------------------------------------------------
