@@ -25,9 +25,9 @@ from xml.sax.saxutils import escape
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO / "tests"))
 
-import wikiserver  # noqa: E402
-from test_progress import blank_pdf, page_text  # noqa: E402
-from wikiserver import FaultProxy  # noqa: E402
+import wikiserver
+from test_progress import blank_pdf, page_text
+from wikiserver import FaultProxy
 
 CATEGORY = "Category:Bench library"
 

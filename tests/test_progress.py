@@ -14,15 +14,15 @@ from pathlib import Path
 from xml.sax.saxutils import escape
 
 import pytest
-from typer.testing import CliRunner
-
 import wikiserver
+from typer.testing import CliRunner
+from wikifixtures import *
+from wikiserver import WikiServer
+
 from transcribe.cli import app
 from transcribe.store import Store
 from transcribe.wiki.progress import read_works
 from transcribe.wiki.site import connect
-from wikifixtures import *  # noqa: F403
-from wikiserver import WikiServer
 
 pytestmark = pytest.mark.wiki
 runner = CliRunner()
@@ -246,12 +246,12 @@ def test_to_wiki_updates_only_the_block_between_the_markers(library, wiki_en_sha
 def test_real_process_csv_and_a_kind_message_for_a_missing_index(library, tmp_path):
     env = {"XDG_CACHE_HOME": str(tmp_path / "cache"), "PATH": "/usr/bin:/bin"}
     ok = subprocess.run([sys.executable, "-m", "transcribe", "progress", "Index:Book Two.pdf", "--wiki",
-                         library["api"], "--format", "csv"], capture_output=True, text=True, timeout=60, env=env)
+                         library["api"], "--format", "csv"], capture_output=True, text=True, timeout=60, env=env, check=False)
     assert ok.returncode == 0, ok.stderr
     assert ok.stdout.splitlines()[1].startswith("Index:Book Two.pdf,Book Two.pdf,3,0,0,1,0,2,0,3,2,0,0.6667,")
     assert (tmp_path / "cache" / "transcribe" / "progress.db").is_file()
     bad = subprocess.run([sys.executable, "-m", "transcribe", "progress", "Index:No such book.pdf", "--wiki",
-                          library["api"]], capture_output=True, text=True, timeout=60, env=env)
+                          library["api"]], capture_output=True, text=True, timeout=60, env=env, check=False)
     assert bad.returncode == 7
     assert "Index:No such book.pdf does not exist" in bad.stderr and "Check the spelling" in bad.stderr
 

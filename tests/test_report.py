@@ -137,7 +137,7 @@ def _render(page: Path, *args: str) -> subprocess.CompletedProcess[str]:
         return subprocess.run(
             [_chromium(), "--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
              "--no-first-run", f"--user-data-dir={profile}", *args, page.as_uri()],
-            capture_output=True, text=True, timeout=90)
+            capture_output=True, text=True, timeout=90, check=False)
 
 
 def test_html_report_renders_offline_with_its_numbers_and_charts(tmp_path):

@@ -91,14 +91,14 @@ def period_of(timestamp: str, by: str) -> str:
     """'2026-11' for a month, '2026-W47' for an ISO week."""
     if by == "month":
         return timestamp[:7]
-    y, w, _ = datetime.fromisoformat(timestamp.replace("Z", "+00:00")).isocalendar()
+    y, w, _ = datetime.fromisoformat(timestamp).isocalendar()
     return f"{y}-W{w:02d}"
 
 
 def periods_between(first: str, last: str, by: str) -> list[str]:
     """Every period from the one holding `first` to the one holding `last`, gaps included."""
-    start = datetime.fromisoformat(first.replace("Z", "+00:00")).date()
-    end = datetime.fromisoformat(last.replace("Z", "+00:00")).date()
+    start = datetime.fromisoformat(first).date()
+    end = datetime.fromisoformat(last).date()
     out: list[str] = []
     if by == "month":
         y, m = start.year, start.month

@@ -172,8 +172,8 @@ def _levels_chart(works: Sequence[WorkSummary]) -> str:
     """One horizontal stacked bar per work: not created, then levels 0 to 4, scaled to the work's pages."""
     label_w, bar_w, row_h = 260, 600, 34
     height = row_h * len(works) + 10
-    parts = [f'<svg class="chart-levels" role="img" aria-label="Pages of each work by quality level" '
-             f'viewBox="0 0 {label_w + bar_w + 70} {height}" width="100%" xmlns="http://www.w3.org/2000/svg">']
+    parts = [(f'<svg class="chart-levels" role="img" aria-label="Pages of each work by quality level" '
+              f'viewBox="0 0 {label_w + bar_w + 70} {height}" width="100%" xmlns="http://www.w3.org/2000/svg">')]
     for i, s in enumerate(works):
         y = 5 + i * row_h
         total = max(s.pages, sum(s.levels.values()) + s.not_created, 1)
@@ -221,8 +221,8 @@ def _timeline_chart(points: Sequence[dict[str, int | str]]) -> str:
     def xy(i: int, v: int) -> str:
         return f"{left + i * step:.1f},{top + h - h * v / peak:.1f}"
 
-    parts = [f'<svg class="chart-time" role="img" aria-label="Pages proofread and validated over time" '
-             f'viewBox="0 0 {left + w + 30} {top + h + 45}" width="100%" xmlns="http://www.w3.org/2000/svg">',
+    parts = [(f'<svg class="chart-time" role="img" aria-label="Pages proofread and validated over time" '
+              f'viewBox="0 0 {left + w + 30} {top + h + 45}" width="100%" xmlns="http://www.w3.org/2000/svg">'),
              f'<line x1="{left}" y1="{top + h}" x2="{left + w}" y2="{top + h}" stroke="#444"/>',
              f'<line x1="{left}" y1="{top}" x2="{left}" y2="{top + h}" stroke="#444"/>',
              f'<text x="{left - 6}" y="{top + 4}" text-anchor="end" class="axis">{peak}</text>',
@@ -254,9 +254,9 @@ def _people_chart(summary: Summary, top: int) -> str:
         return '<p class="empty">Nobody has proofread a page yet.</p>'
     label_w, bar_w, row_h = 200, 440, 26
     peak = max(c.proofread + c.validated for c in people) or 1
-    parts = [f'<svg class="chart-people" role="img" aria-label="Top contributors" '
-             f'viewBox="0 0 {label_w + bar_w + 220} {row_h * len(people) + 6}" width="100%" '
-             f'xmlns="http://www.w3.org/2000/svg">']
+    parts = [(f'<svg class="chart-people" role="img" aria-label="Top contributors" '
+              f'viewBox="0 0 {label_w + bar_w + 220} {row_h * len(people) + 6}" width="100%" '
+              f'xmlns="http://www.w3.org/2000/svg">')]
     for i, c in enumerate(people):
         y = 3 + i * row_h
         wp, wv = bar_w * c.proofread / peak, bar_w * c.validated / peak

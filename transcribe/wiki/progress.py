@@ -52,7 +52,7 @@ class Listed:
 
 
 def _ts(text: str) -> datetime:
-    return datetime.fromisoformat(text.replace("Z", "+00:00"))
+    return datetime.fromisoformat(text)
 
 
 def _iso(when: datetime) -> str:
