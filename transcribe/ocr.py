@@ -100,7 +100,7 @@ class PageResult:
     hocr: str = ""
     confidence: float | None = None  # mean word confidence 0-100; None when there are no words
     words: int = 0
-    ink: float | None = None  # share of dark pixels
+    ink: float | None = None  # share of dark pixels, measured only when no word is sure
     blank: bool = False
     reason: str | None = None  # why it failed, for people
     seconds: float = 0.0
@@ -164,17 +164,19 @@ def ocr_page(job: PageJob) -> PageResult:
         text = out.with_suffix(".txt").read_text(encoding="utf-8", errors="replace")
         hocr = out.with_suffix(".hocr").read_text(encoding="utf-8", errors="replace")
         confs = _word_confidences(out.with_suffix(".tsv").read_text(encoding="utf-8", errors="replace"))
-        try:
-            ink = _ink(image)
-        except Exception as e:  # noqa: BLE001  Pillow raises many kinds for a damaged file
-            return PageResult(job.n, False, reason=f"the image could not be read ({e})",
-                              seconds=time.monotonic() - start)
+        sure = any(c >= SURE_WORD_CONF and any(ch.isalnum() for ch in w) for c, w in confs)
+        ink = None
+        if not sure:  # only then does the ink decide (decoding the image again costs ~3 % of a page's OCR)
+            try:
+                ink = _ink(image)
+            except Exception as e:  # noqa: BLE001  Pillow raises many kinds for a damaged file
+                return PageResult(job.n, False, reason=f"the image could not be read ({e})",
+                                  seconds=time.monotonic() - start)
     confidence = round(sum(c for c, _ in confs) / len(confs), 2) if confs else None
-    sure = any(c >= SURE_WORD_CONF and any(ch.isalnum() for ch in w) for c, w in confs)
-    blank = not sure and ink < BLANK_MAX_INK
+    blank = ink is not None and ink < BLANK_MAX_INK
     return PageResult(
         job.n, True, text="" if blank else text, hocr=hocr, confidence=confidence, words=len(confs),
-        ink=round(ink, 5), blank=blank, seconds=round(time.monotonic() - start, 3),
+        ink=None if ink is None else round(ink, 5), blank=blank, seconds=round(time.monotonic() - start, 3),
     )
 
 
