@@ -8,9 +8,9 @@ import subprocess
 from pathlib import Path
 
 import pytest
+from publish_helpers import make_work, render_images
 from typer.testing import CliRunner
 
-from publish_helpers import make_work, render_images
 from transcribe.cli import app
 from transcribe.wiki import pagetext as pt
 from transcribe.wiki.export import export_work
@@ -98,7 +98,7 @@ def test_cli_export_of_a_scan_that_is_not_pdf_or_djvu(tmp_path: Path) -> None:
 def test_preview_screenshot_in_headless_chromium(tmp_path: Path, images: Path) -> None:
     """Chromium renders the preview (the picture was looked at by eye once; here: it renders, not blank)."""
     chromium = next((c for c in ("chromium", "chromium-browser") if
-                     subprocess.run(["which", c], capture_output=True).returncode == 0), None)
+                     subprocess.run(["which", c], capture_output=True, check=False).returncode == 0), None)
     if chromium is None:
         pytest.skip("chromium is not installed (scripts/setup --test installs it)")
     work = make_work(tmp_path / "w", images)

@@ -66,7 +66,7 @@ def export_work(scan: Path, pages_dir: Path, meta: WorkMeta, out_dir: Path, *, p
     progress = progress or (lambda label, done, total: None)
     out_dir = Path(out_dir)
     pages = plan.read_pages(pages_dir, store=store, work=work)
-    ext, kind = plan.file_kind(Path(scan))
+    _ext, kind = plan.file_kind(Path(scan))
     name = plan.file_name(meta, Path(scan))
     report = ExportReport(out_dir=out_dir, file_name=name)
 
@@ -184,10 +184,10 @@ def _index_html(meta: WorkMeta, name: str, rows: list[dict[str, Any]], fields: d
         notes += (f"<p class=\"meta\">Not on the Index page (the wiki has no field for it): "
                   f"{e(', '.join(report.unmapped))}</p>")
     out = [f"<header><h1>{e(meta.title)}</h1><div class=\"meta\">{e(who)}</div>",
-           f"<div class=\"meta\">Will be published as <b>File:{e(name)}</b>, <b>Index:{e(name)}</b> and "
-           f"<b>Page:{e(name)}/1</b> … <b>/{len(rows)}</b>. {len(rows)} pages: {e(summary)}.</div>{notes}</header>",
-           "<main><table><thead><tr><th>Page</th><th>Label</th><th>Scan</th><th>Level</th><th>Text begins</th>"
-           "</tr></thead><tbody>"]
+           (f"<div class=\"meta\">Will be published as <b>File:{e(name)}</b>, <b>Index:{e(name)}</b> and "
+            f"<b>Page:{e(name)}/1</b> … <b>/{len(rows)}</b>. {len(rows)} pages: {e(summary)}.</div>{notes}</header>"),
+           ("<main><table><thead><tr><th>Page</th><th>Label</th><th>Scan</th><th>Level</th><th>Text begins</th>"
+            "</tr></thead><tbody>")]
     for r in rows:
         p = r["page"]
         link = f"pages/{p.n:04d}.html"

@@ -25,14 +25,14 @@ MAX_TOOL_LEVEL = 1
 
 # The extension's own header regex (ProofreadPage REL1_39, PageContentHandler).
 _QUALITY = re.compile(r'^<pagequality level="([0-4])" user="(.*?)" *(?:/>|> *</pagequality>)')
-_HEADER = re.compile(r"^<noinclude>(.*?)\n*</noinclude>(.*)$", re.S)
-_HEADER_OPEN = re.compile(r"^<noinclude>(.*?)$", re.S)
-_FOOTER = re.compile(r"^(.*?)<noinclude>(.*?)</noinclude>\s*$", re.S)
-_FOOTER_OPEN = re.compile(r"^(.*?)<noinclude>(.*?)$", re.S)
+_HEADER = re.compile(r"^<noinclude>(.*?)\n*</noinclude>(.*)$", re.DOTALL)
+_HEADER_OPEN = re.compile(r"^<noinclude>(.*?)$", re.DOTALL)
+_FOOTER = re.compile(r"^(.*?)<noinclude>(.*?)</noinclude>\s*$", re.DOTALL)
+_FOOTER_OPEN = re.compile(r"^(.*?)<noinclude>(.*?)$", re.DOTALL)
 
 # Tags that give a Page: page its structure or can swallow the rest of it. In OCR output they are text, not
 # markup, so their '<' is written as '&lt;' (which renders as the same '<').
-_STRUCTURAL = re.compile(r"<(/?\s*(?:noinclude|includeonly|onlyinclude|pagequality)\b)", re.I)
+_STRUCTURAL = re.compile(r"<(/?\s*(?:noinclude|includeonly|onlyinclude|pagequality)\b)", re.IGNORECASE)
 _SWALLOWING = ("nowiki", "pre")
 _CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f]")
 
@@ -73,8 +73,8 @@ def neutralise(body: str) -> str:
     body = _STRUCTURAL.sub(r"&lt;\1", body)
     for tag in _SWALLOWING:
         # an opening tag without its closing tag would hide the footer (and everything after) when rendered
-        opens = list(re.finditer(rf"<{tag}\b[^>]*(?<!/)>", body, re.I))
-        closes = len(re.findall(rf"</{tag}\s*>", body, re.I))
+        opens = list(re.finditer(rf"<{tag}\b[^>]*(?<!/)>", body, re.IGNORECASE))
+        closes = len(re.findall(rf"</{tag}\s*>", body, re.IGNORECASE))
         for m in reversed(opens[closes:]):
             body = body[: m.start()] + "&lt;" + body[m.start() + 1:]
     # an unclosed comment hides everything after it
@@ -92,7 +92,7 @@ def build_page(body: str, *, level: int, user: str, header: str = "", footer: st
     Every Page: text this tool sends is built here, so the level check below is the guard that keeps
     the tool from ever marking a page proofread or validated.
     """
-    if level not in range(0, MAX_TOOL_LEVEL + 1):
+    if level not in range(MAX_TOOL_LEVEL + 1):
         raise PageTextError(f"transcribe never writes quality level {level}: only 0 (blank) and 1 (OCR text).")
     if '"' in user or "<" in user or ">" in user:
         raise PageTextError(f"the user name {user!r} cannot go into a pagequality tag.")
@@ -142,7 +142,7 @@ def _parse_json(text: str) -> PageText | None:
         level = int(lv.get("level", 1)) if isinstance(lv, dict) else 1
     except (TypeError, ValueError):
         level = 1
-    if level not in range(0, 5):
+    if level not in range(5):
         level = 1
     user = str(lv.get("user") or "") if isinstance(lv, dict) else ""
     return PageText(level=level, user=user, header=str(data.get("header") or ""),
@@ -281,7 +281,7 @@ def build_index(meta: WorkMeta, config: Mapping[str, Mapping[str, Any]], *, file
 
 def parse_index(text: str) -> dict[str, str]:
     """The fields of an Index: page text (`{{:MediaWiki:Proofreadpage_index_template|Field=value...}}`)."""
-    m = re.search(r"\{\{\s*:?\s*MediaWiki:Proofreadpage[ _]index[ _]template\s*(.*)\}\}", text, re.S | re.I)
+    m = re.search(r"\{\{\s*:?\s*MediaWiki:Proofreadpage[ _]index[ _]template\s*(.*)\}\}", text, re.DOTALL | re.IGNORECASE)
     if not m:
         return {}
     fields: dict[str, str] = {}
@@ -327,7 +327,7 @@ def licence_template(licence: str) -> str:
     """'PD-old-70' or '{{PD-old-70}}' -> '{{PD-old-70}}'; several may be given ('PD-old-70, PD-scan')."""
     licence = licence.strip()
     if "{{" in licence:
-        found = re.findall(r"\{\{.*?\}\}", licence, re.S)
+        found = re.findall(r"\{\{.*?\}\}", licence, re.DOTALL)
     else:
         found = ["{{" + p + "}}" for p in re.split(r"[,;\s]+", licence) if p]
     if not found:
@@ -381,7 +381,7 @@ def check_file_name(name: str, extension: str) -> str:
         problem = f"is {len(n.encode('utf-8'))} bytes long; a wiki file name may have at most {MAX_FILE_NAME_BYTES}"
     elif not n.lower().endswith(extension.lower()):
         problem = f"does not end in {extension} like the scan"
-    elif n.startswith(".") or n.startswith("~"):
+    elif n.startswith((".", "~")):
         problem = "starts with '.' or '~'"
     if problem:
         raise FileNameError(f"The file name '{name}' {problem}.", suggest_file_name(name, extension))

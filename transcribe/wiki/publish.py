@@ -110,7 +110,7 @@ def publish_work(scan: Path, pages_dir: Path, meta: WorkMeta, wiki: Wiki | None,
     """
     progress = progress or (lambda label, done, total: None)
     pages = plan.read_pages(pages_dir, store=store, work=work)
-    ext, kind = plan.file_kind(Path(scan))
+    _ext, kind = plan.file_kind(Path(scan))
     name = plan.file_name(meta, Path(scan))  # refused here, before anything is written
     if wiki is None:
         if not dry_run:
@@ -265,8 +265,8 @@ def _settle_file(fwiki: Wiki, wiki: Wiki, meta: WorkMeta, scan: Path, name: str,
             use = same[0]
             status, note = "reused", (f"the same scan is already on {fwiki.name} as File:{use}; using that name "
                                       f"instead of File:{normalised}")
-        if not dry_run:
-            _record_upload(store, work, fwiki.api_url, use, sha1, status)
+        if not dry_run:  # 'present' is recorded as 'reused': the file was there before this run
+            _record_upload(store, work, fwiki.api_url, use, sha1, "reused")
         return use, status, note
     if taken:
         raise Refused(
@@ -286,8 +286,12 @@ def _settle_file(fwiki: Wiki, wiki: Wiki, meta: WorkMeta, scan: Path, name: str,
     if dry_run:
         size = scan.stat().st_size / 1e6
         return normalised, "to-upload", f"would upload {scan.name} ({size:.1f} MB) as File:{normalised}"
-    result = fwiki.upload(scan, normalised, text=description,
-                          comment=f"{meta.title} ({meta.year})" if meta.year else meta.title)
+    try:
+        result = fwiki.upload(scan, normalised, text=description,
+                              comment=f"{meta.title} ({meta.year})" if meta.year else meta.title)
+    except WikiError as e:
+        _record_upload(store, work, fwiki.api_url, normalised, sha1, "failed", e.message)
+        raise
     if not result.ok:
         w = result.warnings
         if "duplicate" in w:  # the same file appeared under another name meanwhile
@@ -309,15 +313,16 @@ def _settle_file(fwiki: Wiki, wiki: Wiki, meta: WorkMeta, scan: Path, name: str,
     return result.filename, "uploaded", f"uploaded {scan.name} to {fwiki.name} as File:{result.filename}"
 
 
-def _record_upload(store: Store, work: Work, wiki: str, name: str, sha1: str, status: str) -> None:
+def _record_upload(store: Store, work: Work, wiki: str, name: str, sha1: str, status: str,
+                   reason: str | None = None) -> None:
     with store.tx() as c:
         c.execute(
-            "INSERT INTO uploads (work_id, wiki, filename, sha1, status) VALUES (?, ?, ?, ?, ?)"
+            "INSERT INTO uploads (work_id, wiki, filename, sha1, status, reason) VALUES (?, ?, ?, ?, ?, ?)"
             " ON CONFLICT (work_id) DO UPDATE SET wiki = excluded.wiki, filename = excluded.filename,"
             " sha1 = excluded.sha1, status = CASE WHEN uploads.status = 'uploaded' AND uploads.sha1 = excluded.sha1"
-            " THEN 'uploaded' ELSE excluded.status END, reason = NULL,"
+            " THEN 'uploaded' ELSE excluded.status END, reason = excluded.reason,"
             " updated = strftime('%Y-%m-%dT%H:%M:%SZ', 'now')",
-            (work.id, wiki, name, sha1, status),
+            (work.id, wiki, name, sha1, status, reason),
         )
 
 
