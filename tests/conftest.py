@@ -37,3 +37,7 @@ def baseline(corpus: Path) -> dict[str, float]:
     """Plain Tesseract's CER per corpus page: our OCR must do at least as well."""
     with open(corpus / "baseline.csv", newline="", encoding="utf-8") as f:
         return {row["page"]: float(row["cer"]) for row in csv.DictReader(f)}
+
+
+# The real local MediaWiki (tests/wikiserver.py): fixtures wiki_en, wiki_fr, wiki_en_shared, fault_proxy...
+from wikifixtures import *  # noqa: E402,F401,F403
