@@ -113,3 +113,12 @@ def test_preview_screenshot_in_headless_chromium(tmp_path: Path, images: Path) -
     with Image.open(shot) as im:
         colours = im.convert("L").getextrema()
     assert colours[0] < 100 < colours[1]  # dark text on a light page, not an empty white picture
+
+
+def test_a_script_without_an_ocr_model_gets_only_its_index(tmp_path: Path) -> None:
+    work = make_work(tmp_path / "w", statuses={n: "no-model" for n in range(1, 6)})
+    r = export_work(work / "glauber.pdf", work / "pages", load_work(work), tmp_path / "out")
+    assert r.pages == 0 and len(r.skipped) == 5
+    assert all("left for proofreaders to type" in why for _, why in r.skipped)
+    assert (tmp_path / "out" / "wikitext" / "Index.wiki").is_file()
+    assert not list((tmp_path / "out" / "wikitext").glob("Page_*.wiki"))
