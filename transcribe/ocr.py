@@ -166,7 +166,7 @@ def ocr_page(job: PageJob) -> PageResult:
         confs = _word_confidences(out.with_suffix(".tsv").read_text(encoding="utf-8", errors="replace"))
         sure = any(c >= SURE_WORD_CONF and any(ch.isalnum() for ch in w) for c, w in confs)
         ink = None
-        if not sure:  # only then does the ink decide (decoding the image again costs ~3 % of a page's OCR)
+        if not sure:  # only then does the ink decide (decoding the image again costs ~2 % of a page's OCR)
             try:
                 ink = _ink(image)
             except Exception as e:  # noqa: BLE001  Pillow raises many kinds for a damaged file
