@@ -7,6 +7,7 @@ these tests depend on nothing but the test wiki and the progress code.
 from __future__ import annotations
 
 import json
+import re
 import subprocess
 import sys
 import time
@@ -129,6 +130,15 @@ def test_one_work_levels_and_credits_with_a_revert(library, tmp_path):
     assert data["bots"] == []
     (point,) = data["timeline"]
     assert (point["proofread"], point["validated"]) == (1, 1)
+    table = runner.invoke(app, ["progress", "Book One.pdf", "-w", library["api"], "--state", str(tmp_path / "p.db")],
+                          env=ENV)
+    assert table.exit_code == 0, table.output
+    row = next(line for line in table.stdout.splitlines() if "Book One.pdf" in line and "│" in line)
+    *cells, last = [c.strip() for c in row.split("│")[1:-1]]
+    assert cells == ["Book One.pdf", "5", "1", "1", "1", "1", "0", "1", "25.0%", "25.0%"]
+    assert re.fullmatch(r"\d{4}-\d\d-\d\d", last)  # the day of the last proofreading
+    assert "Index:Book One.pdf: problematic pages 3" in table.stdout
+    assert "Index:Book One.pdf: pages not created yet 5" in table.stdout
 
 
 def test_a_collection_by_titles_and_by_category_gives_the_same_numbers(library, tmp_path):

@@ -13,7 +13,7 @@ import json
 from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
 
-from transcribe.credits import LEVEL_NAMES, LEVELS, Summary, WorkSummary
+from transcribe.credits import LEVEL_NAMES, LEVELS, Contributor, Summary, WorkSummary, period_of
 
 if TYPE_CHECKING:
     from rich.table import Table
@@ -106,12 +106,18 @@ def tables(summary: Summary, top: int = 10) -> list[Table]:
     out = [works]
     people = Table(title="Who proofread", caption="Pages proofread and validated; undone work is not counted.",
                    title_justify="left", caption_justify="left")
-    for col in ("Contributor", "Proofread", "Validated"):
+    now = period_of(summary.generated, summary.by)
+    for col in ("Contributor", "Proofread", "Validated", f"This {summary.by} ({now})"):
         people.add_column(col, justify="left" if col == "Contributor" else "right")
+
+    def this_period(c: Contributor) -> str:
+        slot = c.by_period.get(now, {"proofread": 0, "validated": 0})
+        return f"{slot['proofread']} proofread, {slot['validated']} validated"
+
     for c in summary.people[:top]:
-        people.add_row(c.name, str(c.proofread), str(c.validated))
+        people.add_row(c.name, str(c.proofread), str(c.validated), this_period(c))
     for c in summary.bots:
-        people.add_row(f"{c.name} (bot)", str(c.proofread), str(c.validated), style="dim")
+        people.add_row(f"{c.name} (bot)", str(c.proofread), str(c.validated), this_period(c), style="dim")
     if summary.people or summary.bots:
         out.append(people)
     return out

@@ -127,5 +127,8 @@ def progress_command(
         console = Console(soft_wrap=False, width=None if sys.stdout.isatty() else 140)
         for t in report.tables(summary, top=top):
             console.print(t)
-        for line in report.attention_lines(summary):
-            console.print(line, markup=False, highlight=False)
+        lines = report.attention_lines(summary)
+        if lines:
+            console.print("Pages that need attention:", markup=False, highlight=False)
+        for line in lines:
+            console.print(f"  {line}", markup=False, highlight=False)
