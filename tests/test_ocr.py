@@ -160,7 +160,9 @@ def test_resume_skips_unchanged_pages_and_redoes_changed_ones(crops, tmp_path):
 
     other_model = ocr(folder, "--models", "eng")
     assert "3 page(s) read" in other_model.output and "0 unchanged" in other_model.output
-    assert json.loads((folder / "ocr.json").read_text())["settings"]["models"] == "eng"
+    doc = json.loads((folder / "ocr.json").read_text())
+    assert doc["settings"]["models"] == "eng"
+    assert [(p["models"], p["current"]) for p in doc["pages"]] == [("eng", True)] * 3
 
 
 def test_own_model_with_tessdata_dir_and_a_retrained_model_redoes_pages(crops, tmp_path):

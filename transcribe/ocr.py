@@ -366,6 +366,7 @@ def ocr_pages(
     previous = {r["n"]: r for r in store.query("SELECT * FROM ocr WHERE work_id = ?", (work.id,))}
 
     todo: list[tuple[_Page, str]] = []
+    keys: dict[int, str] = {}
     for page in pages:
         image = pages_dir / page.image
         try:
@@ -374,7 +375,7 @@ def ocr_pages(
             _record(store, work, page.n, "-", "failed", reason=f"the image cannot be opened ({e.strerror})")
             summary.failed.append(PageFailure(page.n, page.image, f"the image cannot be opened ({e.strerror})"))
             continue
-        key = page_key(sha1, fingerprint)
+        key = keys[page.n] = page_key(sha1, fingerprint)
         row = previous.get(page.n)
         if row is not None and row["key"] == key and _finished(row["status"], pages_dir, page.image):
             summary.skipped += 1
@@ -389,7 +390,7 @@ def ocr_pages(
         elif todo:
             _run_pages(pages_dir, settings, todo, store, work, summary, jobs, executor, send_images, progress)
     finally:
-        write_ocr_json(pages_dir, store, work, settings, fingerprint)
+        write_ocr_json(pages_dir, store, work, settings, fingerprint, keys)
     done_conf = [r["confidence"] for r in store.query(
         "SELECT confidence FROM ocr WHERE work_id = ? AND status = 'done' AND confidence IS NOT NULL", (work.id,))]
     summary.mean_confidence = round(sum(done_conf) / len(done_conf), 1) if done_conf else None
@@ -501,8 +502,11 @@ def _record(store: Store, work: Work, n: int, key: str, status: str, *, confiden
 
 
 def write_ocr_json(pages_dir: Path, store: Store, work: Work, settings: OcrSettings,
-                   fingerprint: dict[str, Any]) -> None:
-    """The mirror of the state for people and other tools. SQLite stays the truth; this is rebuilt every run."""
+                   fingerprint: dict[str, Any], keys: dict[int, str]) -> None:
+    """The mirror of the state for people and other tools. SQLite stays the truth; this is rebuilt every run.
+
+    `current` is false for a page last handled with other settings or another image (an interrupted run).
+    """
     images = {p.n: p.image for p in _pages(pages_dir)}
     rows = store.query("SELECT * FROM ocr WHERE work_id = ? ORDER BY n", (work.id,))
     entries = []
@@ -512,6 +516,8 @@ def write_ocr_json(pages_dir: Path, store: Store, work: Work, settings: OcrSetti
         txt, hocr = output_paths(pages_dir, images[r["n"]])
         entries.append({
             "n": r["n"], "image": images[r["n"]], "status": r["status"], "blank": r["status"] == "blank",
+            "current": keys.get(r["n"]) == r["key"],
+            "models": settings.models if keys.get(r["n"]) == r["key"] else None,
             "confidence": r["confidence"], "chars": r["chars"], "reason": r["reason"], "seconds": r["seconds"],
             "text": txt.name if r["status"] in ("done", "blank") else None,
             "hocr": hocr.name if r["status"] in ("done", "blank") else None,
