@@ -20,14 +20,14 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from conftest import REPO
+from scans import make_pdf, small_pages
 from typer.testing import CliRunner
+from wikifixtures import *
 
 from transcribe.cli import app
 from transcribe.errors import ExitCode
 from transcribe.store import Store
-
-from conftest import REPO
-from scans import make_pdf, small_pages
 
 runner = CliRunner()
 ENV = {**os.environ, "OMP_THREAD_LIMIT": "1", "COLUMNS": "200"}
@@ -130,7 +130,7 @@ def snapshot(root: Path) -> dict[str, Any]:
     rows: dict[str, Any] = {}
     for table in ("works", "pages", "ocr", "stages", "uploads", "edits"):
         rows[table] = sorted(json.dumps(_clean(dict(r), root), sort_keys=True)
-                             for r in db.execute(f"SELECT * FROM {table}"))  # noqa: S608
+                             for r in db.execute(f"SELECT * FROM {table}"))
     db.close()
     return {"files": files, "rows": rows}
 
@@ -148,7 +148,8 @@ def reference(pages: list[Path], tmp_path_factory: pytest.TempPathFactory) -> di
     """An uninterrupted run of the batch, in a real subprocess."""
     root = tmp_path_factory.mktemp("reference")
     make_batch(root, pages)
-    proc = subprocess.run(transcribe_cmd(root), env=ENV, capture_output=True, text=True, timeout=300)
+    proc = subprocess.run(transcribe_cmd(root), env=ENV, capture_output=True, text=True, timeout=300,
+                          check=False)
     assert proc.returncode == 0, proc.stderr
     return {"root": root, "snapshot": snapshot(root), "stdout": proc.stdout, "stderr": proc.stderr}
 
@@ -222,7 +223,8 @@ def test_kill_9_then_the_same_command_continues_to_the_same_result(
         assert states["alpha"]["state"] == "stopped" and states["alpha"]["stage"] == "ocr"
         assert states["alpha"]["ocrd"] == 1 and states["beta"]["state"] == "not started"
 
-    proc = subprocess.run(transcribe_cmd(tmp_path), env=ENV, capture_output=True, text=True, timeout=300)
+    proc = subprocess.run(transcribe_cmd(tmp_path), env=ENV, capture_output=True, text=True, timeout=300,
+                          check=False)
     assert proc.returncode == 0, proc.stderr
     assert_same(snapshot(tmp_path), reference["snapshot"])
 
@@ -326,3 +328,133 @@ def test_status_before_any_run_says_how_to_start(tmp_path: Path) -> None:
 def test_the_demo_manifest_names_the_sample() -> None:
     demo = (REPO / "scripts" / "demo").read_text(encoding="utf-8")
     assert "run samples/manifest.toml --export demo-out" in demo
+
+
+# -- publishing to the real local wiki ------------------------------------------------------------------------
+
+PUBLISH_MANIFEST = """\
+[defaults]
+licence = "PD-old-70"
+files_to = "local"
+
+[[work]]
+id = "alpha"
+scan = "scans/alpha.pdf"
+title = "Annotationes vber den Appendicem"
+author = "Johann Rudolf Glauber"
+language = "de"
+models = "frk"
+page_labels = "1=10"
+
+[[work]]
+id = "gamma"
+scan = "scans/gamma"
+title = "Gamma, photographed"
+language = "de"
+models = "frk"
+"""
+
+
+def make_publish_batch(root: Path, pages: list[Path]) -> Path:
+    """Two works: a 3-page PDF, and a folder of 2 images (bundled into the PDF that is uploaded)."""
+    make_batch(root, pages)
+    make_pdf(pages[:3], root / "scans" / "alpha.pdf")
+    (root / "books.toml").write_text(PUBLISH_MANIFEST, encoding="utf-8")
+    return root / "books.toml"
+
+
+def _published_rows(root: Path) -> int:
+    try:
+        db = sqlite3.connect(f"file:{root / 'books.transcribe.db'}?mode=ro", uri=True, timeout=0.1)
+        try:
+            return int(db.execute("SELECT COUNT(*) FROM edits e JOIN works w ON w.id = e.work_id WHERE"
+                                  " w.key = 'alpha' AND e.n IS NOT NULL AND e.status = 'created'").fetchone()[0])
+        finally:
+            db.close()
+    except sqlite3.Error:
+        return 0
+
+
+def _wiki_pages(wiki: Any) -> dict[str, tuple[str | None, int]]:
+    """Every Page:, Index: and File: page of the wiki: (text, number of revisions)."""
+    out: dict[str, tuple[str | None, int]] = {}
+    for ns in ("104", "106", "6"):
+        for p in wiki.api(action="query", list="allpages", apnamespace=ns, aplimit="max")["query"]["allpages"]:
+            revs = wiki.api(action="query", prop="revisions", titles=p["title"], rvlimit="max",
+                            rvprop="ids")["query"]["pages"][0]["revisions"]
+            out[p["title"]] = (wiki.page_text(p["title"]), len(revs))
+    return out
+
+
+def _publish_state(snap: dict[str, Any], api_url: str) -> dict[str, Any]:
+    """A state snapshot with the wiki's address, revision ids and created/unchanged told apart no more."""
+    rows = {}
+    for table, items in snap["rows"].items():
+        cleaned = []
+        for item in items:
+            r = json.loads(item.replace(api_url, "<wiki>"))
+            r.pop("revid", None)
+            if r.get("status") in ("created", "updated", "unchanged") and table == "edits":
+                r["status"] = "written"
+            cleaned.append(json.dumps(r, sort_keys=True))
+        rows[table] = sorted(cleaned)
+    return {"files": snap["files"], "rows": rows}
+
+
+@pytest.mark.wiki
+def test_kill_9_while_publishing_then_resume_writes_nothing_twice(
+    pages: list[Path], tmp_path: Path, wiki_template_en: Any, bot_login: Callable[[Any], None],
+    transcribe_config: Path,
+) -> None:
+    ref_wiki, kill_wiki = wiki_template_en.clone(tmp_path / "wiki-ref"), wiki_template_en.clone(tmp_path / "wiki-k")
+    try:
+        for w in (ref_wiki, kill_wiki):
+            w.start()
+            bot_login(w)
+        env = {**ENV, "TRANSCRIBE_CONFIG_DIR": str(transcribe_config), "TRANSCRIBE_THROTTLE": "0"}
+
+        def cmd(root: Path, wiki: Any) -> list[str]:
+            return [sys.executable, "-m", "transcribe", "run", str(root / "books.toml"), "--wiki", wiki.api_url]
+
+        ref, killed = tmp_path / "ref", tmp_path / "killed"
+        for root in (ref, killed):
+            make_publish_batch(root, pages)
+        done = subprocess.run(cmd(ref, ref_wiki), env=env, capture_output=True, text=True, timeout=300,
+                              check=False)
+        assert done.returncode == 0, done.stderr
+        assert "2 of 2 work(s) published" in done.stderr
+
+        # one edit at a time, a little apart, so that the kill lands between two pages of alpha
+        proc = subprocess.Popen(cmd(killed, kill_wiki), env={**env, "TRANSCRIBE_THROTTLE": "0.3"},
+                                stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True)
+        deadline = time.monotonic() + 180
+        while proc.poll() is None and time.monotonic() < deadline:
+            if 1 <= _published_rows(killed) < 3:
+                os.killpg(proc.pid, signal.SIGKILL)
+                break
+            time.sleep(0.01)
+        proc.wait(timeout=30)
+        assert proc.returncode == -signal.SIGKILL, "the run finished before it could be killed"
+        status = cli("status", str(killed / "books.toml"), "--format", "json")
+        alpha = json.loads(status.stdout)["works"][0]
+        assert (alpha["state"], alpha["stage"]) == ("stopped", "publish") and 1 <= alpha["published"] < 3
+
+        again = subprocess.run(cmd(killed, kill_wiki), env=env, capture_output=True, text=True, timeout=300,
+                               check=False)
+        assert again.returncode == 0, again.stderr
+
+        ref_pages, kill_pages = _wiki_pages(ref_wiki), _wiki_pages(kill_wiki)
+        assert len(ref_pages) == 2 + 2 + 3 + 2  # 2 files, 2 Index pages, 5 Page: pages
+        assert kill_pages == ref_pages, "the resumed wiki differs from an uninterrupted run's"
+        assert all(revs == 1 for _, revs in kill_pages.values()), "a page was written twice"
+        uploads = kill_wiki.api(action="query", list="allimages", aiprop="sha1")["query"]["allimages"]
+        assert len(uploads) == 2
+        for image in uploads:
+            history = kill_wiki.api(action="query", prop="imageinfo", titles=f"File:{image['name']}",
+                                    iilimit="max")["query"]["pages"][0]["imageinfo"]
+            assert len(history) == 1, f"{image['name']} was uploaded twice"
+        assert_same(_publish_state(snapshot(killed), kill_wiki.api_url),
+                    _publish_state(snapshot(ref), ref_wiki.api_url))
+    finally:
+        ref_wiki.stop()
+        kill_wiki.stop()

@@ -83,6 +83,7 @@ def run_batch(manifest: Manifest, options: RunOptions, *, progress: ProgressFn |
     """
     progress = progress or no_progress
     started = time.monotonic()
+    _connections.clear()  # connections live for one run
     with Store(manifest.state_path) as store:
         store.acquire_lock()
         results: list[WorkResult] = []
@@ -94,6 +95,7 @@ def run_batch(manifest: Manifest, options: RunOptions, *, progress: ProgressFn |
                 results.append(_run_work(manifest, entry, works[entry.id], store, options, executor, remote,
                                          progress))
             progress("works", len(manifest.entries), len(manifest.entries))
+    _connections.clear()
     return BatchResult("export" if options.export_dir else "wiki", results, round(time.monotonic() - started, 2))
 
 
@@ -154,17 +156,8 @@ def _run_work(manifest: Manifest, entry: Entry, work: Work, store: Store, option
             _finish(store, work, stage, result.output, len(pages))
         else:
             stage = "publish"
-            _start(store, work, stage)
-            report = _publish(entry, scan, pages_dir, meta, store, work, options, _labelled(progress, "publish"))
-            result.output = published_count(store, work.id)
-            failed = _count(report, ("failed",), default=0)
-            result.failed += failed
-            if failed:
-                reason = f"{failed} page(s) could not be published (see 'transcribe status')"
-                result.notes.append(reason)
-                _finish(store, work, stage, result.output, len(pages), status="failed", reason=reason)
-            else:
-                _finish(store, work, stage, result.output, len(pages))
+            _publish_stage(entry, scan, pages_dir, meta, store, work, options, len(pages), result,
+                           _labelled(progress, "publish"))
         result.status = "partial" if result.failed else "done"
         result.reason = "; ".join(result.notes if result.failed else [])
     except KeyboardInterrupt:
@@ -174,7 +167,7 @@ def _run_work(manifest: Manifest, entry: Entry, work: Work, store: Store, option
         _fail(store, work, stage, str(e), result)
     except TranscribeError as e:
         _fail(store, work, stage, str(e), result)
-    except Exception as e:  # noqa: BLE001  a bug in one work must not cost the batch its other works
+    except Exception as e:  # a bug met in one work must not cost the batch its other works
         log.info("work %s failed in %s", entry.id, stage, exc_info=True)  # the traceback with --verbose
         _fail(store, work, stage, f"unexpected {type(e).__name__}: {e} (run with --verbose and report it)",
               result)
@@ -203,19 +196,6 @@ def _labelled(progress: ProgressFn, stage: str) -> ProgressFn:
         progress(stage if label in (stage, "pages", "images") else f"{stage} {label}", done, total)
 
     return report
-
-
-def _count(report: Any, names: tuple[str, ...], default: int) -> int:
-    """A count from a stage's report, whatever it calls it (an int, or a list of things)."""
-    for name in names:
-        value = getattr(report, name, None)
-        if isinstance(value, bool):
-            continue
-        if isinstance(value, int):
-            return value
-        if isinstance(value, (list, tuple, dict)):
-            return len(value)
-    return default
 
 
 # -- the stages -----------------------------------------------------------------------------------------------
@@ -274,23 +254,58 @@ def _bundle_key(store: Store, work: Work, entry: Entry) -> str:
     return h.hexdigest()
 
 
-_connections: dict[str, Any] = {}
-
-
-def _publish(entry: Entry, scan: Path, pages_dir: Path, meta: Any, store: Store, work: Work,
-             options: RunOptions, progress: ProgressFn) -> Any:
+def _publish_stage(entry: Entry, scan: Path, pages_dir: Path, meta: Any, store: Store, work: Work,
+                   options: RunOptions, total: int, result: WorkResult, progress: ProgressFn) -> None:
     from transcribe.wiki.publish import publish_work
-    from transcribe.wiki.site import connect
 
     if not meta.wiki:
         raise UsageError(f"The work '{entry.id}' has no target wiki.",
                          hint="Add a 'wiki' field to it or to [defaults], pass --wiki, or use --export DIR.")
-    # One connection (and one login) per wiki for the whole batch.
-    if meta.wiki not in _connections:
-        _connections[meta.wiki] = connect(meta.wiki, login=True)
-    return publish_work(scan, pages_dir, meta, _connections[meta.wiki], store=store, work=work,
-                        files_to=entry.files_to, update_ocr=options.update_ocr, dry_run=options.dry_run,
-                        progress=progress)
+    if not options.dry_run:
+        _start(store, work, "publish")
+    report = publish_work(scan, pages_dir, meta, _connect(meta.wiki, options.dry_run), store=store, work=work,
+                          files_to=entry.files_to, update_ocr=options.update_ocr, dry_run=options.dry_run,
+                          progress=progress)
+    by_status: dict[str, int] = {}
+    for o in report.outcomes:
+        if o.n is not None:
+            by_status[o.status] = by_status.get(o.status, 0) + 1
+    if options.dry_run:  # nothing was written: say what would be, record nothing
+        result.notes.append("dry run: " + ", ".join(f"{k} would be {v}" for v, k in sorted(by_status.items())))
+        return
+    result.output = published_count(store, work.id)
+    skipped = [o for o in report.outcomes if o.n is not None and o.status == "skipped"]
+    if skipped:  # pages people edited, pages without OCR text: left as they are, on purpose
+        result.notes.append(f"{len(skipped)} page(s) not written, e.g. page {skipped[0].n}: {skipped[0].reason}")
+    failed = report.failed
+    result.failed += len(failed)
+    if failed:
+        first = failed[0]
+        reason = (f"{len(failed)} page(s) could not be written to the wiki, e.g. "
+                  f"{first.title}: {first.reason or 'refused'}")
+        result.notes.append(reason)
+        _finish(store, work, "publish", result.output, total, status="failed", reason=reason)
+    else:
+        _finish(store, work, "publish", result.output, total)
+
+
+_connections: dict[tuple[str, bool], Any] = {}
+
+
+def _connect(wiki: str, dry_run: bool) -> Any:
+    """One connection (and one login) per wiki for the whole batch; a dry run may go on without the wiki."""
+    from transcribe.errors import WikiError
+    from transcribe.wiki.site import connect
+
+    key = (wiki, dry_run)
+    if key not in _connections:
+        try:
+            _connections[key] = connect(wiki, login=not dry_run)
+        except WikiError:
+            if not dry_run:
+                raise
+            _connections[key] = None  # publish lists what it would send as if nothing existed yet
+    return _connections[key]
 
 
 # -- the OCR executor -----------------------------------------------------------------------------------------
