@@ -46,7 +46,7 @@ def split_command(
     where it stopped, and a changed scan rewrites only the pages that changed.
     """
     # Look at the scan before creating anything, so a bad scan leaves no empty folder behind.
-    inspect_scan(scan)
+    inspect_scan(scan, max_pixels=max_pixels)
     with Store(out / DB_NAME) as store, progress_bar(quiet) as progress:
         store.acquire_lock()
         work = store.work(".", scan=str(scan.resolve()))
