@@ -137,11 +137,19 @@ def test_index_maps_metadata_through_the_wikis_fields() -> None:
     idx = pt.build_index(meta(remarks="Digitised 2024"), EN_CONFIG, file_kind="pdf")
     assert idx.fields == {"Title": "Furni Novi Philosophici", "Language": "en", "Author": "Johann Rudolf Glauber",
                           "Year": "1651", "Publisher": "Jansson", "Address": "Amsterdam", "Source": "pdf",
-                          "Progress": "OCR", "Pages": "<pagelist 1=Cover 2=1 />", "Remarks": "Digitised 2024"}
+                          "Progress": "T", "Pages": "<pagelist 1=Cover 2=1 />", "Remarks": "Digitised 2024"}
     assert idx.text.startswith("{{:MediaWiki:Proofreadpage_index_template\n|Title=Furni")
     assert idx.text.endswith("\n}}")
     assert pt.parse_index(idx.text) == idx.fields
     assert idx.unmapped == []
+
+
+def test_progress_is_the_value_that_means_to_be_proofread_whatever_its_key() -> None:
+    # en.wikisource: 'OCR' means the file still needs a text layer; the pages we create have text to proofread.
+    assert pt.progress_value(EN_CONFIG) == ("Progress", "T")
+    assert pt.progress_value(FR_CONFIG) == ("Avancement", "C")
+    unknown = {"Stand": {"data": "progress", "values": {"a": "Alpha", "b": "Beta"}, "default": "b"}}
+    assert pt.progress_value(unknown) == ("Stand", "b")
 
 
 def test_index_on_a_french_wiki_uses_its_field_names_and_reports_what_has_no_field() -> None:
@@ -150,7 +158,7 @@ def test_index_on_a_french_wiki_uses_its_field_names_and_reports_what_has_no_fie
     assert idx.fields["Titre"] == "Furni Novi Philosophici"
     assert idx.fields["Annee"] == "1651"
     assert idx.fields["Bibliotheque"] == "Bibliothèque X"  # matched by the field's label
-    assert idx.fields["Avancement"] == "OCR"
+    assert idx.fields["Avancement"] == "C"  # "À corriger": on fr.wikisource 'T' means "Terminé"
     assert idx.fields["Source"] == "djvu"
     assert sorted(idx.unmapped) == ["place", "source_url"]
 

@@ -89,7 +89,7 @@ def test_first_publish_puts_file_index_and_pages_at_their_levels_and_a_rerun_cha
     assert "{{PD-old-70}}" in (wiki_en.page_text(f"File:{NAME}") or "")
     # the Index, through the wiki's own fields
     fields = pt.parse_index(wiki_en.page_text(f"Index:{NAME}") or "")
-    assert fields["Title"] == "Annotationes über den Appendicem" and fields["Progress"] == "OCR"
+    assert fields["Title"] == "Annotationes über den Appendicem" and fields["Progress"] == "T"
     assert fields["Pages"] == "<pagelist 1=10 />" and fields["Address"] == "Amsterdam"
     # the pages, read back: OCR text at 1 by the bot, the blank page at 0, nothing for the failed page
     p1 = pt.parse_page(wiki_en.page_text(f"Page:{NAME}/1") or "")
@@ -122,7 +122,7 @@ def test_french_wiki_uses_livre_and_its_own_index_fields(wiki_fr: WikiServer, tm
     assert report.index_title == f"Livre:{NAME}"
     fields = pt.parse_index(wiki_fr.page_text(f"Livre:{NAME}") or "")
     assert fields["Titre"] == "Annotationes über den Appendicem" and fields["Annee"] == "1656"
-    assert fields["Avancement"] == "OCR" and fields["Lieu"] == "Amsterdam"
+    assert fields["Avancement"] == "C" and fields["Lieu"] == "Amsterdam"
     assert fields["Bibliotheque"] == "Test Library"
     assert pt.parse_page(wiki_fr.page_text(f"Page:{NAME}/5") or "").level == 1
 

@@ -179,22 +179,38 @@ class IndexText:
     unmapped: list[str] = field(default_factory=list)  # metadata the wiki's index has no field for
 
 
+# Labels that mean "the pages have text, nobody has proofread them yet", in the languages of the larger
+# Wikisources. The keys differ per wiki and mean different things: on en.wikisource 'OCR' means "the file still
+# needs an OCR text layer" and 'T' is "To be proofread"; on fr 'T' is "Terminé" and 'C' is "À corriger".
+# So the value is found by its label, never by its key.
+_TO_PROOFREAD = (
+    "to be proofread", "to proofread", "needs proofreading", "à corriger", "a corriger", "korrigier",
+    "unkorrigiert", "por corregir", "para corregir", "a corregir", "da correggere", "por revisar",
+    "para revisar", "do korekty", "к вычитке", "не вычитано", "te corrigeren", "att korrekturläsa",
+)
+
+
 def progress_value(config: Mapping[str, Mapping[str, Any]]) -> tuple[str | None, str | None]:
     """(field name, value) for "OCR text, not proofread yet" in this wiki's progress field, if it has one.
 
-    The values are per wiki (en: C/V/T/OCR/MS/L/X, fr: T/V/C/MS/OCR/X/L, with different meanings); the one key
-    every Wikisource shares for the machine-text stage is 'OCR', else the field's own default is used.
+    Found by the meaning of each value's label (see _TO_PROOFREAD); a wiki whose labels say none of these gets
+    the field's own default. A work can always name the value itself (`progress` in work.toml).
     """
     name = _field_with_role(config, "progress")
     if name is None:
         return None, None
     spec = config[name]
     values = spec.get("values") or {}
-    for key in values:
-        if str(key).upper() == "OCR":
+    for key, label in values.items():
+        text = _norm_label(str(label))
+        if any(phrase in text for phrase in _TO_PROOFREAD):
             return name, str(key)
     default = spec.get("default")
     return name, (str(default) if default else None)
+
+
+def _norm_label(label: str) -> str:
+    return " ".join(label.casefold().split())
 
 
 def _field_with_role(config: Mapping[str, Mapping[str, Any]], role: str) -> str | None:
