@@ -149,6 +149,14 @@ def test_folder_in_natural_order_with_a_stray_file(grey, tmp_path):
     assert (tmp_path / "out" / "0003.png").read_bytes() == grey[2].read_bytes()  # PNG pages are copied as they are
 
 
+def test_output_folder_inside_the_scans_folder_is_not_taken_for_pages(grey, tmp_path):
+    folder = make_folder(grey[:2], tmp_path / "scans", ["p1.png", "p2.png"])
+    for _ in range(2):
+        notes: list[str] = []
+        assert [p.n for p in split(folder, folder / "pages", note=notes.append)] == [1, 2]
+        assert not any("Ignored" in n for n in notes)
+
+
 def test_zip_of_images_in_natural_order(grey, tmp_path):
     z = make_zip({"book/p10.png": grey[2], "book/p2.png": grey[1], "book/p1.png": grey[0],
                   "book/readme.txt": b"hello", "__MACOSX/book/._p1.png": b"junk"}, tmp_path / "book.zip")

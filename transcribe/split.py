@@ -169,9 +169,9 @@ def inspect_scan(scan: Path, *, max_pixels: int | None = None) -> Scan:
         return _inspect(Path(scan))
 
 
-def _inspect(scan: Path) -> Scan:
+def _inspect(scan: Path, skip: Path | None = None) -> Scan:
     if scan.is_dir():
-        return _inspect_folder(scan)
+        return _inspect_folder(scan, skip)
     if not scan.exists():
         raise InputError(f"{scan} does not exist.", hint="Check the name and the folder of the scan.")
     if not scan.is_file():
@@ -240,11 +240,11 @@ def _inspect_djvu(scan: Path) -> Scan:
     return Scan(scan, "djvu", pages)
 
 
-def _inspect_folder(folder: Path) -> Scan:
+def _inspect_folder(folder: Path, skip: Path | None = None) -> Scan:
     images, ignored = [], []
     for p in sorted(folder.iterdir(), key=lambda p: natural_key(p.name)):
-        if p.name.startswith("."):
-            continue
+        if p.name.startswith(".") or (skip is not None and p.resolve() == skip.resolve()):
+            continue  # hidden files, and the output folder when it sits inside the scans
         if p.is_file() and p.suffix.lower() in IMAGE_SUFFIXES:
             images.append(p)
         else:
@@ -584,7 +584,7 @@ def _split(scan: Path, out_dir: Path, *, pages: str | None, dpi: int, fmt: str, 
     if not 30 <= dpi <= 1200:
         raise UsageError(f"--dpi {dpi} is out of range: use a value between 30 and 1200 (300 suits OCR).")
     say = note or (lambda text: None)
-    info = _inspect(scan)
+    info = _inspect(scan, skip=out_dir)
     if info.kind == "folder" and out_dir.resolve() == scan.resolve():
         raise UsageError("The output folder must not be the folder of page images itself.",
                          hint="Choose another folder with -o.")

@@ -29,7 +29,7 @@ def split_command(
     pages: Annotated[str | None, typer.Option(
         "--pages", "-p", help="Only these pages, by position in the scan: '5-20', '3,7,9-12' or '40-'.")] = None,
     fmt: Annotated[Format, typer.Option("--format", "-f", help="Image format of the pages.")] = Format.png,
-    gray: Annotated[bool, typer.Option("--gray", help="Make colour pages grey (smaller files, same OCR).")] = False,
+    gray: Annotated[bool, typer.Option("--gray", help="Make colour pages grey (smaller files; black-and-white pages stay as they are).")] = False,
     dpi: Annotated[int, typer.Option(
         "--dpi", min=30, max=1200,
         help="Resolution for PDF pages that must be rendered; scan images inside a PDF keep their own.")] = 300,
