@@ -394,6 +394,8 @@ def _publish_state(snap: dict[str, Any], api_url: str) -> dict[str, Any]:
         for item in items:
             r = json.loads(item.replace(api_url, "<wiki>"))
             r.pop("revid", None)
+            if table == "uploads" and r["filename"] == "Gamma, photographed.pdf":
+                r.pop("sha1")  # the bundled PDF: its bytes differ by pikepdf's random /ID (compared masked above)
             if r.get("status") in ("created", "updated", "unchanged") and table == "edits":
                 r["status"] = "written"
             cleaned.append(json.dumps(r, sort_keys=True))
