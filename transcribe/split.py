@@ -596,14 +596,7 @@ def _split(scan: Path, out_dir: Path, *, pages: str | None, dpi: int, fmt: str, 
     ext = EXTENSIONS[fmt]
     width = max(4, len(str(count)))
 
-    out_dir.mkdir(parents=True, exist_ok=True)
-    scratch = out_dir / SCRATCH
-    shutil.rmtree(scratch, ignore_errors=True)  # left by a killed run
-    scratch.mkdir()
-    if store is not None and work is None:
-        work = store.work(".", scan=str(scan.resolve()))
-
-    previous = _previous(out_dir)
+    previous = _previous(out_dir) if out_dir.is_dir() else {}
     keys = {p.n: page_key(p, settings) for p in info.pages}
     done: dict[int, PageImage] = {}
     # Pages of the same scan and settings outside --pages stay; pages of another scan or settings go.
@@ -612,10 +605,17 @@ def _split(scan: Path, out_dir: Path, *, pages: str | None, dpi: int, fmt: str, 
             done[n] = _page_from(rec)
     todo = [info.pages[n - 1] for n in wanted if n not in done]
     kept = len(wanted) - len(todo)
+    plans = _pdf.plan_pages(scan, [p.n for p in todo]) if info.kind == "pdf" else {}
     if kept:
         say(f"{kept} page(s) were already split from this scan with the same settings and were kept.")
 
-    plans = _pdf.plan_pages(scan, [p.n for p in todo]) if info.kind == "pdf" else {}
+    out_dir.mkdir(parents=True, exist_ok=True)
+    scratch = out_dir / SCRATCH
+    shutil.rmtree(scratch, ignore_errors=True)  # left by a killed run
+    scratch.mkdir()
+    if store is not None and work is None:
+        work = store.work(".", scan=str(scan.resolve()))
+
     report = progress or (lambda label, d, t: None)
     total, finished = len(wanted), kept
     report("split", finished, total)

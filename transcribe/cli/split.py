@@ -9,7 +9,7 @@ from typing import Annotated
 import typer
 
 from transcribe.cli._app import JobsOpt, QuietOpt, command, err, progress_bar
-from transcribe.split import PageImage, inspect_scan, split, summary_counts
+from transcribe.split import PageImage, inspect_scan, parse_page_spec, split, summary_counts
 from transcribe.store import DB_NAME, Store
 
 
@@ -46,7 +46,8 @@ def split_command(
     where it stopped, and a changed scan rewrites only the pages that changed.
     """
     # Look at the scan before creating anything, so a bad scan leaves no empty folder behind.
-    inspect_scan(scan, max_pixels=max_pixels)
+    info = inspect_scan(scan, max_pixels=max_pixels)
+    parse_page_spec(pages, len(info.pages), scan.name)
     with Store(out / DB_NAME) as store, progress_bar(quiet) as progress:
         store.acquire_lock()
         work = store.work(".", scan=str(scan.resolve()))
