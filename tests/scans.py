@@ -10,7 +10,8 @@ binary scan is stored in the repository. Typical use, in a session-scoped fixtur
     zip_ = make_zip({"p1.png": pages[0], "p2.png": pages[1]}, tmp / "book.zip")
 
 The PDF writer is a few lines of plain PDF syntax (no PDF library), so the tests control exactly how each page is
-stored: "flate" (8-bit pixels, PNG predictor: what img2pdf writes for PNG input), "jpeg" (DCT, what scanners write),
+stored: "flate" (pixels with the PNG predictor: what img2pdf writes for PNG input), "flate-raw" (pixels without a
+predictor), "jpeg" (DCT, what scanners write),
 "text" (a page of text and lines, no image: it must be rendered) or "framed" (a scan image with a printed header:
 two things on the page, so it must be rendered too). DjVu uses djvulibre's own encoders (c44, cjb2, djvm).
 """
@@ -28,7 +29,7 @@ from pathlib import Path
 
 from PIL import Image
 
-PDF_KINDS = ("flate", "jpeg", "text", "framed")
+PDF_KINDS = ("flate", "flate-raw", "jpeg", "text", "framed")
 
 
 def small_pages(corpus: Path, out_dir: Path, *, count: int = 3, width: int = 500, mode: str = "L",
@@ -85,7 +86,7 @@ def make_pdf(images: Sequence[Path], out: Path, *, kind: str | Sequence[str] = "
             if k == "text":
                 content = _text_content(w_pt, h_pt, image_path.stem)
             else:
-                xobj = add(_image_object(im, jpeg=(k == "jpeg")))
+                xobj = add(_image_object(im, jpeg=(k == "jpeg"), predictor=(k != "flate-raw")))
                 resources += b" /XObject << /Im0 %d 0 R >>" % xobj
                 content = b"q %.4f 0 0 %.4f 0 0 cm /Im0 Do Q\n" % (w_pt, h_pt)
                 if k == "framed":
@@ -116,7 +117,7 @@ def encrypt_pdf(pdf: Path, out: Path, *, password: str = "secret") -> Path:
     return out
 
 
-def _image_object(im: Image.Image, *, jpeg: bool) -> bytes:
+def _image_object(im: Image.Image, *, jpeg: bool, predictor: bool = True) -> bytes:
     if im.mode not in ("1", "L", "RGB"):
         im = im.convert("RGB")
     bpc, colours = {"1": (1, 1), "L": (8, 1), "RGB": (8, 3)}[im.mode]
@@ -128,8 +129,10 @@ def _image_object(im: Image.Image, *, jpeg: bool) -> bytes:
         im.convert("L" if colours == 1 else "RGB").save(buf, "JPEG", quality=90)
         return _stream(head.replace(b"/BitsPerComponent 1", b"/BitsPerComponent 8") + b" /Filter /DCTDecode",
                        buf.getvalue())
-    # Rows each prefixed by PNG filter type 0 (None): the PDF "PNG predictor" layout img2pdf uses.
     raw = im.tobytes()
+    if not predictor:
+        return _stream(head + b" /Filter /FlateDecode", zlib.compress(raw, 6))
+    # Rows each prefixed by PNG filter type 0 (None): the PDF "PNG predictor" layout img2pdf uses.
     row = (im.width * colours * bpc + 7) // 8
     data = b"".join(b"\0" + raw[i:i + row] for i in range(0, len(raw), row))
     parms = b"/DecodeParms << /Predictor 15 /Colors %d /BitsPerComponent %d /Columns %d >>" % (

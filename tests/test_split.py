@@ -75,20 +75,20 @@ def images_in(folder: Path) -> list[str]:
 
 # -- PDF ----------------------------------------------------------------------------------------------------------
 def test_pdf_images_are_extracted_bit_exact_with_their_dpi(grey, colour, bitonal, tmp_path):
-    sources = [grey[0], colour[0], bitonal[0], colour[1]]
-    pdf = make_pdf(sources, tmp_path / "book.pdf", kind=["flate", "flate", "flate", "jpeg"])
+    sources = [grey[0], colour[0], bitonal[0], grey[1], colour[1]]
+    pdf = make_pdf(sources, tmp_path / "book.pdf", kind=["flate", "flate", "flate", "flate-raw", "jpeg"])
     out = tmp_path / "pages"
     result = split(pdf, out)
-    assert [p.image for p in result] == ["0001.png", "0002.png", "0003.png", "0004.png"]
-    assert [p.method for p in result] == ["extracted"] * 4
-    assert [p.source for p in result] == [f"book.pdf#page={n}" for n in range(1, 5)]
-    for page, src in zip(result[:3], sources[:3], strict=True):
+    assert [p.image for p in result] == ["0001.png", "0002.png", "0003.png", "0004.png", "0005.png"]
+    assert [p.method for p in result] == ["extracted"] * 5
+    assert [p.source for p in result] == [f"book.pdf#page={n}" for n in range(1, 6)]
+    for page, src in zip(result[:4], sources[:4], strict=True):
         assert pixels(out / page.image) == pixels(src)  # same mode, size and every pixel
         assert page.dpi == dpi_of(src) == dpi_of(out / page.image)
     # The JPEG page: the stored JPEG decoded, at its native size and DPI (not re-rendered at 300 dpi).
     with Image.open(colour[1]) as im:
-        assert (result[3].width, result[3].height) == im.size
-    assert result[3].dpi == dpi_of(colour[1])
+        assert (result[4].width, result[4].height) == im.size
+    assert result[4].dpi == dpi_of(colour[1])
     record = json.loads((out / "pages.json").read_text())
     assert [r["sha1"] for r in record["pages"]] == [p.sha1 for p in result]
     assert read_pages(out) == result
