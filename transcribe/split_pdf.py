@@ -61,7 +61,7 @@ def page_count(scan: Path) -> int:
             f"{scan} is protected by a password, so its pages cannot be read.",
             hint=f"Ask for an unprotected copy, or remove the password: "
                  f"qpdf --password=PASSWORD --decrypt '{scan.name}' unlocked.pdf")
-    m = re.search(r"^Pages:\s+(\d+)", proc.stdout, re.M)
+    m = re.search(r"^Pages:\s+(\d+)", proc.stdout, re.MULTILINE)
     if (m and int(m.group(1)) == 0) or "Invalid page count 0" in proc.stderr:
         raise InputError(f"{scan} has no pages.", hint="Check that it is the scan you meant.")
     if proc.returncode != 0 or not m:
@@ -79,8 +79,8 @@ def plan_pages(scan: Path, numbers: list[int]) -> dict[int, PagePlan]:
     first, last = min(numbers), max(numbers)
     info = run(["pdfinfo", "-f", str(first), "-l", str(last), str(scan)]).stdout
     sizes = {int(n): (float(w), float(h)) for n, w, h in
-             re.findall(r"^Page\s+(\d+) size:\s+([\d.]+) x ([\d.]+)", info, re.M)}
-    rotations = {int(n): int(r) for n, r in re.findall(r"^Page\s+(\d+) rot:\s+(-?\d+)", info, re.M)}
+             re.findall(r"^Page\s+(\d+) size:\s+([\d.]+) x ([\d.]+)", info, re.MULTILINE)}
+    rotations = {int(n): int(r) for n, r in re.findall(r"^Page\s+(\d+) rot:\s+(-?\d+)", info, re.MULTILINE)}
     images: dict[int, list[list[str]]] = {}
     listing = run(["pdfimages", "-list", "-f", str(first), "-l", str(last), str(scan)]).stdout
     for line in listing.splitlines():
