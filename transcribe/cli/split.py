@@ -47,14 +47,14 @@ def split_command(
     """
     # Look at the scan before creating anything, so a bad scan leaves no empty folder behind.
     info = inspect_scan(scan, max_pixels=max_pixels)
-    parse_page_spec(pages, len(info.pages), scan.name)
+    wanted = set(parse_page_spec(pages, len(info.pages), scan.name))
     with Store(out / DB_NAME) as store, progress_bar(quiet) as progress:
         store.acquire_lock()
         work = store.work(".", scan=str(scan.resolve()))
         result = split(scan, out, pages=pages, dpi=dpi, fmt=fmt.value, gray=gray, jobs=jobs, store=store,
                        work=work, progress=progress, note=lambda text: err(f"note: {text}"),
                        max_pixels=max_pixels)
-    err(summary_line(result, scan, out, dpi))
+    err(summary_line([p for p in result if p.n in wanted], scan, out, dpi))
 
 
 def summary_line(pages: list[PageImage], scan: Path, out: Path, dpi: int) -> str:
