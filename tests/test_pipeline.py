@@ -397,7 +397,7 @@ def _publish_state(snap: dict[str, Any], api_url: str) -> dict[str, Any]:
             if table == "uploads" and r["filename"] == "Gamma, photographed.pdf":
                 r.pop("sha1")  # the bundled PDF: its bytes differ by pikepdf's random /ID (compared masked above)
             if r.get("status") in ("created", "updated", "unchanged") and table == "edits":
-                r["status"] = "written"
+                r["status"], r["reason"] = "written", None  # 'unchanged' says why: 'already published'...
             cleaned.append(json.dumps(r, sort_keys=True))
         rows[table] = sorted(cleaned)
     return {"files": snap["files"], "rows": rows}
