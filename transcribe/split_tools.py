@@ -31,3 +31,9 @@ def run(args: Sequence[str], *, timeout: float | None = None) -> subprocess.Comp
     except FileNotFoundError as e:  # removed between the probe and the run
         raise MissingProgram(f"The program '{args[0]}' could not be started ({e}).",
                              hint="Install it again (see 'scripts/setup').") from e
+
+
+def last_line(text: str) -> str:
+    """The last non-empty line of a program's error output: usually the one that says what went wrong."""
+    lines = [line.strip() for line in text.strip().splitlines() if line.strip()]
+    return lines[-1] if lines else "no details"
