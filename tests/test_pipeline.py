@@ -166,6 +166,9 @@ def test_a_batch_is_exported_with_a_summary(reference: dict[str, Any]) -> None:
     index = (root / "out" / "alpha" / "wikitext" / "Index.wiki").read_text(encoding="utf-8")
     assert "<pagelist 1=10" in index and "Johann Rudolf Glauber" in index
     assert (root / "out" / "alpha" / "index.html").is_file()
+    batch_page = (root / "out" / "index.html").read_text(encoding="utf-8")
+    assert '<a href="alpha/index.html">Annotationes vber den Appendicem</a>' in batch_page
+    assert "index.html in a browser" in reference["stderr"]
     # the folder of images was bundled into a PDF with a text layer, named as it would be uploaded
     bundled = root / "books.transcribe" / "gamma" / "Gamma, photographed.pdf"
     text = subprocess.run(["pdftotext", str(bundled), "-"], capture_output=True, text=True, check=True).stdout

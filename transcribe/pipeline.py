@@ -96,7 +96,37 @@ def run_batch(manifest: Manifest, options: RunOptions, *, progress: ProgressFn |
                                          progress))
             progress("works", len(manifest.entries), len(manifest.entries))
     _connections.clear()
+    if options.export_dir is not None:
+        write_batch_index(Path(options.export_dir), manifest, results)
     return BatchResult("export" if options.export_dir else "wiki", results, round(time.monotonic() - started, 2))
+
+
+def write_batch_index(out_dir: Path, manifest: Manifest, results: list[WorkResult]) -> Path:
+    """`DIR/index.html`: one line per work, linking to its own preview, so a batch is reviewed from one page."""
+    import html
+
+    from transcribe.fsutil import write_text
+
+    titles = {e.id: e.meta.title for e in manifest.entries}
+    rows = []
+    for r in results:
+        link = (f'<a href="{html.escape(r.id)}/index.html">{html.escape(titles.get(r.id, r.id))}</a>'
+                if (out_dir / r.id / "index.html").is_file() else html.escape(titles.get(r.id, r.id)))
+        rows.append(f"<tr><td>{html.escape(r.id)}</td><td>{link}</td><td>{r.pages}</td><td>{r.ocrd}</td>"
+                    f"<td>{r.output}</td><td>{r.failed}</td><td>{html.escape(r.status)}</td>"
+                    f"<td>{html.escape(r.reason)}</td></tr>")
+    page = (
+        '<!DOCTYPE html>\n<html><head><meta charset="utf-8"><title>'
+        f"{html.escape(manifest.path.name)}: preview</title><style>body{{font-family:sans-serif;margin:2em}}"
+        "td,th{padding:.3em .8em;text-align:left;border-bottom:1px solid #ddd}</style></head><body>"
+        f"<h1>{html.escape(manifest.path.name)}</h1><p>What <code>transcribe run</code> would publish, work by "
+        "work. Open a title to see its pages beside their OCR text.</p><table><tr><th>work</th><th>title</th>"
+        "<th>pages</th><th>OCR'd</th><th>exported</th><th>failed</th><th>result</th><th>reason</th></tr>"
+        + "".join(rows) + "</table></body></html>\n"
+    )
+    target = out_dir / "index.html"
+    write_text(target, page)
+    return target
 
 
 def _meta_record(entry: Entry) -> dict[str, Any]:

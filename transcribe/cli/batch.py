@@ -97,6 +97,8 @@ def run(
     ok = len(result.works) - len(result.failed)
     where = f" into {options.export_dir}" if options.export_dir else ""
     err(f"{ok} of {len(result.works)} work(s) {done_word}{where} in {result.seconds:.0f} s.")
+    if options.export_dir is not None:
+        err(f"Open {options.export_dir / 'index.html'} in a browser to review every page before publishing.")
     for w in result.works:
         for note in w.notes:
             if note not in w.reason:
