@@ -353,7 +353,8 @@ def test_subprocess_killed_half_way_then_resumed(grey, tmp_path):
     env = {**os.environ, "OMP_THREAD_LIMIT": "1"}
     proc = subprocess.Popen(cmd, cwd=REPO, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
     deadline = time.monotonic() + 60
-    while not (out / "0001.png").exists() and time.monotonic() < deadline and proc.poll() is None:
+    journal = out / ".split-journal.jsonl"  # a page counts as done once it is recorded there, after its file
+    while not (journal.exists() and journal.stat().st_size) and time.monotonic() < deadline and proc.poll() is None:
         time.sleep(0.01)
     proc.send_signal(signal.SIGKILL)
     proc.wait()
