@@ -29,14 +29,14 @@ REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 sys.path.insert(0, str(REPO / "tests"))
 
-from scans import make_pdf, small_pages  # noqa: E402  (the test-scan builders)
+from scans import make_pdf, small_pages
 
-from transcribe.langs import resolve_models  # noqa: E402
-from transcribe.ocr import OcrSettings, ocr_pages  # noqa: E402
-from transcribe.split import split  # noqa: E402
-from transcribe.store import Store  # noqa: E402
-from transcribe.wiki.export import export_work  # noqa: E402
-from transcribe.work import WorkMeta  # noqa: E402
+from transcribe.langs import resolve_models
+from transcribe.ocr import OcrSettings, ocr_pages
+from transcribe.split import split
+from transcribe.store import Store
+from transcribe.wiki.export import export_work
+from transcribe.work import WorkMeta
 
 CORPUS = REPO.parent / "shared" / "corpus"
 FRAKTUR = ["vdsbb_glauanno_0014.tif", "vdsbb_glauanno_0015.tif", "vdsbb_glauanno_0016.tif",

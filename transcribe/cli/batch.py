@@ -9,7 +9,7 @@ from typing import Annotated
 
 import typer
 
-from transcribe.cli._app import JobsOpt, QuietOpt, TessdataOpt, WikiOpt, command, err, progress_bar
+from transcribe.cli._app import JobsOpt, QuietOpt, TessdataOpt, command, err, progress_bar
 from transcribe.errors import ExitCode, ManifestError, PagesFailed
 
 ManifestArg = Annotated[
@@ -43,7 +43,9 @@ def run(
         "--export", "-e", file_okay=False,
         help="Do not publish: write every work's pages as they would be published, with an HTML preview, "
              "into this folder (one subfolder per work).")] = None,
-    wiki: WikiOpt = None,
+    wiki: Annotated[str | None, typer.Option(
+        "--wiki", "-w", help="Publish every work to this wiki instead of each work's own 'wiki' "
+                             "('wikisource:fr', or an api.php URL, e.g. a test wiki).")] = None,
     jobs: JobsOpt = None,
     scheduler: Annotated[str | None, typer.Option(
         "--scheduler", help="OCR on a Dask cluster, e.g. tcp://host:8786 (needs: pip install 'transcribe[dask]'"
