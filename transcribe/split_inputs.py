@@ -19,6 +19,7 @@ from transcribe.fsutil import sha1_file
 from transcribe.split_pages import open_image, pixel_limit
 from transcribe.split_tools import last_line, need, run
 
+MAX_ZIP_MEMBER = 1 << 30  # bytes of one unpacked page image in a ZIP
 IMAGE_SUFFIXES = {".png", ".tif", ".tiff", ".jpg", ".jpeg", ".jp2", ".j2k", ".bmp", ".gif", ".webp",
                   ".pbm", ".pgm", ".ppm", ".pnm"}
 
@@ -193,6 +194,9 @@ def _inspect_zip(scan: Path) -> Scan:
         if info.is_dir() or any(part.startswith(".") or part == "__MACOSX" for part in parts):
             continue
         if Path(name).suffix.lower() in IMAGE_SUFFIXES:
+            if info.file_size > MAX_ZIP_MEMBER:  # each page is read into memory: keep that bounded
+                raise InputError(f"{scan} holds '{name}', {info.file_size / 2**30:.1f} GB unpacked: too large for a "
+                                 "page image.", hint="Unpack the ZIP yourself and split the folder instead.")
             images.append(info.filename)
         else:
             ignored.append(name)
