@@ -14,11 +14,13 @@ from pathlib import Path
 
 
 @contextlib.contextmanager
-def atomic_path(target: str | os.PathLike[str], *, suffix: str | None = None) -> Iterator[Path]:
+def atomic_path(target: str | os.PathLike[str], *, suffix: str | None = None,
+                mode: int | None = None) -> Iterator[Path]:
     """Yield a temporary path beside `target`; on success fsync it and rename it to `target`.
 
     On an exception the temporary file is removed and `target` is untouched. `suffix` keeps the extension
-    for tools that choose a format from the file name (default: the target's own suffix).
+    for tools that choose a format from the file name (default: the target's own suffix). `mode` sets the
+    file's permissions (e.g. 0o600 for a file holding a secret); by default they follow the umask.
     """
     target = Path(target)
     target.parent.mkdir(parents=True, exist_ok=True)
@@ -32,6 +34,13 @@ def atomic_path(target: str | os.PathLike[str], *, suffix: str | None = None) ->
         yield tmp_path
         with open(tmp_path, "rb+") as f:
             os.fsync(f.fileno())
+        if mode is None:
+            # mkstemp makes 0600 files; a page or a report should get the mode any new file gets (umask).
+            umask = os.umask(0)
+            os.umask(umask)
+            os.chmod(tmp_path, 0o666 & ~umask)
+        else:
+            os.chmod(tmp_path, mode)
         os.replace(tmp_path, target)
     except BaseException:
         with contextlib.suppress(FileNotFoundError):
