@@ -6,13 +6,12 @@ import shutil
 from pathlib import Path
 
 import pytest
+from conftest import REPO
 from typer.testing import CliRunner
 
 from transcribe.cli import app
 from transcribe.errors import ExitCode, ManifestError
 from transcribe.manifest import load_manifest, target_file_name
-
-from conftest import REPO
 
 runner = CliRunner()
 SAMPLE_PDF = REPO / "samples" / "glauber" / "glauber.pdf"
@@ -113,6 +112,20 @@ def test_missing_models_are_found_before_any_work(folder: Path) -> None:
         load_manifest(folder / "books.toml")
     (problem,) = e.value.problems
     assert problem.startswith("books.toml, work 'scans/second.pdf': models:") and "nosuchmodel" in problem
+
+
+def test_a_misspelt_field_is_pointed_out(folder: Path) -> None:
+    (folder / "books.toml").write_text('[[work]]\nscan = "scans/second.pdf"\ntitel = "T"\nlanguage = "de"\n',
+                                       encoding="utf-8")
+    result = runner.invoke(app, ["run", str(folder / "books.toml"), "--export", str(folder / "out")])
+    assert result.exit_code == ExitCode.MANIFEST
+    assert "'title' is missing" in result.stderr and "'titel' is not a known field (did you mean 'title'?)" \
+        in result.stderr
+    (folder / "books.toml").write_text('[[work]]\nscan = "scans/second.pdf"\ntitle = "T"\nlanguage = "de"\n'
+                                       'autor = "Glauber"\n', encoding="utf-8")
+    m = load_manifest(folder / "books.toml")
+    assert m.warnings == [("books.toml: the field 'autor' is not a known field (did you mean 'author'?); its "
+                           "values are kept as extra fields of the Index page")]
 
 
 def test_toml_syntax_error_names_the_line(folder: Path) -> None:

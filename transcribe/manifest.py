@@ -136,7 +136,8 @@ def load_manifest(
     if problems:
         raise ManifestError(
             f"The manifest {path.name} has {len(problems)} problem(s); nothing was started.",
-            problems=_in_order(problems, [w for w, _ in rows]),
+            # a misspelt column is often why a field is "missing": say so among the problems
+            problems=_in_order(problems, [w for w, _ in rows]) + [f"note: {w}" for w in warnings],
             hint="Fix them all and run the same command again.",
         )
     return Manifest(path, entries, warnings)
@@ -170,6 +171,8 @@ def _read_toml(path: Path) -> tuple[list[tuple[str, dict[str, Any]]], dict[str, 
     for key in data:
         if key not in ("defaults", "work"):
             warnings.append(f"{path.name}: the top-level key '{key}' is not used (works go in [[work]] tables)")
+    unknown = sorted({str(k) for w in works for k in w if _norm_key(str(k)) not in _known_keys()})
+    warnings += [_unknown_field(path.name, "field", k) for k in unknown]
     rows = []
     for i, w in enumerate(works, 1):
         label = w.get("id") or w.get("scan")
@@ -210,12 +213,7 @@ def _read_csv(path: Path) -> tuple[list[tuple[str, dict[str, Any]]], dict[str, s
                                     "mean the same field; keep one")
                 seen[k] = name
                 if k and k not in _known_keys():
-                    guess = difflib.get_close_matches(k, sorted(_known_keys()), n=1, cutoff=0.75)
-                    warnings.append(
-                        f"{path.name}: the column '{name}' is not a known field"
-                        + (f" (did you mean '{guess[0]}'?)" if guess else "")
-                        + "; its values are kept as extra fields of the Index page"
-                    )
+                    warnings.append(_unknown_field(path.name, "column", name))
             continue
         if len(record) > len(header) and any(c.strip() for c in record[len(header):]):
             problems.append(f"{path.name} line {start}: {len(record)} cells but the header has {len(header)} "
@@ -225,6 +223,12 @@ def _read_csv(path: Path) -> tuple[list[tuple[str, dict[str, Any]]], dict[str, s
     if header is None:
         problems.append(f"{path.name} is empty: the first row must name the columns (id, scan, title, language...)")
     return rows, {}, problems, warnings
+
+
+def _unknown_field(file: str, what: str, name: str) -> str:
+    guess = difflib.get_close_matches(_norm_key(name), sorted(_known_keys()), n=1, cutoff=0.75)
+    return (f"{file}: the {what} '{name}' is not a known field" + (f" (did you mean '{guess[0]}'?)" if guess else "")
+            + "; its values are kept as extra fields of the Index page")
 
 
 def _known_keys() -> set[str]:
