@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import shutil
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
@@ -59,6 +60,8 @@ licence = "PD-scan"
     assert first.scan == (folder / "scans" / "Glauber Annotationes.pdf").resolve()
     assert target_file_name(first) == "Annotationes vber den Appendicem (1659).pdf"
     assert target_file_name(second) == "Photographed pages.pdf"  # a folder of images is uploaded as a PDF
+    djvu = replace(second, meta=replace(second.meta, file_name="Photographed pages.djvu"))
+    assert target_file_name(djvu) == "Photographed pages.djvu"  # ... or as a DjVu when its name says so
     assert m.state_path == (folder / "books.transcribe.db").resolve()
     assert m.pages_dir(second) == (folder / "books.transcribe" / "photos" / "pages").resolve()
 

@@ -324,17 +324,20 @@ def target_file_name(entry: Entry) -> str:
     return target_file_name_for(entry.meta, entry.scan)
 
 
-def upload_extension(scan: Path) -> str:
-    """A wiki pages through PDF and DjVu only: anything else (folder, TIFF, ZIP, image) is bundled to a PDF."""
+def upload_extension(scan: Path, file_name: str = "") -> str:
+    """A wiki pages through PDF and DjVu only: anything else (folder, TIFF, ZIP, image) is bundled, into a
+    DjVu when the work's file_name asks for one, else into a PDF."""
     ext = scan.suffix.lower() if not scan.is_dir() else ""
-    return {".pdf": ".pdf", ".djvu": ".djvu", ".djv": ".djvu"}.get(ext, ".pdf")
+    if ext in (".pdf", ".djvu", ".djv"):
+        return ".djvu" if ext == ".djv" else ext
+    return ".djvu" if file_name.lower().endswith((".djvu", ".djv")) else ".pdf"
 
 
 def target_file_name_for(meta: WorkMeta, scan: Path) -> str:
     """The same name publish will use (wiki.pagetext), so that clashes are found before anything runs."""
     from transcribe.wiki import pagetext as pt
 
-    ext = upload_extension(scan)
+    ext = upload_extension(scan, meta.file_name)
     return pt.check_file_name(pt.default_file_name(meta, ext), ext)
 
 

@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import concurrent.futures as cf
 import contextlib
+import functools
 import hashlib
 import json
 import logging
@@ -84,6 +85,7 @@ def run_batch(manifest: Manifest, options: RunOptions, *, progress: ProgressFn |
     progress = progress or no_progress
     started = time.monotonic()
     _connections.clear()  # connections live for one run
+    _models.cache_clear()  # models may have been installed since the last run in this process
     with Store(manifest.state_path) as store:
         store.acquire_lock()
         results: list[WorkResult] = []
@@ -241,18 +243,25 @@ def _split(entry: Entry, pages_dir: Path, store: Store, work: Work, options: Run
 
 def _ocr(entry: Entry, pages_dir: Path, store: Store, work: Work, options: RunOptions,
          executor: cf.Executor | None, remote: bool, progress: ProgressFn) -> Any:
-    from transcribe.langs import resolve_models
     from transcribe.ocr import OcrSettings, ocr_pages
 
     tessdata = str(options.tessdata_dir) if options.tessdata_dir else None
-    models = resolve_models(entry.meta.language, entry.meta.models or None, options.tessdata_dir)
+    models = _models(entry.meta.language, entry.meta.models or None, options.tessdata_dir)
     settings = OcrSettings(models=models, tessdata_dir=tessdata)
     return ocr_pages(pages_dir, settings, store=store, work=work, jobs=options.jobs, executor=executor,
                      send_images=remote, progress=progress)
 
 
+@functools.lru_cache(maxsize=64)
+def _models(lang: str, models: str | None, tessdata_dir: Path | None) -> str | None:
+    # asks Tesseract which models it has: once per distinct setting, not once per work of a long batch
+    from transcribe.langs import resolve_models
+
+    return resolve_models(lang, models, tessdata_dir)
+
+
 def needs_bundle(entry: Entry) -> bool:
-    """A wiki pages through PDF and DjVu files only: anything else is bundled into a PDF to upload."""
+    """A wiki pages through PDF and DjVu files only: anything else is bundled into one to upload."""
     return entry.scan_is_folder or entry.scan.suffix.lower() not in (".pdf", ".djvu", ".djv")
 
 
