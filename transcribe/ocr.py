@@ -16,8 +16,10 @@ Choices, measured on the 15 corpus pages with Tesseract 5.3.0 (Debian 12) on 2 c
   both doubles the time, so the default stays 3 and `--psm 4` is an option a community can check with
   `transcribe evaluate` on its own pages.
 - Workers: a thread pool of one `tesseract` subprocess per core, each with OMP_THREAD_LIMIT=1 (Tesseract's
-  own OpenMP threads make it 6.7x slower per page here). Threads cost nothing to start and the work happens in
-  the subprocess; a ProcessPoolExecutor measured the same speed (see bench/bench_split_ocr.py).
+  own OpenMP threads make it 6.7x slower per page here). The work happens in the subprocess, so threads are
+  enough: a ProcessPoolExecutor used the same CPU (10 pages: 19.2-19.4 s either way) and its wall time was
+  sometimes better, sometimes worse, within the noise of a shared machine (bench/bench_split_ocr.py
+  --process-pool). Threads start at once, pickle nothing, and an interrupted parent can stop its Tesseracts.
 """
 
 from __future__ import annotations
