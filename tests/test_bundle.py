@@ -148,6 +148,14 @@ def test_pdf_text_layer_is_the_ocr_page_by_page(book: Path, book_pdf: tuple[Path
         assert _similar(text, ocr) > 0.95, (n, text[:200], ocr[:200])
 
 
+def test_the_same_pages_give_the_same_pdf_byte_for_byte(book: Path, book_pdf: tuple[Path, BundleResult],
+                                                         tmp_path: Path) -> None:
+    # A resumed batch bundles again; an identical file (same SHA-1) is recognised on the wiki, not re-uploaded.
+    again = bundle(book, tmp_path / "again.pdf", title="Die Frau und der Sozialismus", author="August Bebel",
+                   lang="de")
+    assert again.path.read_bytes() == book_pdf[0].read_bytes()
+
+
 def test_pdf_metadata(book_pdf: tuple[Path, BundleResult]) -> None:
     out, _ = book_pdf
     info = _out("pdfinfo", str(out))

@@ -221,8 +221,13 @@ def write_pdf(
                                                           Filter=pikepdf.Name.FlateDecode))
         _set_metadata(pdf, title=title, author=author, lang=lang, creator=creator)
         # Keep the image streams byte for byte (no decoding, no re-compression): lossless, and JPEGs stay JPEGs.
+        # deterministic_id: the same pages give the same file (and SHA-1), so a resumed batch never uploads a
+        # second copy of a book it bundled again. qpdf keeps the first half of an existing /ID, and img2pdf's
+        # is random: drop it.
+        if "/ID" in pdf.trailer:
+            del pdf.trailer.ID
         pdf.save(out, stream_decode_level=pikepdf.StreamDecodeLevel.none,
-                 object_stream_mode=pikepdf.ObjectStreamMode.generate)
+                 object_stream_mode=pikepdf.ObjectStreamMode.generate, deterministic_id=True)
 
 
 def _set_metadata(pdf: pikepdf.Pdf, *, title: str | None, author: str | None, lang: str | None,
