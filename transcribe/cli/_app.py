@@ -71,18 +71,22 @@ WikiOpt = Annotated[
 ]
 
 
-@app.callback()
-def _global(
-    verbose: Annotated[bool, typer.Option("--verbose", "-v", help="Show debug logs and full tracebacks.")] = False,
-    quiet: QuietOpt = False,
-    version: Annotated[bool, typer.Option("--version", help="Print the version and exit.")] = False,
-) -> None:
-    """Take a library's scans all the way onto Wikisource: split, OCR, publish, and report progress."""
-    if version:
+def _print_version(value: bool) -> None:
+    if value:
         from transcribe import __version__
 
         typer.echo(__version__)
         raise typer.Exit()
+
+
+@app.callback()
+def _global(
+    verbose: Annotated[bool, typer.Option("--verbose", "-v", help="Show debug logs and full tracebacks.")] = False,
+    quiet: QuietOpt = False,
+    version: Annotated[bool, typer.Option("--version", help="Print the version and exit.", is_eager=True,
+                                          callback=_print_version)] = False,
+) -> None:
+    """Take a library's scans all the way onto Wikisource: split, OCR, publish, and report progress."""
     settings.verbose = verbose
     settings.quiet = quiet
     _setup_logging(verbose)
