@@ -33,13 +33,17 @@ log = logging.getLogger(__name__)
 
 PREVIEW_WIDTH = 1000  # pixels: enough to read a page on a laptop, small enough to mail the folder
 
-# ProofreadPage's own fields when a wiki defines none (the names en.wikisource uses); publish uses the wiki's.
+# Without a wiki to read them from, the export uses en.wikisource's index fields and progress values (as its
+# MediaWiki:Proofreadpage_index_data_config defines them); publish always uses the target wiki's own.
 DEFAULT_INDEX_FIELDS: dict[str, dict[str, Any]] = {
-    "Title": {"data": "title"}, "Author": {"data": "author"}, "Year": {"data": "year"},
-    "Publisher": {"data": "publisher"}, "Address": {"data": "place"},
-    "Source": {"values": {"djvu": "DjVu", "pdf": "PDF"}},
-    "Progress": {"data": "progress", "values": {"OCR": "OCR"}}, "Pages": {"data": "pagelist"},
-    "Remarks": {},
+    "Title": {"data": "title"}, "Language": {"data": "language"}, "Author": {"data": "author"},
+    "Publisher": {"data": "publisher"}, "Address": {"data": "place"}, "Year": {"data": "year"},
+    "Source": {"values": {"djvu": "DjVu", "pdf": "PDF", "scan": "Scan"}},
+    "Progress": {"data": "progress", "default": "OCR",
+                 "values": {"C": "Done", "V": "To be validated", "T": "To be proofread",
+                            "OCR": "Source file needs an OCR text layer", "MS": "Ready for match and split",
+                            "L": "Source file is incorrect", "X": "Source file must be checked"}},
+    "Pages": {"data": "pagelist"}, "Remarks": {},
 }
 LEVEL_NAMES = {0: "Without text", 1: "Not proofread", 2: "Problematic", 3: "Proofread", 4: "Validated"}
 LEVEL_COLOURS = {0: "#dddddd", 1: "#ffa0a0", 2: "#b0b0ff", 3: "#ffe867", 4: "#90ff90"}
