@@ -149,6 +149,22 @@ def test_update_ocr_replaces_only_pages_nobody_else_touched(wiki_en: WikiServer,
     assert status(report)[3] == "unchanged"
 
 
+def test_update_ocr_never_replaces_a_human_fix_that_left_the_page_at_level_1(wiki_en: WikiServer,
+                                                                              work: Path) -> None:
+    # Bob fixes a typo in a page this tool published, and leaves it "Not proofread": it is his work all the same.
+    site = bot(wiki_en.api_url, wiki_en)
+    publish(work, site)
+    title = f"Page:{NAME}/1"
+    ours = pt.parse_page(wiki_en.page_text(title) or "")
+    fixed = pt.build_page(ours.body.replace("Annotationes", "ANNOTATIONES", 1), level=1, user="Bob")
+    wiki_en.human("Bob").edit(title, fixed)
+    set_texts(work, {1: "better OCR of page one\n"})
+
+    report = publish(work, site, update_ocr=True)
+    assert status(report)[1] == "skipped" and "edited by Bob" in report.outcomes[1].reason
+    assert wiki_en.page_text(title) == fixed
+
+
 def test_a_human_edit_landing_between_read_and_write_wins(wiki_en: WikiServer, tmp_path: Path,
                                                           scans: tuple[Path, Path]) -> None:
     work_dir = make_work(tmp_path / "work", pdf=scans[1], statuses={3: "failed"})
