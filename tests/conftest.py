@@ -40,4 +40,4 @@ def baseline(corpus: Path) -> dict[str, float]:
 
 
 # The real local MediaWiki (tests/wikiserver.py): fixtures wiki_en, wiki_fr, wiki_en_shared, fault_proxy...
-from wikifixtures import *  # noqa: E402,F401,F403
+from wikifixtures import *

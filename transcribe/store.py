@@ -18,7 +18,7 @@ import sqlite3
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, Self
 
 from transcribe.errors import InputError, Locked
 
@@ -180,7 +180,7 @@ class Store:
         self._lock_fd: int | None = None
 
     # -- context manager -------------------------------------------------------------------------------------
-    def __enter__(self) -> Store:
+    def __enter__(self) -> Self:
         return self
 
     def __exit__(self, *exc: object) -> None:
