@@ -102,7 +102,7 @@ def test_preview_screenshot_in_headless_chromium(tmp_path: Path, images: Path) -
     chromium = next((c for c in ("chromium", "chromium-browser") if
                      subprocess.run(["which", c], capture_output=True, check=False).returncode == 0), None)
     if chromium is None:
-        pytest.skip("chromium is not installed (scripts/setup --test installs it)")
+        pytest.fail("chromium is not installed: run scripts/setup --test")
     work = make_work(tmp_path / "w", images)
     r = export_work(work / "glauber.pdf", work / "pages", load_work(work), tmp_path / "out")
     shot = tmp_path / "page.png"

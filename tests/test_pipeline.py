@@ -296,7 +296,7 @@ def test_a_second_run_on_the_same_batch_is_refused(pages: list[Path], tmp_path: 
 
 
 def test_ocr_on_a_dask_cluster_gives_the_same_text(pages: list[Path], tmp_path: Path) -> None:
-    distributed = pytest.importorskip("distributed")
+    import distributed  # the test extra installs it (scripts/setup --test)
     local, remote = tmp_path / "local", tmp_path / "dask"
     for root in (local, remote):
         make_batch(root, pages)
