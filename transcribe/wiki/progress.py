@@ -14,7 +14,6 @@ The credit rules live in `transcribe.credits`.
 from __future__ import annotations
 
 import logging
-import re
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -60,7 +59,7 @@ def _iso(when: datetime) -> str:
 
 
 def _query_all(wiki: Wiki, max_requests: int | None = None, **params: Any) -> Iterator[dict[str, Any]]:
-    """Every answer of a query with continuation; stops (returning) after `max_requests` when given."""
+    """Every answer of a query with continuation; raises `_TooMany` past `max_requests` when given."""
     params = {"action": "query", **params}
     done = 0
     while True:
@@ -136,7 +135,7 @@ def resolve_indexes(wiki: Wiki, names: Sequence[str]) -> tuple[list[IndexRef], s
 def category_indexes(wiki: Wiki, category: str) -> list[str]:
     """The Index pages in a category of the wiki (not its subcategories)."""
     title = category.strip()
-    if not re.match(r"(?i)^(category|[^:]+):", title):
+    if ":" not in title:  # 'Library X' -> 'Category:Library X'; a localized prefix ('Catégorie:') is kept
         title = f"Category:{title}"
     ns = wiki.namespaces.index.id
     found: list[str] = []
@@ -312,10 +311,9 @@ def _history_since(wiki: Wiki, pageid: int, start: str | None) -> list[dict[str,
     return revs
 
 
-def _refresh(wiki: Wiki, cache: _Cache, wanted: dict[str, tuple[str, int]], progress: ProgressFn) -> int:
-    """Bring the histories of `wanted` (title -> (index, n)) up to date; returns how many pages changed."""
+def _refresh(wiki: Wiki, cache: _Cache, wanted: dict[str, tuple[str, int]], progress: ProgressFn) -> None:
+    """Bring the histories of `wanted` (title -> (index, n), the pages that changed) up to date."""
     titles = list(wanted)
-    changed = 0
     for i in range(0, len(titles), BATCH):
         chunk = titles[i:i + BATCH]
         data = wiki.get(action="query", titles="|".join(chunk), prop="revisions",
@@ -323,7 +321,6 @@ def _refresh(wiki: Wiki, cache: _Cache, wanted: dict[str, tuple[str, int]], prog
         q = data.get("query", {})
         norm = {x["to"]: x["from"] for x in q.get("normalized", [])}
         gone: dict[str, list[str]] = {}
-        known_pages = {index: cache.pages(index) for index in {wanted[t][0] for t in chunk}}
         for p in q.get("pages", []):
             title = norm.get(p["title"], p["title"])
             if title not in wanted:
@@ -334,10 +331,6 @@ def _refresh(wiki: Wiki, cache: _Cache, wanted: dict[str, tuple[str, int]], prog
                 continue
             latest = _rev(p["revisions"][0])
             pageid = int(p["pageid"])
-            known = known_pages[index].get(title)
-            if known is not None and known["lastrevid"] == latest["revid"] and known["pageid"] == pageid:
-                continue
-            changed += 1
             if latest["parentid"] == 0 or cache.has_revision(latest["parentid"]):
                 revs = [latest]
             else:
@@ -348,7 +341,6 @@ def _refresh(wiki: Wiki, cache: _Cache, wanted: dict[str, tuple[str, int]], prog
         for index, ts in gone.items():
             cache.forget_pages(index, ts)
         progress("pages", min(i + BATCH, len(titles)), len(titles))
-    return changed
 
 
 def read_works(wiki: Wiki, names: Sequence[str], *, store: Store,
@@ -361,19 +353,20 @@ def read_works(wiki: Wiki, names: Sequence[str], *, store: Store,
     page_ns = wiki.namespaces.page.name
     prefixes = {r.index: f"{page_ns}:{r.file}/" for r in refs}
 
+    rows = {r.index: cache.work(r.index) for r in refs}
+    known_pages = {r.index: cache.pages(r.index) for r in refs}
     full: list[IndexRef] = []
     incremental: list[IndexRef] = []
     for ref in refs:
-        w = cache.work(ref.index)
+        w = rows[ref.index]
         fresh = w is not None and w["listed"] and w["synced"] and now - _ts(w["listed"]) < RELIST_EVERY \
             and now - _ts(w["synced"]) < RC_MAX_AGE and w["file"] == ref.file
         (incremental if fresh else full).append(ref)
 
     wanted: dict[str, tuple[str, int]] = {}
     if incremental:
-        since = _iso(min(_ts(cache.work(r.index)["synced"]) for r in incremental) - RC_MARGIN)
-        known_pages = {r.index: cache.pages(r.index) for r in incremental}
-        owners = {title: index for index, pages in known_pages.items() for title in pages}
+        since = _iso(min(_ts(rows[r.index]["synced"]) for r in incremental) - RC_MARGIN)
+        owners = {title: r.index for r in incremental for title in known_pages[r.index]}
         try:
             edits, logged = _recent_changes(wiki, since, {r.index: prefixes[r.index] for r in incremental}, owners)
         except _TooMany:
@@ -392,7 +385,7 @@ def read_works(wiki: Wiki, names: Sequence[str], *, store: Store,
                         wanted[title] = (ref.index, n)
     for done, ref in enumerate(full, 1):
         listed = list_pages(wiki, ref)
-        known = cache.pages(ref.index)
+        known = known_pages[ref.index]
         present = {x.title for x in listed}
         cache.forget_pages(ref.index, [t for t in known if t not in present])
         for x in listed:
@@ -401,8 +394,8 @@ def read_works(wiki: Wiki, names: Sequence[str], *, store: Store,
                 wanted[x.title] = (ref.index, x.n)
         progress("works", done, len(full))
 
-    changed = _refresh(wiki, cache, wanted, progress)
-    log.info("%s: %d works, %d pages changed since the last run", wiki.name, len(refs), changed)
+    _refresh(wiki, cache, wanted, progress)
+    log.info("%s: %d works, %d pages changed since the last run", wiki.name, len(refs), len(wanted))
     works: list[WorkProgress] = []
     full_set = {r.index for r in full}
     for ref in refs:
