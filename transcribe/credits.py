@@ -15,13 +15,10 @@ Credit rules
 
 from __future__ import annotations
 
-import logging
 from collections import Counter, defaultdict
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
-
-log = logging.getLogger(__name__)
 
 LEVELS = (0, 1, 2, 3, 4)
 LEVEL_NAMES = {0: "Without text", 1: "Not proofread", 2: "Problematic", 3: "Proofread", 4: "Validated"}
@@ -41,7 +38,16 @@ class Credit:
     kind: str  # 'proofread' or 'validated'
     user: str
     timestamp: str
-    page: int = 0  # n of Page:<file>/n, filled in by the caller
+
+
+def moves(history: Sequence[Rev]) -> Iterator[tuple[Rev, int, int]]:
+    """(revision, level before, level after) along `history`; -1 before the first revision, and a hidden
+    revision keeps the level before it. Every rule below reads the levels through this one walk."""
+    prev = -1  # the page did not exist
+    for rev in history:
+        level = prev if rev.level is None else rev.level
+        yield rev, prev, level
+        prev = level
 
 
 def credits(history: Sequence[Rev]) -> list[Credit]:
@@ -49,9 +55,7 @@ def credits(history: Sequence[Rev]) -> list[Credit]:
     standing: list[Credit] = []
     proofread: Credit | None = None
     validated: Credit | None = None
-    prev = -1  # the page did not exist
-    for rev in history:
-        level = prev if rev.level is None else rev.level
+    for rev, prev, level in moves(history):
         if prev < 3 <= level:
             proofread = Credit("proofread", rev.user, rev.timestamp)
             standing.append(proofread)
@@ -64,7 +68,6 @@ def credits(history: Sequence[Rev]) -> list[Credit]:
         elif level < 4 == prev and validated is not None:
             standing.remove(validated)
             validated = None
-        prev = level
     return standing
 
 
@@ -78,12 +81,10 @@ def current_level(history: Sequence[Rev]) -> int | None:
 
 def last_proofreading(history: Sequence[Rev]) -> str | None:
     """When the page last moved up into 3 or 4 (undone or not): the date of its last proofreading."""
-    last, prev = None, -1
-    for rev in history:
-        level = prev if rev.level is None else rev.level
+    last = None
+    for rev, prev, level in moves(history):
         if level >= 3 and level > prev:
             last = rev.timestamp
-        prev = level
     return last
 
 
@@ -230,14 +231,11 @@ def timeline(works: Iterable[WorkProgress], by: str, until: str) -> list[dict[st
     deltas: list[tuple[str, int, int]] = []
     for work in works:
         for history in work.histories.values():
-            prev = -1
-            for rev in history:
-                level = prev if rev.level is None else rev.level
+            for rev, prev, level in moves(history):
                 dp = (level >= 3) - (prev >= 3)
                 dv = (level == 4) - (prev == 4)
                 if dp or dv:
                     deltas.append((rev.timestamp, dp, dv))
-                prev = level
     if not deltas:
         return []
     deltas.sort()
