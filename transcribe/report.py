@@ -1,6 +1,6 @@
 """Progress -> what people read: a terminal table, CSV, JSON, one self-contained HTML file, a wikitext table.
 
-Every renderer takes the same `Summary` (transcribe.wiki.progress), so the numbers agree everywhere and an
+Every renderer takes the same `Summary` (transcribe.credits), so the numbers agree everywhere and an
 anonymized summary stays anonymous in every format. Nothing here prints or talks to a wiki.
 """
 
@@ -224,8 +224,8 @@ def _timeline_chart(points: Sequence[dict[str, int | str]]) -> str:
     peak = max(max(int(p["proofread"]), int(p["validated"])) for p in points) or 1
     step = w / max(len(points) - 1, 1)
 
-    def xy(i: int, v: int) -> str:
-        return f"{left + i * step:.1f},{top + h - h * v / peak:.1f}"
+    def xy(i: int, v: int) -> tuple[str, str]:
+        return f"{left + i * step:.1f}", f"{top + h - h * v / peak:.1f}"
 
     parts = [(f'<svg class="chart-time" role="img" aria-label="Pages proofread and validated over time" '
               f'viewBox="0 0 {left + w + 30} {top + h + 45}" width="100%" xmlns="http://www.w3.org/2000/svg">'),
@@ -239,12 +239,12 @@ def _timeline_chart(points: Sequence[dict[str, int | str]]) -> str:
             parts.append(f'<text x="{left + i * step:.1f}" y="{top + h + 18}" text-anchor="middle" class="axis">'
                          f'{_e(p["period"])}</text>')
     for key, colour, dash in (("proofread", "#b58900", ""), ("validated", "#2e7d32", ' stroke-dasharray="6 3"')):
-        pts = " ".join(xy(i, int(p[key])) for i, p in enumerate(points))
+        pts = " ".join(",".join(xy(i, int(p[key]))) for i, p in enumerate(points))
         parts.append(f'<polyline class="line-{key}" points="{pts}" fill="none" stroke="{colour}" '
                      f'stroke-width="2.5"{dash}/>')
         for i, p in enumerate(points):
-            parts.append(f'<circle class="pt-{key}" cx="{xy(i, int(p[key])).split(",")[0]}" '
-                         f'cy="{xy(i, int(p[key])).split(",")[1]}" r="3" fill="{colour}">'
+            cx, cy = xy(i, int(p[key]))
+            parts.append(f'<circle class="pt-{key}" cx="{cx}" cy="{cy}" r="3" fill="{colour}">'
                          f'<title>{_e(p["period"])}: {p[key]} {key}</title></circle>')
     parts.append(f'<g class="legend"><rect x="{left + 10}" y="{top + h + 28}" width="14" height="4" '
                  f'fill="#b58900"/><text x="{left + 30}" y="{top + h + 34}" class="axis">proofread (3 and 4)</text>'
