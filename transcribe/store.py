@@ -283,7 +283,3 @@ def _statements(sql: str) -> list[str]:
     """Split a migration into statements. Migrations hold no '--' or ';' inside strings, nor triggers."""
     code = "\n".join(line.split("--", 1)[0] for line in sql.splitlines())
     return [part.strip() for part in code.split(";") if part.strip()]
-
-
-def open_store(path: str | os.PathLike[str]) -> Store:
-    return Store(path)
