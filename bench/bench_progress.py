@@ -20,20 +20,19 @@ import sys
 import tempfile
 import time
 from pathlib import Path
-from xml.sax.saxutils import escape
 
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO / "tests"))
 
 import wikiserver
-from test_progress import blank_pdf, page_text
+from progress_helpers import Revision, add_work, import_pages, page_text
 from wikiserver import FaultProxy
 
 CATEGORY = "Category:Bench library"
 
 
-def revisions(n: int) -> list[tuple[int, str, str]]:
-    """(level, user, timestamp) of page n's history."""
+def revisions(file: str, n: int) -> list[Revision]:
+    """Page n's history: (text, user, timestamp), oldest first."""
     revs = [(1, wikiserver.BOT_USER, "2026-01-15T10:00:00Z")]
     if n % 5 == 0:
         revs.append((3, "Alice", f"2026-{3 + n % 6:02d}-10T10:00:00Z"))
@@ -41,39 +40,19 @@ def revisions(n: int) -> list[tuple[int, str, str]]:
             revs.append((4, "Bob", f"2026-{9 + n % 2:02d}-12T10:00:00Z"))
         if n % 20 == 5:
             revs.append((1, "Bob", "2026-10-20T10:00:00Z"))
-    return revs
-
-
-def pages_xml(file: str, pages: int) -> str:
-    out = []
-    for n in range(1, pages + 1):
-        out.append(f"<page><title>{escape(f'Page:{file}/{n}')}</title><ns>104</ns>")
-        for level, user, ts in revisions(n):
-            text = page_text(level, f"Text of page {n} of {file}.", user)
-            out.append(f"<revision><timestamp>{ts}</timestamp><contributor><username>{user}</username>"
-                       f"</contributor><model>wikitext</model><format>text/x-wiki</format>"
-                       f'<text xml:space="preserve">{escape(text)}</text></revision>')
-        out.append("</page>")
-    return "\n".join(out)
+    return [(page_text(level, f"Text of page {n} of {file}.", user), user, ts) for level, user, ts in revs]
 
 
 def build(root: Path, works: int, pages: int) -> wikiserver.WikiServer:
     t = time.monotonic()
     wiki = wikiserver.install_template(root / "template", "en").clone(root / "wiki")
     wiki.start()
-    admin = wiki.human("Admin")
-    xml = root / "wiki" / "tmp" / "bench.xml"
-    parts = []
+    histories = {}
     for i in range(1, works + 1):
         file = f"Bench book {i:02d}.pdf"
-        admin.upload(blank_pdf(pages, root / file), file)
-        admin.edit(f"Index:{file}", f"{{{{:MediaWiki:Proofreadpage_index_template\n|Title=Bench {i}\n}}}}\n"
-                                    f"[[{CATEGORY}]]")
-        parts.append(pages_xml(file, pages))
-    # one dump of every work: importDump.php pays its start-up once
-    xml.write_text('<mediawiki xmlns="http://www.mediawiki.org/xml/export-0.11/" version="0.11" xml:lang="en">\n'
-                   + "\n".join(parts) + "\n</mediawiki>\n", encoding="utf-8")
-    wikiserver._run_php(wiki.root, ["maintenance/importDump.php", "--no-updates", str(xml)], "importDump.php")
+        add_work(wiki, root, file, pages, CATEGORY)
+        histories |= {f"Page:{file}/{n}": revisions(file, n) for n in range(1, pages + 1)}
+    import_pages(wiki, histories)  # one dump of every work: importDump.php pays its start-up once
     print(f"built {works} works x {pages} pages in {time.monotonic() - t:.0f} s", flush=True)
     return wiki
 

@@ -1,7 +1,7 @@
 """`transcribe progress` against a real MediaWiki: levels, credits with a revert, collections, incremental runs.
 
-The works are written here directly (the bot creates the pages, Alice and Bob move them through the levels), so
-these tests depend on nothing but the test wiki and the progress code.
+The works are written here directly (tests/progress_helpers.py: the bot creates the pages, Alice and Bob move them
+through the levels), so these tests depend on nothing but the test wiki and the progress code.
 """
 
 from __future__ import annotations
@@ -10,15 +10,11 @@ import json
 import re
 import subprocess
 import sys
-import time
-from pathlib import Path
-from xml.sax.saxutils import escape
 
 import pytest
-import wikiserver
+from progress_helpers import make_work
 from typer.testing import CliRunner
-from wikifixtures import *
-from wikiserver import WikiServer
+from wikiserver import WikiServer, tiny_pdf
 
 from transcribe.cli import app
 from transcribe.store import Store
@@ -28,62 +24,6 @@ from transcribe.wiki.site import connect
 pytestmark = pytest.mark.wiki
 runner = CliRunner()
 ENV = {"COLUMNS": "160"}
-
-
-def blank_pdf(n: int, out: Path) -> Path:
-    """A PDF of `n` empty pages: all the wiki needs to count them."""
-    objs = [b"<< /Type /Catalog /Pages 2 0 R >>",
-            b"<< /Type /Pages /Kids [" + b" ".join(f"{3 + i} 0 R".encode() for i in range(n))
-            + f"] /Count {n} >>".encode()]
-    objs += [b"<< /Type /Page /Parent 2 0 R /MediaBox [0 0 200 300] >>"] * n
-    data, offsets = b"%PDF-1.4\n", []
-    for i, o in enumerate(objs, 1):
-        offsets.append(len(data))
-        data += f"{i} 0 obj\n".encode() + o + b"\nendobj\n"
-    xref = len(data)
-    data += f"xref\n0 {len(objs) + 1}\n0000000000 65535 f \n".encode()
-    data += b"".join(f"{o:010d} 00000 n \n".encode() for o in offsets)
-    data += f"trailer\n<< /Size {len(objs) + 1} /Root 1 0 R >>\nstartxref\n{xref}\n%%EOF\n".encode()
-    out.write_bytes(data)
-    return out
-
-
-def page_text(level: int, body: str, user: str = wikiserver.BOT_USER) -> str:
-    return f'<noinclude><pagequality level="{level}" user="{user}" /></noinclude>{body}<noinclude></noinclude>'
-
-
-def import_pages(wiki: WikiServer, pages: dict[str, tuple[str, str, str]]) -> None:
-    """Create pages in one go with MediaWiki's importDump.php: title -> (text, user, timestamp).
-
-    Much faster than one API edit per page, and it can date revisions in the past (imports make no recent
-    changes entries, like pages written before the first run).
-    """
-    out = ['<mediawiki xmlns="http://www.mediawiki.org/xml/export-0.11/" version="0.11" xml:lang="en">']
-    for title, (text, user, ts) in pages.items():
-        out.append(f"<page><title>{escape(title)}</title><ns>104</ns><revision><timestamp>{ts}</timestamp>"
-                   f"<contributor><username>{escape(user)}</username></contributor><model>wikitext</model>"
-                   f'<format>text/x-wiki</format><text xml:space="preserve">{escape(text)}</text></revision></page>')
-    out.append("</mediawiki>")
-    dump = wiki.root / "tmp" / f"import-{time.monotonic_ns()}.xml"
-    dump.write_text("\n".join(out), encoding="utf-8")
-    wikiserver._run_php(wiki.root, ["maintenance/importDump.php", "--no-updates", str(dump)], "importDump.php")
-
-
-def make_work(wiki: WikiServer, tmp: Path, file: str, pages: int, levels: dict[int, int | tuple[int, str]],
-              category: str | None = None) -> None:
-    """Upload a `pages`-page PDF as File:<file>, write its Index, and import the bot's pages at `levels`.
-
-    A level may come with the timestamp of the bot's revision: (3, '2026-09-10T10:00:00Z').
-    """
-    admin = wiki.human("Admin")
-    admin.upload(blank_pdf(pages, tmp / file), file)
-    cat = f"\n[[{category}]]" if category else ""
-    admin.edit(f"Index:{file}", f"{{{{:MediaWiki:Proofreadpage_index_template\n|Title={file}\n}}}}{cat}")
-    rows = {}
-    for n, spec in levels.items():
-        level, ts = spec if isinstance(spec, tuple) else (spec, "2026-01-15T10:00:00Z")
-        rows[f"Page:{file}/{n}"] = (page_text(level, f"OCR text of page {n}"), wikiserver.BOT_USER, ts)
-    import_pages(wiki, rows)
 
 
 @pytest.fixture(scope="module")
@@ -276,8 +216,8 @@ def test_french_wiki_index_namespace_is_livre(wiki_fr, tmp_path):
 
 
 def test_manifest_reports_its_works_and_keeps_the_cache_in_its_state(library, tmp_path):
-    blank_pdf(5, tmp_path / "one.pdf")
-    blank_pdf(3, tmp_path / "two.pdf")
+    tiny_pdf(tmp_path / "one.pdf", 5)
+    tiny_pdf(tmp_path / "two.pdf", 3)
     manifest = tmp_path / "books.toml"
     manifest.write_text(f"""[defaults]
 wiki = "{library['api']}"
