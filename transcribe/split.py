@@ -178,28 +178,30 @@ def _keep(made: Made, target: Path, p: SourcePage, key: str, journal: TextIO, st
 def split(scan: Path, out_dir: Path, *, pages: str | None = None, dpi: int = 300, fmt: str = "png",
           gray: bool = False, jobs: int | None = None, store: Store | None = None, work: Work | None = None,
           progress: ProgressFn | None = None, note: NoteFn | None = None,
-          max_pixels: int | None = None) -> list[PageImage]:
+          max_pixels: int | None = None, info: Scan | None = None) -> list[PageImage]:
     """Split `scan` into one image per page in `out_dir`; return every page now recorded there, by n.
 
     `pages` picks some pages ('5-20', '3,7,9-12'); `dpi` is for rendered PDF pages only (extracted images and
     DjVu pages keep their own resolution); `fmt` is 'png' or 'tiff'; `gray` turns colour pages grey;
     `max_pixels` overrides Pillow's decompression-bomb limit (0: none). `note(text)` receives remarks for the
-    user (ignored files, pages kept from an earlier run). Resumable: see the module's docstring.
+    user (ignored files, pages kept from an earlier run). `info`: what `inspect_scan(scan, skip=out_dir)`
+    already found, so that a caller who looked first does not make the scan be read and hashed twice.
+    Resumable: see the module's docstring.
     """
     with pixel_limit(max_pixels):
         return _split(Path(scan), Path(out_dir), pages=pages, dpi=dpi, fmt=fmt, gray=gray, jobs=jobs, store=store,
-                      work=work, progress=progress, note=note, max_pixels=max_pixels)
+                      work=work, progress=progress, note=note, max_pixels=max_pixels, info=info)
 
 
 def _split(scan: Path, out_dir: Path, *, pages: str | None, dpi: int, fmt: str, gray: bool, jobs: int | None,
            store: Store | None, work: Work | None, progress: ProgressFn | None, note: NoteFn | None,
-           max_pixels: int | None) -> list[PageImage]:
+           max_pixels: int | None, info: Scan | None) -> list[PageImage]:
     if fmt not in FORMATS:
         raise UsageError(f"--format '{fmt}' is not supported: use png or tiff.")
     if not 30 <= dpi <= 1200:
         raise UsageError(f"--dpi {dpi} is out of range: use a value between 30 and 1200 (300 suits OCR).")
     say = note or (lambda text: None)
-    info = _inspect(scan, skip=out_dir)
+    info = info or _inspect(scan, skip=out_dir)
     if info.kind == "folder" and out_dir.resolve() == scan.resolve():
         raise UsageError("The output folder must not be the folder of page images itself.",
                          hint="Choose another folder with -o.")

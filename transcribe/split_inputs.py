@@ -78,10 +78,13 @@ def natural_key(name: str) -> list[Any]:
     return [int(t) if t.isdigit() else t.casefold() for t in re.split(r"(\d+)", name)]
 
 
-def inspect_scan(scan: Path, *, max_pixels: int | None = None) -> Scan:
-    """Find out what `scan` is and list its pages, without making any image. Raises InputError, MissingProgram."""
+def inspect_scan(scan: Path, *, max_pixels: int | None = None, skip: Path | None = None) -> Scan:
+    """Find out what `scan` is and list its pages, without making any image. Raises InputError, MissingProgram.
+
+    `skip`: a folder inside a folder scan that is not part of it (the output folder).
+    """
     with pixel_limit(max_pixels):
-        return inspect(Path(scan))
+        return inspect(Path(scan), skip)
 
 
 def inspect(scan: Path, skip: Path | None = None) -> Scan:
@@ -113,7 +116,7 @@ def inspect(scan: Path, skip: Path | None = None) -> Scan:
     if suffix == ".zip":
         raise InputError(f"{scan} is named like a ZIP file but is not one.",
                          hint="Check that it is the scan you meant, or download it again.")
-    fingerprint = _sha1_cached(scan)
+    fingerprint = sha1_file(scan)
     with open_image(scan, scan.name, max_pixels=0) as im:  # the limit is checked when the page is made
         frames = getattr(im, "n_frames", 1)
     if frames > 1:
@@ -133,7 +136,7 @@ def _looks_like_text(head: bytes) -> bool:
 
 def _inspect_pdf(scan: Path) -> Scan:
     count = _pdf.page_count(scan)
-    fingerprint = _sha1_cached(scan)
+    fingerprint = sha1_file(scan)
     pages = [SourcePage(n, "pdf", str(scan), f"{scan.name}#page={n}", fingerprint=fingerprint)
              for n in range(1, count + 1)]
     return Scan(scan, "pdf", pages)
@@ -149,7 +152,7 @@ def _inspect_djvu(scan: Path) -> Scan:
     count = int(proc.stdout.strip())
     if count == 0:
         raise InputError(f"{scan} has no pages.", hint="Check that it is the scan you meant.")
-    fingerprint = _sha1_cached(scan)
+    fingerprint = sha1_file(scan)
     pages = [SourcePage(n, "djvu", str(scan), f"{scan.name}#page={n}", fingerprint=fingerprint)
              for n in range(1, count + 1)]
     return Scan(scan, "djvu", pages)
@@ -169,7 +172,7 @@ def _inspect_folder(folder: Path, skip: Path | None = None) -> Scan:
                          hint=f"Put the pages there as {', '.join(sorted(IMAGE_SUFFIXES))} files.")
     notes = [(f"Ignored {len(ignored)} file(s) in {folder.name}/ that are not page images: "
               f"{', '.join(ignored)}.")] if ignored else []
-    pages = [SourcePage(i, "frame", str(p), f"{folder.name}/{p.name}", fingerprint=_sha1_cached(p))
+    pages = [SourcePage(i, "frame", str(p), f"{folder.name}/{p.name}", fingerprint=sha1_file(p))
              for i, p in enumerate(images, 1)]
     return Scan(folder, "folder", pages, notes)
 
@@ -205,21 +208,8 @@ def _inspect_zip(scan: Path) -> Scan:
                          hint=f"Put the pages in it as {', '.join(sorted(IMAGE_SUFFIXES))} files.")
     notes = [f"Ignored {len(ignored)} file(s) in {scan.name} that are not page images: {', '.join(ignored)}."
              ] if ignored else []
-    fingerprint = _sha1_cached(scan)
+    fingerprint = sha1_file(scan)
     images.sort(key=natural_key)
     pages = [SourcePage(i, "zip", str(scan), f"{scan.name}#{name}", ref=name, fingerprint=fingerprint)
              for i, name in enumerate(images, 1)]
     return Scan(scan, "zip", pages, notes)
-
-
-_sha1_memo: dict[tuple[str, int, int], str] = {}
-
-
-def _sha1_cached(path: Path) -> str:
-    st = path.stat()
-    key = (str(path.resolve()), st.st_size, st.st_mtime_ns)
-    if key not in _sha1_memo:
-        _sha1_memo[key] = sha1_file(path)
-    return _sha1_memo[key]
-
-

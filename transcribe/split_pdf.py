@@ -21,7 +21,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from transcribe.errors import InputError
-from transcribe.split_tools import need, run
+from transcribe.split_tools import last_line, need, run
 
 log = logging.getLogger(__name__)
 
@@ -65,8 +65,8 @@ def page_count(scan: Path) -> int:
     if (m and int(m.group(1)) == 0) or "Invalid page count 0" in proc.stderr:
         raise InputError(f"{scan} has no pages.", hint="Check that it is the scan you meant.")
     if proc.returncode != 0 or not m:
-        detail = proc.stderr.strip().splitlines()[-1] if proc.stderr.strip() else f"pdfinfo exit {proc.returncode}"
-        raise InputError(f"{scan} is damaged or not a complete PDF ({detail}).",
+        raise InputError(f"{scan} is damaged or not a complete PDF "
+                         f"({last_line(proc.stderr, f'pdfinfo exit {proc.returncode}')}).",
                          hint=f"Copy or download it again; a damaged file may be repaired with: "
                               f"qpdf '{scan.name}' repaired.pdf")
     return int(m.group(1))
@@ -239,7 +239,7 @@ def extract(scan: Path, plan: PagePlan, scratch: Path) -> tuple[bool, bytes | Pa
     produced = sorted(scratch.glob(f"{prefix.name}-*.png"))
     if proc.returncode != 0 or len(produced) != 1:
         raise InputError(f"The image of page {plan.n} of {scan.name} could not be read "
-                         f"({proc.stderr.strip().splitlines()[-1] if proc.stderr.strip() else 'pdfimages failed'}).",
+                         f"({last_line(proc.stderr, 'pdfimages failed')}).",
                          hint="The PDF may be damaged: get it again.")
     return False, produced[0]
 
@@ -276,6 +276,6 @@ def render(scan: Path, n: int, dpi: int, fmt: str, gray: bool, target: Path) -> 
         args.append("-gray")
     proc = run([*args, str(scan), str(target.with_suffix(""))])
     if proc.returncode != 0 or not target.is_file():
-        detail = proc.stderr.strip().splitlines()[-1] if proc.stderr.strip() else f"exit {proc.returncode}"
-        raise InputError(f"Page {n} of {scan.name} could not be rendered ({detail}).",
+        raise InputError(f"Page {n} of {scan.name} could not be rendered "
+                         f"({last_line(proc.stderr, f'exit {proc.returncode}')}).",
                          hint="The PDF may be damaged: get it again, or try another --dpi.")

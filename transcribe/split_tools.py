@@ -33,7 +33,7 @@ def run(args: Sequence[str], *, timeout: float | None = None) -> subprocess.Comp
                              hint="Install it again (see 'scripts/setup').") from e
 
 
-def last_line(text: str) -> str:
+def last_line(text: str, default: str = "no details") -> str:
     """The last non-empty line of a program's error output: usually the one that says what went wrong."""
     lines = [line.strip() for line in text.strip().splitlines() if line.strip()]
-    return lines[-1] if lines else "no details"
+    return lines[-1] if lines else default

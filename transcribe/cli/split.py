@@ -46,14 +46,14 @@ def split_command(
     where it stopped, and a changed scan rewrites only the pages that changed.
     """
     # Look at the scan before creating anything, so a bad scan leaves no empty folder behind.
-    info = inspect_scan(scan, max_pixels=max_pixels)
+    info = inspect_scan(scan, max_pixels=max_pixels, skip=out)
     wanted = set(parse_page_spec(pages, len(info.pages), scan.name))
     with Store(out / DB_NAME) as store, progress_bar(quiet) as progress:
         store.acquire_lock()
         work = store.work(".", scan=str(scan.resolve()))
         result = split(scan, out, pages=pages, dpi=dpi, fmt=fmt.value, gray=gray, jobs=jobs, store=store,
                        work=work, progress=progress, note=lambda text: err(f"note: {text}"),
-                       max_pixels=max_pixels)
+                       max_pixels=max_pixels, info=info)
     err(summary_line([p for p in result if p.n in wanted], scan, out, dpi))
 
 
