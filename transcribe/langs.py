@@ -203,7 +203,8 @@ def get_language(code: str, languages: dict[str, Language] | None = None) -> Lan
 # -- probing Tesseract ----------------------------------------------------------------------------------------
 
 
-def _tesseract() -> str:
+def tesseract_exe() -> str:
+    """The path of the tesseract program, or MissingProgram saying how to install it."""
     exe = shutil.which("tesseract")
     if not exe:
         raise MissingProgram("Tesseract is not installed. Install it with: sudo apt-get install tesseract-ocr")
@@ -211,7 +212,7 @@ def _tesseract() -> str:
 
 
 def _list_langs(tessdata_dir: Path | None) -> tuple[Path | None, set[str]]:
-    cmd = [_tesseract(), "--list-langs"]
+    cmd = [tesseract_exe(), "--list-langs"]
     if tessdata_dir is not None:
         cmd += ["--tessdata-dir", str(tessdata_dir)]
     try:

@@ -29,16 +29,15 @@ import contextlib
 import csv
 import hashlib
 import io
+import itertools
 import json
 import logging
 import os
 import re
-import shutil
 import subprocess
 import tempfile
 import threading
 import time
-from collections.abc import Iterator
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
@@ -46,7 +45,7 @@ from typing import Any
 from transcribe import fsutil
 from transcribe.errors import InputError, MissingProgram
 from transcribe.events import ProgressFn, no_progress
-from transcribe.split import read_pages
+from transcribe.split import PageImage, read_pages
 from transcribe.store import Store, Work
 
 log = logging.getLogger(__name__)
@@ -247,12 +246,12 @@ _tesseract_path: str | None = None
 
 
 def _tesseract_exe() -> str:
+    """langs.tesseract_exe(), looked up once per process rather than once per page."""
     global _tesseract_path
     if _tesseract_path is None:
-        exe = shutil.which("tesseract")
-        if not exe:
-            raise MissingProgram("Tesseract is not installed. Install it with: sudo apt-get install tesseract-ocr")
-        _tesseract_path = exe
+        from transcribe.langs import tesseract_exe
+
+        _tesseract_path = tesseract_exe()
     return _tesseract_path
 
 
@@ -307,16 +306,6 @@ def page_key(image_sha1: str, fingerprint: dict[str, Any]) -> str:
 # -- the pages of a folder --------------------------------------------------------------------------------------
 
 
-@dataclass(frozen=True)
-class _Page:
-    n: int
-    image: str  # file name inside the pages folder
-
-
-def _pages(pages_dir: Path) -> list[_Page]:
-    return [_Page(p.n, Path(p.image).name) for p in read_pages(pages_dir)]
-
-
 def check_pages_dir(pages_dir: Path) -> None:
     if not Path(pages_dir).is_dir():
         raise InputError(f"The pages folder {pages_dir} does not exist.",
@@ -352,7 +341,7 @@ def ocr_pages(
     progress = progress or no_progress
     started = time.monotonic()
     check_pages_dir(pages_dir)
-    pages = _pages(pages_dir)
+    pages = read_pages(pages_dir)
     if not pages:
         raise InputError(f"There are no page images in {pages_dir}.",
                          hint="Run 'transcribe split SCAN -o FOLDER' first, then OCR that folder.")
@@ -367,7 +356,7 @@ def ocr_pages(
     fingerprint = settings_fingerprint(settings)
     previous = {r["n"]: r for r in store.query("SELECT * FROM ocr WHERE work_id = ?", (work.id,))}
 
-    todo: list[tuple[_Page, str]] = []
+    todo: list[tuple[PageImage, str]] = []
     keys: dict[int, str] = {}
     for page in pages:
         image = pages_dir / page.image
@@ -392,7 +381,7 @@ def ocr_pages(
         elif todo:
             _run_pages(pages_dir, settings, todo, store, work, summary, jobs, executor, send_images, progress)
     finally:
-        write_ocr_json(pages_dir, store, work, settings, fingerprint, keys)
+        write_ocr_json(pages_dir, pages, store, work, settings, fingerprint, keys)
     done_conf = [r["confidence"] for r in store.query(
         "SELECT confidence FROM ocr WHERE work_id = ? AND status = 'done' AND confidence IS NOT NULL", (work.id,))]
     summary.mean_confidence = round(sum(done_conf) / len(done_conf), 1) if done_conf else None
@@ -407,17 +396,16 @@ def _finished(status: str, pages_dir: Path, image: str) -> bool:
     return status in ("done", "blank") and txt.is_file() and hocr.is_file()
 
 
-def _run_pages(pages_dir: Path, settings: OcrSettings, todo: list[tuple[_Page, str]], store: Store, work: Work,
-               summary: OcrSummary, jobs: int | None, executor: cf.Executor | None, send_images: bool,
+def _run_pages(pages_dir: Path, settings: OcrSettings, todo: list[tuple[PageImage, str]], store: Store,
+               work: Work, summary: OcrSummary, jobs: int | None, executor: cf.Executor | None, send_images: bool,
                progress: ProgressFn) -> None:
     assert settings.models is not None
     jobs = jobs or os.cpu_count() or 1
     own = executor is None
     if executor is None:
         executor = cf.ThreadPoolExecutor(max_workers=jobs, thread_name_prefix="tesseract")
-    by_n = {page.n: (page, key) for page, key in todo}
 
-    def make_job(page: _Page) -> PageJob:
+    def make_job(page: PageImage) -> PageJob:
         path = pages_dir / page.image
         return PageJob(
             n=page.n, image_name=page.image,
@@ -430,26 +418,25 @@ def _run_pages(pages_dir: Path, settings: OcrSettings, todo: list[tuple[_Page, s
     queue = iter(todo)
     # A window of work in flight (not all pages at once): bounded memory with image bytes, quick Ctrl-C.
     window = max(2, jobs * 2)
-    pending: dict[cf.Future[PageResult], int] = {}
+    pending: dict[cf.Future[PageResult], tuple[PageImage, str]] = {}
     finished = 0
     progress("ocr", 0, len(todo))
     try:
-        for page, _ in _take(queue, window):
-            pending[executor.submit(ocr_page, make_job(page))] = page.n
+        for page, key in itertools.islice(queue, window):
+            pending[executor.submit(ocr_page, make_job(page))] = (page, key)
         while pending:
             done, _ = cf.wait(list(pending), return_when=cf.FIRST_COMPLETED)
             for fut in done:
-                n = pending.pop(fut)
-                page, key = by_n[n]
+                page, key = pending.pop(fut)
                 try:
                     result = fut.result()
                 except Exception as e:  # noqa: BLE001  a worker that died (process pool, remote executor)
-                    result = PageResult(n, False, reason=f"the OCR worker failed ({type(e).__name__}: {e})")
+                    result = PageResult(page.n, False, reason=f"the OCR worker failed ({type(e).__name__}: {e})")
                 _keep(pages_dir, page, key, result, store, work, summary)
                 finished += 1
                 progress("ocr", finished, len(todo))
-                for nxt, _ in _take(queue, 1):
-                    pending[executor.submit(ocr_page, make_job(nxt))] = nxt.n
+                for nxt, nxt_key in itertools.islice(queue, 1):
+                    pending[executor.submit(ocr_page, make_job(nxt))] = (nxt, nxt_key)
     except BaseException:
         for fut in pending:
             fut.cancel()
@@ -460,16 +447,7 @@ def _run_pages(pages_dir: Path, settings: OcrSettings, todo: list[tuple[_Page, s
             executor.shutdown(wait=True, cancel_futures=True)
 
 
-def _take(it: Iterator[tuple[_Page, str]], k: int) -> list[tuple[_Page, str]]:
-    out = []
-    for item in it:
-        out.append(item)
-        if len(out) >= k:
-            break
-    return out
-
-
-def _keep(pages_dir: Path, page: _Page, key: str, result: PageResult, store: Store, work: Work,
+def _keep(pages_dir: Path, page: PageImage, key: str, result: PageResult, store: Store, work: Work,
           summary: OcrSummary) -> None:
     """The parent's half of a page: files first (atomically), then the state row, so a kill in between redoes it."""
     if not result.ok:
@@ -503,13 +481,13 @@ def _record(store: Store, work: Work, n: int, key: str, status: str, *, confiden
         )
 
 
-def write_ocr_json(pages_dir: Path, store: Store, work: Work, settings: OcrSettings,
+def write_ocr_json(pages_dir: Path, pages: list[PageImage], store: Store, work: Work, settings: OcrSettings,
                    fingerprint: dict[str, Any], keys: dict[int, str]) -> None:
     """The mirror of the state for people and other tools. SQLite stays the truth; this is rebuilt every run.
 
     `current` is false for a page last handled with other settings or another image (an interrupted run).
     """
-    images = {p.n: p.image for p in _pages(pages_dir)}
+    images = {p.n: p.image for p in pages}
     rows = store.query("SELECT * FROM ocr WHERE work_id = ? ORDER BY n", (work.id,))
     entries = []
     for r in rows:
