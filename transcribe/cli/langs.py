@@ -117,14 +117,14 @@ def show(
 ) -> None:
     """Everything transcribe knows about one language, and whether each of its models is installed."""
     lang = L.get_language(code, _load(langs_dir))
-    found = L.check_models(lang.models, tessdata_dir)
-    info = _row(lang, L.installed_models(tessdata_dir))
-    info["model_status"] = {m: ("installed" if name else "missing") for m, name in found.items()}
+    have = L.installed_models(tessdata_dir)  # one `tesseract --list-langs` for the row and each model
+    info = _row(lang, have)
+    info["model_status"] = {m: ("installed" if L.is_loadable(m, have) else "missing") for m in lang.models}
     info["source"] = lang.source
     if fmt is not Format.table:
         typer.echo(json.dumps(info, ensure_ascii=False, indent=2))
         return
-    models = ", ".join(f"{m} ({'installed' if n else 'missing'})" for m, n in found.items())
+    models = ", ".join(f"{m} ({s})" for m, s in info["model_status"].items())
     lines = [
         ("code", lang.code), ("name", lang.name), ("native name", lang.native_name or "-"),
         ("scripts", ", ".join(lang.scripts)), ("direction", "right to left" if lang.direction == "rtl"
