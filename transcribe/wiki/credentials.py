@@ -10,10 +10,10 @@ from __future__ import annotations
 import json
 import logging
 import os
-import tempfile
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from transcribe import fsutil
 from transcribe.errors import InputError
 
 log = logging.getLogger(__name__)
@@ -61,18 +61,9 @@ def _read() -> dict[str, dict[str, str]]:
 def _write(data: dict[str, dict[str, str]]) -> Path:
     path = logins_path()
     path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
-    # Created 600 from the start (not chmod-ed after writing), then renamed over the old file atomically.
-    fd, tmp = tempfile.mkstemp(prefix=".logins-", dir=path.parent)
-    try:
-        os.fchmod(fd, 0o600)
-        with os.fdopen(fd, "w", encoding="utf-8") as f:
-            json.dump(data, f, indent=1, sort_keys=True)
-            f.flush()
-            os.fsync(f.fileno())
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
+    # mode 600 from the start (the temporary file is made 600, never chmod-ed down after writing the secret)
+    with fsutil.atomic_path(path, mode=0o600) as tmp:
+        tmp.write_text(json.dumps(data, indent=1, sort_keys=True), encoding="utf-8")
     return path
 
 
