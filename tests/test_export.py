@@ -97,6 +97,16 @@ def test_cli_export_of_a_scan_that_is_not_pdf_or_djvu(tmp_path: Path) -> None:
     assert "transcribe bundle" in res.stderr
 
 
+def test_a_djv_scan_is_named_djvu_on_the_wiki(tmp_path: Path) -> None:
+    # '.djv' is a DjVu file too, but wikis take '.djvu' names only (and `run` names it so: manifest.upload_extension)
+    work = make_work(tmp_path / "w")
+    (work / "work.toml").write_text((work / "work.toml").read_text().replace("glauber.pdf", "scan.djv"))
+    (work / "scan.djv").write_bytes(b"AT&TFORM")
+    r = export_work(work / "scan.djv", work / "pages", load_work(work), tmp_path / "out")
+    assert r.file_name == "Annotationes über den Appendicem (1656).djvu"
+    assert pt.parse_index((tmp_path / "out" / "wikitext" / "Index.wiki").read_text(encoding="utf-8"))["Source"] == "djvu"
+
+
 def test_preview_screenshot_in_headless_chromium(tmp_path: Path, images: Path) -> None:
     """Chromium renders the preview (the picture was looked at by eye once; here: it renders, not blank)."""
     chromium = next((c for c in ("chromium", "chromium-browser") if

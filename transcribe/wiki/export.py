@@ -16,14 +16,15 @@ from __future__ import annotations
 import html
 import json
 import logging
-from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 from transcribe import fsutil
-from transcribe.events import ProgressFn
+from transcribe.credits import LEVEL_NAMES
+from transcribe.events import ProgressFn, no_progress
 from transcribe.pagelabels import PageLabelError, label_pages
+from transcribe.report import LEVEL_COLOURS
 from transcribe.store import Store, Work
 from transcribe.wiki import pagetext as pt
 from transcribe.wiki import plan
@@ -45,8 +46,6 @@ DEFAULT_INDEX_FIELDS: dict[str, dict[str, Any]] = {
                             "L": "Source file is incorrect", "X": "Source file must be checked"}},
     "Pages": {"data": "pagelist"}, "Remarks": {},
 }
-LEVEL_NAMES = {0: "Without text", 1: "Not proofread", 2: "Problematic", 3: "Proofread", 4: "Validated"}
-LEVEL_COLOURS = {0: "#dddddd", 1: "#ffa0a0", 2: "#b0b0ff", 3: "#ffe867", 4: "#90ff90"}
 
 
 @dataclass
@@ -64,17 +63,19 @@ class ExportReport:
 
 
 def export_work(scan: Path, pages_dir: Path, meta: WorkMeta, out_dir: Path, *, progress: ProgressFn | None = None,
-                store: Store | None = None, work: Work | None = None, user: str = "",
-                index_fields: Mapping[str, Mapping[str, Any]] | None = None) -> ExportReport:
-    """Write the wikitext files and the HTML preview of a work into `out_dir` (created if needed)."""
-    progress = progress or (lambda label, done, total: None)
+                store: Store | None = None, work: Work | None = None) -> ExportReport:
+    """Write the wikitext files and the HTML preview of a work into `out_dir` (created if needed).
+
+    Page texts carry an empty `user=""`: offline there is no account to name.
+    """
+    progress = progress or no_progress
     out_dir = Path(out_dir)
     pages = plan.read_pages(pages_dir, store=store, work=work)
-    _ext, kind = plan.file_kind(Path(scan))
+    kind = plan.file_kind(Path(scan))
     name = plan.file_name(meta, Path(scan))
     report = ExportReport(out_dir=out_dir, file_name=name)
 
-    index = pt.build_index(meta, index_fields or DEFAULT_INDEX_FIELDS, file_kind=kind, page_count=len(pages))
+    index = pt.build_index(meta, DEFAULT_INDEX_FIELDS, file_kind=kind)
     report.unmapped = index.unmapped
     wt = out_dir / "wikitext"
     titles: dict[str, str] = {"Index.wiki": f"Index:{name}"}
@@ -99,7 +100,7 @@ def export_work(scan: Path, pages_dir: Path, meta: WorkMeta, out_dir: Path, *, p
         image = _preview_image(pages_dir, p, out_dir / "images")
         if p.publish:
             fname = f"Page_{p.n:04d}.wiki"
-            fsutil.write_text(wt / fname, p.text(user) + "\n")
+            fsutil.write_text(wt / fname, p.text("") + "\n")
             titles[fname] = f"Page:{name}/{p.n}"
             report.pages += 1
         else:
@@ -121,7 +122,7 @@ def _preview_image(pages_dir: Path, p: plan.PlannedPage, folder: Path) -> str | 
     if not p.image:
         return None
     src = Path(pages_dir) / p.image
-    if not src.is_file() or src.suffix.lower() == ".txt":
+    if not src.is_file():
         return None
     target = folder / f"{p.n:04d}.jpg"
     try:

@@ -238,8 +238,8 @@ def template_value(value: str) -> str:
     return value.replace("|", "&#124;").replace("}}", "&#125;&#125;").replace("{{", "&#123;&#123;").strip()
 
 
-def build_index(meta: WorkMeta, config: Mapping[str, Mapping[str, Any]], *, file_kind: str | None = None,
-                page_count: int | None = None) -> IndexText:
+def build_index(meta: WorkMeta, config: Mapping[str, Mapping[str, Any]], *,
+                file_kind: str | None = None) -> IndexText:
     """The Index: page text for a work, through the wiki's own index fields (`index_data_config`).
 
     `file_kind` ('pdf', 'djvu') fills a field whose values offer it (en/fr `Source`). Metadata the wiki has no
@@ -301,7 +301,6 @@ def parse_index(text: str) -> dict[str, str]:
     if not m:
         return {}
     fields: dict[str, str] = {}
-    current: str | None = None
     depth = 0
     buf: list[str] = []
     # split on '|' at depth 0 (not inside {{...}}, [[...]] or a tag attribute list)
@@ -328,8 +327,8 @@ def parse_index(text: str) -> dict[str, str]:
     chunks.append("".join(buf))
     for chunk in chunks:
         if "=" in chunk:
-            current, _, value = chunk.partition("=")
-            fields[current.strip()] = value.strip()
+            name, _, value = chunk.partition("=")
+            fields[name.strip()] = value.strip()
     return fields
 
 

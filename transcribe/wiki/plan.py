@@ -9,11 +9,12 @@ from __future__ import annotations
 
 import json
 import logging
-import re
 from dataclasses import dataclass
 from pathlib import Path
 
 from transcribe.errors import InputError, ManifestError
+from transcribe.ocr import OCR_JSON, output_paths
+from transcribe.split import read_pages as read_page_images
 from transcribe.store import Store, Work
 from transcribe.wiki import pagetext as pt
 from transcribe.work import WorkMeta
@@ -21,7 +22,6 @@ from transcribe.work import WorkMeta
 log = logging.getLogger(__name__)
 
 FILE_KINDS = {".pdf": "pdf", ".djvu": "djvu", ".djv": "djvu"}
-_IMAGE_SUFFIXES = {".png", ".tif", ".tiff", ".jpg", ".jpeg", ".pbm", ".pgm", ".ppm", ".jp2", ".bmp", ".gif", ".webp"}
 
 
 @dataclass(frozen=True)
@@ -46,8 +46,8 @@ class PlannedPage:
         return pt.build_page(self.body, level=self.level, user=user)
 
 
-def file_kind(scan: Path) -> tuple[str, str]:
-    """('.pdf', 'pdf') for a scan a Wikisource can use; InputError with advice for anything else."""
+def file_kind(scan: Path) -> str:
+    """'pdf' or 'djvu' for a scan a Wikisource can use; InputError with advice for anything else."""
     ext = scan.suffix.lower()
     if ext not in FILE_KINDS or not scan.is_file():
         if not scan.exists():
@@ -56,12 +56,12 @@ def file_kind(scan: Path) -> tuple[str, str]:
         raise InputError(
             f"{scan.name} is not a PDF or DjVu file: Wikisource needs one of those to show the scan beside the text.",
             hint="Make one from the page images with 'transcribe bundle', and name it as 'scan' in work.toml.")
-    return ext, FILE_KINDS[ext]
+    return FILE_KINDS[ext]
 
 
 def file_name(meta: WorkMeta, scan: Path) -> str:
     """The name of the scan on the wiki, checked before anything is written (Refused-worthy names raise)."""
-    ext, _ = file_kind(scan)
+    ext = "." + file_kind(scan)  # a '.djv' scan is named '.djvu' on the wiki, as manifest.upload_extension does
     name = pt.default_file_name(meta, ext)
     try:
         return pt.check_file_name(name, ext)
@@ -77,12 +77,11 @@ def read_pages(pages_dir: Path, *, store: Store | None = None, work: Work | None
     if not pages_dir.is_dir():
         raise InputError(f"The pages folder {pages_dir} does not exist.",
                          hint="Run 'transcribe split' and 'transcribe ocr' on the scan first.")
-    images = _images(pages_dir)
     statuses = _statuses(pages_dir, store, work)
     out: list[PlannedPage] = []
-    for n, image in images:
-        stem = Path(image).stem
-        txt = pages_dir / f"{stem}.txt"
+    for page in read_page_images(pages_dir):
+        n, image = page.n, Path(page.image).name
+        txt, _hocr = output_paths(pages_dir, image)
         status, reason = statuses.get(n, ("", ""))
         if not status:
             status = "done" if txt.is_file() else "missing"
@@ -103,30 +102,12 @@ def read_pages(pages_dir: Path, *, store: Store | None = None, work: Work | None
     return out
 
 
-def _images(pages_dir: Path) -> list[tuple[int, str]]:
-    try:
-        from transcribe.split import read_pages as split_read_pages
-    except ImportError:  # until split.py lands: pages.json, else the images in natural order
-        split_read_pages = None
-    if split_read_pages is not None:
-        return [(p.n, Path(p.image).name) for p in split_read_pages(pages_dir)]
-    record = pages_dir / "pages.json"
-    if record.is_file():
-        doc = json.loads(record.read_text(encoding="utf-8"))
-        return [(int(p["n"]), Path(p["image"]).name) for p in doc.get("pages", [])]
-    files = sorted((p for p in pages_dir.iterdir() if p.suffix.lower() in _IMAGE_SUFFIXES),
-                   key=lambda p: [int(t) if t.isdigit() else t.lower() for t in re.split(r"(\d+)", p.name)])
-    if not files:  # text only (e.g. an export of OCR text without images)
-        files = sorted(pages_dir.glob("[0-9]*.txt"), key=lambda p: int(re.sub(r"\D", "", p.stem) or 0))
-    return [(i, p.name) for i, p in enumerate(files, 1)]
-
-
 def _statuses(pages_dir: Path, store: Store | None, work: Work | None) -> dict[int, tuple[str, str]]:
     if store is not None and work is not None:
         rows = store.query("SELECT n, status, reason FROM ocr WHERE work_id = ?", (work.id,))
         if rows:
             return {int(r["n"]): (str(r["status"]), str(r["reason"] or "")) for r in rows}
-    path = pages_dir / "ocr.json"
+    path = pages_dir / OCR_JSON
     if path.is_file():
         try:
             doc = json.loads(path.read_text(encoding="utf-8"))

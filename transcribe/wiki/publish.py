@@ -25,7 +25,7 @@ from typing import Any
 
 from transcribe import fsutil
 from transcribe.errors import ManifestError, Refused, WikiError
-from transcribe.events import ProgressFn
+from transcribe.events import ProgressFn, no_progress
 from transcribe.store import Store, Work
 from transcribe.wiki import pagetext as pt
 from transcribe.wiki import plan
@@ -108,9 +108,9 @@ def publish_work(scan: Path, pages_dir: Path, meta: WorkMeta, wiki: Wiki | None,
     gives the connection for the file explicitly. `after_read` is called once what exists has been read and
     before anything is written (tests use it to land a human edit in that window).
     """
-    progress = progress or (lambda label, done, total: None)
+    progress = progress or no_progress
     pages = plan.read_pages(pages_dir, store=store, work=work)
-    _ext, kind = plan.file_kind(Path(scan))
+    kind = plan.file_kind(Path(scan))
     name = plan.file_name(meta, Path(scan))  # refused here, before anything is written
     if wiki is None:
         if not dry_run:
@@ -133,7 +133,7 @@ def publish_work(scan: Path, pages_dir: Path, meta: WorkMeta, wiki: Wiki | None,
 
     # 2. the texts
     config = {k: asdict(v) for k, v in wiki.index_fields().items()}
-    index = pt.build_index(meta, config, file_kind=kind, page_count=len(pages))
+    index = pt.build_index(meta, config, file_kind=kind)
     report.unmapped = index.unmapped
     page_title = {p.n: f"{ns.page.name}:{name}/{p.n}" for p in pages}
 
