@@ -4,12 +4,18 @@ from __future__ import annotations
 
 import os
 import sys
-from typing import Annotated
+from enum import Enum
+from pathlib import Path
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 
-from transcribe.cli._app import WikiOpt, command
+from transcribe.cli._app import QuietOpt, WikiOpt, command, err, progress_bar, settings
 from transcribe.errors import UsageError
+
+if TYPE_CHECKING:
+    from transcribe.wiki.publish import PublishReport
+    from transcribe.work import WorkMeta
 
 
 def _need_wiki(wiki: str | None) -> str:
@@ -71,18 +77,7 @@ def login_command(
     typer.echo(f"Logged in to {address.name} as {account}; saved to {path}.")
 
 
-# == publish (owned by the publish work; everything above is login's) ==========================================
-
-from enum import Enum
-from pathlib import Path
-from typing import TYPE_CHECKING
-
-from transcribe.cli._app import QuietOpt, err, progress_bar, settings
-
-if TYPE_CHECKING:
-    from transcribe.wiki.publish import PublishReport
-    from transcribe.work import WorkMeta
-
+# -- publish ----------------------------------------------------------------------------------------------------
 
 class FilesTo(str, Enum):
     auto = "auto"
@@ -124,12 +119,13 @@ def publish_command(
     Running the same command again continues an interrupted run and changes nothing that is already done.
     """
     from transcribe.store import DB_NAME, Store
+    from transcribe.wiki.plan import FILE_KINDS
     from transcribe.work import PAGES_DIR, load_work
 
     meta = load_work(work_dir)
     scan = work_dir / (meta.scan or "")
     if not meta.scan:
-        found = sorted(p for p in work_dir.iterdir() if p.suffix.lower() in (".pdf", ".djvu"))
+        found = sorted(p for p in work_dir.iterdir() if p.suffix.lower() in FILE_KINDS)
         if len(found) != 1:
             raise UsageError(f"work.toml in {work_dir} does not say which file is the scan.",
                              hint="Add scan = \"book.pdf\" to work.toml.")
