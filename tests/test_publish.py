@@ -15,7 +15,6 @@ from typing import Any
 import pytest
 from publish_helpers import make_work, render_images, small_pdf
 from typer.testing import CliRunner
-from wikifixtures import *
 from wikiserver import FaultProxy, WikiServer
 
 from transcribe.cli import app
@@ -111,6 +110,7 @@ def test_first_publish_puts_file_index_and_pages_at_their_levels_and_a_rerun_cha
     assert set(status(again).values()) == {"unchanged", "skipped"}
     assert again.file_status == "present"
     assert proxy.calls(action="edit") == 0 and proxy.calls(action="upload") == 0
+    assert proxy.calls(titles="MediaWiki:Proofreadpage_index_data_config") == 0  # read once per connection
     assert proxy.count <= 4
     assert len(revisions(wiki_en, f"Page:{NAME}/1")) == 1
 

@@ -11,12 +11,12 @@ import sys
 import pytest
 import wikiserver
 from typer.testing import CliRunner
-from wikifixtures import *
 
 from transcribe.cli import app
 from transcribe.errors import AuthError, ExitCode, WikiError
+from transcribe.fsutil import sha1_file
 from transcribe.wiki import site as site_mod
-from transcribe.wiki.site import connect, sha1_of
+from transcribe.wiki.site import connect
 
 pytestmark = pytest.mark.wiki
 
@@ -80,8 +80,8 @@ def test_upload_reports_page_counts_and_is_found_by_sha1(wiki_fr, tmp_path):
     up = site.upload(pdf, "Un livre.pdf", text="scan")
     assert up.ok and up.filename == "Un livre.pdf"
     info = site.file_info("Un livre.pdf")
-    assert info is not None and info.pagecount == 3 and info.sha1 == sha1_of(pdf)  # PdfHandler works
-    assert site.find_file_by_sha1(sha1_of(pdf)) == ["Un livre.pdf"]
+    assert info is not None and info.pagecount == 3 and info.sha1 == sha1_file(pdf)  # PdfHandler works
+    assert site.find_file_by_sha1(sha1_file(pdf)) == ["Un livre.pdf"]
     again = site.upload(pdf, "Autre nom.pdf")  # same bytes, another name: a warning, nothing saved
     assert not again.ok and again.warnings["duplicate"] == ["Un_livre.pdf"]
     assert site.file_info("Autre nom.pdf") is None

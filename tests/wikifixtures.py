@@ -1,6 +1,6 @@
 """pytest fixtures for a real MediaWiki made to look like a Wikisource (see tests/wikiserver.py).
 
-Use them from a test module with ``from wikifixtures import *  # noqa: F403`` (until tests/conftest.py does it).
+tests/conftest.py imports them for every test module.
 
 Fixtures
 --------

@@ -27,8 +27,8 @@ from transcribe import fsutil
 from transcribe.errors import ManifestError, Refused, WikiError
 from transcribe.events import ProgressFn, no_progress
 from transcribe.store import Store, Work
+from transcribe.wiki import credentials, plan
 from transcribe.wiki import pagetext as pt
-from transcribe.wiki import plan
 from transcribe.wiki.site import ApiError, Wiki
 from transcribe.work import WorkMeta
 
@@ -100,13 +100,13 @@ class _Stop(Exception):
 
 def publish_work(scan: Path, pages_dir: Path, meta: WorkMeta, wiki: Wiki | None, *, store: Store, work: Work,
                  files_to: str = "auto", update_ocr: bool = False, dry_run: bool = False,
-                 progress: ProgressFn | None = None, file_wiki: Wiki | None = None, jobs: int | None = None,
+                 progress: ProgressFn | None = None, jobs: int | None = None,
                  after_read: Callable[[], None] | None = None) -> PublishReport:
     """Put the work on `wiki`. `wiki` may be None only for a dry run when the wiki cannot be reached.
 
-    `files_to`: 'auto' (Commons for Wikimedia wikis, else the wiki itself), 'commons' or 'local'; `file_wiki`
-    gives the connection for the file explicitly. `after_read` is called once what exists has been read and
-    before anything is written (tests use it to land a human edit in that window).
+    `files_to`: 'auto' (Commons for Wikimedia wikis, else the wiki itself), 'commons' or 'local'.
+    `after_read` is called once what exists has been read and before anything is written (tests use it to land
+    a human edit in that window).
     """
     progress = progress or no_progress
     pages = plan.read_pages(pages_dir, store=store, work=work)
@@ -120,12 +120,12 @@ def publish_work(scan: Path, pages_dir: Path, meta: WorkMeta, wiki: Wiki | None,
     user = wiki.user or _account(wiki) or "TranscribeBot"
     ns = wiki.namespaces
     wkey = wiki.api_url
-    fwiki = file_wiki or _file_wiki(wiki, files_to, login=not dry_run)
+    fwiki = _file_wiki(wiki, files_to, login=not dry_run)
     sha1 = fsutil.sha1_file(scan)
 
     # 1. the file: reuse it when its SHA-1 is already there, refuse a name taken by another file
+    asked_name = name
     seen: dict[str, _Existing] = {}
-    asked_index = f"{ns.index.name}:{pt.normalise_file_name(name)}"
     name, file_status, note = _settle_file(fwiki, wiki, meta, Path(scan), name, sha1, dry_run, store, work, seen)
     index_title = f"{ns.index.name}:{name}"
     report = PublishReport(wiki=wiki.name, file_wiki=fwiki.name, file_name=name, file_status=file_status,
@@ -139,7 +139,7 @@ def publish_work(scan: Path, pages_dir: Path, meta: WorkMeta, wiki: Wiki | None,
 
     # 3. what exists: one generator query for all Page: pages; the Index was read with the file when it could be
     existing = _read_existing(wiki, ns.page.id, name)
-    if "#read" in seen and asked_index == index_title:
+    if fwiki is wiki and name == asked_name:
         existing.update({t: e for t, e in seen.items() if t == index_title})
     else:
         existing.update(_existing_pages(wiki.get(action="query", titles=index_title, prop="info")))
@@ -235,16 +235,15 @@ def _file_wiki(wiki: Wiki, files_to: str, *, login: bool) -> Wiki:
         raise ManifestError(f"--files-to must be 'commons' or 'local', not '{files_to}'.")
     if files_to == "local" or (files_to == "auto" and not wiki.is_wikimedia):
         return wiki
-    from transcribe.wiki.site import connect
-
-    return connect("commons:commons", login=login)
+    return wiki.commons(login=login)
 
 
 def _settle_file(fwiki: Wiki, wiki: Wiki, meta: WorkMeta, scan: Path, name: str, sha1: str, dry_run: bool,
                  store: Store, work: Work, seen: dict[str, _Existing]) -> tuple[str, str, str]:
     """(file name to use, status, note). Uploads when needed (never without a licence).
 
-    On a local file wiki the Index: page is read in the same request (into `seen`), saving one request.
+    On a local file wiki the Index: page is read in the same request (what exists of it goes into `seen`),
+    saving one request.
     """
     titles = [f"File:{name}"]
     if fwiki is wiki:
@@ -252,8 +251,7 @@ def _settle_file(fwiki: Wiki, wiki: Wiki, meta: WorkMeta, scan: Path, name: str,
     data = fwiki.get(action="query", list="allimages", aisha1=sha1, ailimit="50", titles="|".join(titles),
                      prop="imageinfo|info", iiprop="sha1|size")
     if fwiki is wiki:
-        seen.update({t: e for t, e in _existing_pages(data).items() if not t.startswith("File:")})
-        seen["#read"] = _Existing("", 0)  # marks that the Index title was looked at
+        seen.update(_existing_pages(data))
     pages = [p for p in data.get("query", {}).get("pages", []) if int(p.get("ns", -1)) == 6]
     same = [str(x["title"]).split(":", 1)[1] for x in data.get("query", {}).get("allimages", [])]
     taken = pages[0].get("imageinfo") if pages else None
@@ -331,15 +329,10 @@ def _record_upload(store: Store, work: Work, wiki: str, name: str, sha1: str, st
 def _read_existing(wiki: Wiki, page_ns: int, name: str) -> dict[str, _Existing]:
     """Every Page:<name>/... that exists, with its latest revision id: one request per 500 (bots: 5000) pages."""
     out: dict[str, _Existing] = {}
-    params: dict[str, Any] = {"action": "query", "generator": "allpages", "gapnamespace": str(page_ns),
-                              "gapprefix": f"{name}/", "gaplimit": "max", "prop": "info"}
-    while True:
-        data = wiki.get(**params)
+    for data in wiki.query_all(generator="allpages", gapnamespace=str(page_ns), gapprefix=f"{name}/",
+                               gaplimit="max", prop="info"):
         out.update(_existing_pages(data))
-        cont = data.get("continue")
-        if not cont:
-            return out
-        params.update(cont)
+    return out
 
 
 def _existing_pages(data: dict[str, Any]) -> dict[str, _Existing]:
@@ -353,10 +346,8 @@ def _read_details(wiki: Wiki, pages: list[_Existing]) -> None:
     titles = list(by_title)
     for i in range(0, len(titles), TITLES_PER_QUERY):
         batch = titles[i:i + TITLES_PER_QUERY]
-        params: dict[str, Any] = {"action": "query", "titles": "|".join(batch), "prop": "revisions|contributors",
-                                  "rvprop": "ids|timestamp|user|content", "rvslots": "main", "pclimit": "max"}
-        while True:
-            data = wiki.get(**params)
+        for data in wiki.query_all(titles="|".join(batch), prop="revisions|contributors",
+                                   rvprop="ids|timestamp|user|content", rvslots="main", pclimit="max"):
             for p in data.get("query", {}).get("pages", []):
                 e = by_title.get(p.get("title"))
                 if e is None:
@@ -370,10 +361,6 @@ def _read_details(wiki: Wiki, pages: list[_Existing]) -> None:
                     e.contributors = set()
                 e.contributors.update(str(c["name"]) for c in p.get("contributors", []))
                 e.anons = max(e.anons, int(p.get("anoncontributors", 0)))
-            cont = data.get("continue")
-            if not cont:
-                break
-            params.update(cont)
 
 
 # -- deciding and writing -------------------------------------------------------------------------------------
@@ -483,8 +470,6 @@ def _sorted(outcomes: Iterable[Outcome]) -> list[Outcome]:
 
 
 def _account(wiki: Wiki) -> str | None:
-    from transcribe.wiki import credentials
-
     creds = credentials.load_bot_password(wiki.api_url)
     return creds.account if creds else None
 

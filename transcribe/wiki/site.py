@@ -17,7 +17,6 @@ and testable. No pywikibot type leaves this module.
 
 from __future__ import annotations
 
-import hashlib
 import ipaddress
 import json
 import logging
@@ -26,7 +25,7 @@ import re
 import threading
 import time
 import urllib.parse
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -266,6 +265,8 @@ class Wiki:
         self._token: str | None = None
         self._credentials: credentials.Credentials | None = None
         self._info: dict[str, Any] | None = None
+        self._index_fields: dict[str, IndexField] | None = None
+        self._commons: Wiki | None = None
         self._answered = False
 
     def __repr__(self) -> str:
@@ -279,6 +280,17 @@ class Wiki:
     def post(self, files: Mapping[str, Any] | None = None, **params: Any) -> dict[str, Any]:
         """A POST of the action API. A `token` of `...` (Ellipsis) or an edit-like action gets the CSRF token."""
         return self._call("POST", params, files)
+
+    def query_all(self, **params: Any) -> Iterator[dict[str, Any]]:
+        """Every answer of an `action=query` GET, following `continue` until the wiki says it is done."""
+        params = {"action": "query", **params}
+        while True:
+            data = self.get(**params)
+            yield data
+            cont = data.get("continue")
+            if not cont:
+                return
+            params.update(cont)
 
     def _call(self, method: str, params: dict[str, Any], files: Mapping[str, Any] | None = None,
               *, _relogged: bool = False) -> dict[str, Any]:
@@ -442,11 +454,6 @@ class Wiki:
             e.get("name") == "ProofreadPage" for e in q.get("extensions", []))
 
     @property
-    def generator(self) -> str:
-        """The MediaWiki version string, e.g. 'MediaWiki 1.39.10'."""
-        return str(self._siteinfo().get("general", {}).get("generator", ""))
-
-    @property
     def namespaces(self) -> Namespaces:
         q = self._siteinfo()
         ns = {int(k): v for k, v in q.get("namespaces", {}).items()}
@@ -494,7 +501,15 @@ class Wiki:
         return str(pages[0]["revisions"][0]["slots"]["main"]["content"])
 
     def index_fields(self) -> dict[str, IndexField]:
-        """The fields of an Index: page on this wiki, from MediaWiki:Proofreadpage_index_data_config (in order)."""
+        """The fields of an Index: page on this wiki, from MediaWiki:Proofreadpage_index_data_config (in order).
+
+        Read once per connection: a batch publishing many works to one wiki asks for it once.
+        """
+        if self._index_fields is None:
+            self._index_fields = self._read_index_fields()
+        return dict(self._index_fields)
+
+    def _read_index_fields(self) -> dict[str, IndexField]:
         text = self.page_text("MediaWiki:Proofreadpage_index_data_config")
         if text is None:
             raw: Any = _DEFAULT_INDEX_FIELDS
@@ -521,6 +536,12 @@ class Wiki:
         return out
 
     # -- files ---------------------------------------------------------------------------------------------
+    def commons(self, *, login: bool) -> Wiki:
+        """Wikimedia Commons, where this wiki's scans go: connected (and logged in) once per connection."""
+        if self._commons is None or (login and self._commons.user is None):
+            self._commons = connect("commons:commons", login=login)
+        return self._commons
+
     def file_info(self, name: str) -> FileInfo | None:
         """Size, SHA-1, MIME type and page count (PDF/DjVu) of `File:<name>`, or None when there is none."""
         data = self.get(action="query", prop="imageinfo", iiprop="size|mime|sha1|url", titles=f"File:{name}")
@@ -586,9 +607,7 @@ class Wiki:
                                    code=str(up.get("result") or "upload-failed"), hint="Run the same command again.")
                 offset = int(up.get("offset", offset + len(chunk)))
                 log.debug("%s: uploaded %d of %d bytes of %s", self.name, offset, size, filename)
-        common = {k: v for k, v in common.items()}
-        common["filekey"] = filekey
-        return self.post(**common)
+        return self.post(**common, filekey=filekey)
 
 
 def _retry_after(r: requests.Response) -> float | None:
@@ -603,14 +622,6 @@ def _warnings(data: Any) -> list[str]:
     if not isinstance(w, dict):
         return []
     return [f"{mod}: {v.get('warnings') or v.get('*') or v}" for mod, v in w.items() if isinstance(v, dict)]
-
-
-def sha1_of(path: Path) -> str:
-    h = hashlib.sha1()
-    with open(path, "rb") as f:
-        for block in iter(lambda: f.read(1 << 20), b""):
-            h.update(block)
-    return h.hexdigest()
 
 
 def connect(wiki: str, *, login: bool = False, throttle: float | None = None) -> Wiki:
