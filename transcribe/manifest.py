@@ -24,7 +24,7 @@ from pathlib import Path
 from typing import Any
 
 from transcribe.errors import LanguageError, ManifestError
-from transcribe.work import PAGES_DIR, WorkMeta
+from transcribe.work import PAGES_DIR, WorkMeta, field_name
 
 log = logging.getLogger(__name__)
 
@@ -35,7 +35,7 @@ SCAN_SUFFIXES = {".pdf", ".djvu", ".djv", ".tif", ".tiff", ".zip"}
 IMAGE_SUFFIXES = {".png", ".jpg", ".jpeg", ".tif", ".tiff", ".jp2", ".webp", ".gif", ".bmp", ".pbm", ".pgm",
                   ".ppm"}
 _ID_RE = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]{0,79}")
-# Header names people write in spreadsheets -> WorkMeta's names (on top of WorkMeta.from_mapping's own aliases).
+# Header names people write in spreadsheets -> WorkMeta's names (on top of work.field_name's own aliases).
 _COLUMN_ALIASES = {
     "scan_file": "scan", "scan_folder": "scan", "path": "scan", "source": "source_url", "link": "source_url",
     "languages": "language", "models_override": "models", "tesseract_models": "models", "labels": "page_labels",
@@ -236,9 +236,7 @@ def _known_keys() -> set[str]:
 
 
 def _norm_key(key: str) -> str:
-    k = key.strip().lower().replace(" ", "_").replace("-", "_")
-    k = {"license": "licence", "lang": "language", "url": "source_url", "pagelist": "page_labels",
-         "filename": "file_name", "file": "scan"}.get(k, k)
+    k = field_name(key)
     return _COLUMN_ALIASES.get(k, k)
 
 
@@ -341,14 +339,9 @@ def target_file_name_for(meta: WorkMeta, scan: Path) -> str:
     return pt.check_file_name(pt.default_file_name(meta, ext), ext)
 
 
-def _file_key(name: str) -> str:
-    """How MediaWiki compares file names: underscores are spaces, runs of spaces are one, first letter upper."""
-    from transcribe.wiki.pagetext import normalise_file_name
-
-    return normalise_file_name(name)
-
-
 def _cross_checks(names: list[tuple[str, str, str, str]]) -> list[str]:
+    from transcribe.wiki.pagetext import normalise_file_name  # how MediaWiki compares file names
+
     problems: list[str] = []
     by_id: dict[str, str] = {}
     by_file: dict[tuple[str, str], str] = {}
@@ -358,7 +351,7 @@ def _cross_checks(names: list[tuple[str, str, str, str]]) -> list[str]:
                             "(give each work its own 'id')")
         else:
             by_id[work_id] = where
-        key = (dest, _file_key(file_name))
+        key = (dest, normalise_file_name(file_name))
         if not file_name:
             continue
         if key in by_file:

@@ -24,6 +24,16 @@ WORK_FILE = "work.toml"
 PAGES_DIR = "pages"
 
 
+_ALIASES = {"license": "licence", "lang": "language", "url": "source_url", "pagelist": "page_labels",
+            "filename": "file_name", "file": "scan"}
+
+
+def field_name(key: str) -> str:
+    """A key as people write it ('Page Labels', 'license') -> WorkMeta's field name ('page_labels', 'licence')."""
+    k = key.strip().lower().replace(" ", "_").replace("-", "_")
+    return _ALIASES.get(k, k)
+
+
 @dataclass(frozen=True)
 class WorkMeta:
     """What a library knows about a work. Field names are the keys of `work.toml` and the manifest columns."""
@@ -56,9 +66,7 @@ class WorkMeta:
         values: dict[str, Any] = {}
         extra: dict[str, str] = {}
         for key, value in data.items():
-            k = key.strip().lower().replace(" ", "_").replace("-", "_")
-            k = {"license": "licence", "lang": "language", "url": "source_url", "pagelist": "page_labels",
-                 "filename": "file_name", "file": "scan"}.get(k, k)
+            k = field_name(key)
             if isinstance(value, int) and not isinstance(value, bool):
                 value = str(value)
             if not isinstance(value, str):
