@@ -14,20 +14,15 @@ from pathlib import Path
 
 
 @contextlib.contextmanager
-def atomic_path(target: str | os.PathLike[str], *, suffix: str | None = None,
-                mode: int | None = None) -> Iterator[Path]:
+def atomic_path(target: str | os.PathLike[str], *, mode: int | None = None) -> Iterator[Path]:
     """Yield a temporary path beside `target`; on success fsync it and rename it to `target`.
 
-    On an exception the temporary file is removed and `target` is untouched. `suffix` keeps the extension
-    for tools that choose a format from the file name (default: the target's own suffix). `mode` sets the
-    file's permissions (e.g. 0o600 for a file holding a secret); by default they follow the umask.
+    On an exception the temporary file is removed and `target` is untouched; after a crash its name
+    ('.<name>.XXXX<ext>.part') is what `remove_stale_parts` looks for. `mode` sets the file's permissions (e.g. 0o600 for a file holding a secret); by default they follow the umask.
     """
     target = Path(target)
     target.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(
-        prefix=f".{target.name}.", suffix=(target.suffix if suffix is None else suffix) + ".part",
-        dir=target.parent,
-    )
+    fd, tmp = tempfile.mkstemp(prefix=f".{target.name}.", suffix=target.suffix + ".part", dir=target.parent)
     os.close(fd)
     tmp_path = Path(tmp)
     try:
@@ -66,9 +61,9 @@ def sha1_file(path: str | os.PathLike[str], *, chunk: int = 1 << 20) -> str:
 
 
 def remove_stale_parts(folder: str | os.PathLike[str]) -> int:
-    """Delete temporary `.part` files left by a killed run; return how many."""
+    """Delete temporary `.part` files left by a killed run, in `folder` and below; return how many."""
     n = 0
-    for p in Path(folder).glob(".*.part"):
+    for p in Path(folder).rglob(".*.part"):
         with contextlib.suppress(FileNotFoundError):
             p.unlink()
             n += 1

@@ -27,8 +27,9 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
-from transcribe.errors import MissingProgram, PagesFailed, TranscribeError, UsageError
+from transcribe.errors import MissingProgram, TranscribeError, UsageError
 from transcribe.events import ProgressFn, no_progress
+from transcribe.fsutil import remove_stale_parts, write_text
 from transcribe.manifest import Entry, Manifest, target_file_name
 from transcribe.store import Store, Work
 
@@ -107,8 +108,6 @@ def write_batch_index(out_dir: Path, manifest: Manifest, results: list[WorkResul
     """`DIR/index.html`: one line per work, linking to its own preview, so a batch is reviewed from one page."""
     import html
 
-    from transcribe.fsutil import write_text
-
     titles = {e.id: e.meta.title for e in manifest.entries}
     rows = []
     for r in results:
@@ -144,9 +143,9 @@ def _run_work(manifest: Manifest, entry: Entry, work: Work, store: Store, option
     t0 = time.monotonic()
     pages_dir = manifest.pages_dir(entry)
     # A run killed while writing leaves temporary '.part' files (never a half-written real file): drop them.
-    _remove_parts(manifest.work_area / entry.id)
+    remove_stale_parts(manifest.work_area / entry.id)
     if options.export_dir is not None:
-        _remove_parts(Path(options.export_dir) / entry.id)
+        remove_stale_parts(Path(options.export_dir) / entry.id)
     stage = "split"
     try:
         _start(store, work, stage)
@@ -192,12 +191,7 @@ def _run_work(manifest: Manifest, entry: Entry, work: Work, store: Store, option
                            _labelled(progress, "publish"))
         result.status = "partial" if result.failed else "done"
         result.reason = "; ".join(result.notes if result.failed else [])
-    except KeyboardInterrupt:
-        raise
-    except PagesFailed as e:
-        # a stage that did what it could and says some pages failed: keep going with the next work
-        _fail(store, work, stage, str(e), result)
-    except TranscribeError as e:
+    except TranscribeError as e:  # PagesFailed too: the stage kept what it did; go on with the next work
         _fail(store, work, stage, str(e), result)
     except Exception as e:  # a bug met in one work must not cost the batch its other works
         log.info("work %s failed in %s", entry.id, stage, exc_info=True)  # the traceback with --verbose
@@ -205,14 +199,6 @@ def _run_work(manifest: Manifest, entry: Entry, work: Work, store: Store, option
               result)
     result.seconds = round(time.monotonic() - t0, 2)
     return result
-
-
-def _remove_parts(folder: Path) -> None:
-    from transcribe.fsutil import remove_stale_parts
-
-    if folder.is_dir():
-        for sub in (folder, *(p for p in folder.rglob("*") if p.is_dir())):
-            remove_stale_parts(sub)
 
 
 def _fail(store: Store, work: Work, stage: str, reason: str, result: WorkResult) -> None:
