@@ -56,7 +56,6 @@ def label_pages(spec: str, page_count: int) -> list[str]:
     """The label of every scan page 1..page_count, as ProofreadPage shows them."""
     rules = parse_page_labels(spec)
     style = ["arabic"] * (page_count + 1)
-    start = [1] * (page_count + 1)  # the number counted from at each page
     fixed: dict[int, str] = {}
     # numbering: n=<int> resets the count at n; ranges set the style
     offset_at: dict[int, int] = {}
@@ -73,7 +72,6 @@ def label_pages(spec: str, page_count: int) -> list[str]:
     for n in range(1, page_count + 1):
         if n in offset_at:
             number = offset_at[n]
-        start[n] = number
         if n in fixed:
             labels.append(fixed[n])
         elif style[n] == "roman":
