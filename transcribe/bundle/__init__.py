@@ -112,17 +112,12 @@ def bundle(
         notes.append(f"Page(s) {page_ranges(odd)} are a different size from most pages: check they belong to "
                      "this book and that their resolution (dpi) is right. A foldout is fine.")
 
-    hocr_cache: dict[int, HocrPage | None] = {}
+    # Read every hOCR before writing anything: a damaged one must stop the run, not spoil the book.
+    hocrs = {p.n: _page_hocr(p) for p in pages}
+    with_text = sum(1 for hp in hocrs.values() if hp is not None and hp.lines)
 
     def hocr(page: BookPage) -> HocrPage | None:
-        if page.n not in hocr_cache:
-            hocr_cache[page.n] = _page_hocr(page)
-        return hocr_cache[page.n]
-
-    # Read every hOCR before writing anything: a damaged one must stop the run, not spoil the book.
-    for p in pages:
-        hocr(p)
-    with_text = sum(1 for p in pages if (hp := hocr(p)) is not None and hp.lines)
+        return hocrs[page.n]
 
     from transcribe import __version__
 

@@ -114,8 +114,9 @@ def write_djvu(
     jobs: int,
     progress: Callable[[str, int, int], None],
 ) -> None:
-    """Write the book to `out` (a temporary path the caller renames). Work files go to `tmp`."""
-    check_programs()
+    """Write the book to `out` (a temporary path the caller renames). Work files go to `tmp`.
+
+    The caller has run `check_programs()` already, before reading the pages."""
     for p in pages:
         if p.dpi > DJVU_MAX_DPI:
             raise InputError(

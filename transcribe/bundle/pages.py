@@ -16,7 +16,7 @@ from typing import Literal
 from PIL import Image, UnidentifiedImageError
 
 from transcribe.errors import InputError
-from transcribe.split import read_pages
+from transcribe.split import PageImage, read_pages
 
 log = logging.getLogger(__name__)
 
@@ -44,18 +44,6 @@ class BookPage:
         return self.width / self.dpi, self.height / self.dpi
 
 
-@dataclass(frozen=True)
-class _Listed:
-    n: int
-    image: Path
-    dpi: float | None
-
-
-def _listed_pages(pages_dir: Path) -> list[_Listed]:
-    """The pages in book order, from split's record (or the folder's images in natural order)."""
-    return [_Listed(p.n, pages_dir / p.image, float(p.dpi) if p.dpi else None) for p in read_pages(pages_dir)]
-
-
 def _kind(im: Image.Image) -> Kind:
     if im.mode == "1":
         return "bitonal"
@@ -74,8 +62,8 @@ def _kind(im: Image.Image) -> Kind:
     return "colour"
 
 
-def _inspect(listed: _Listed, dpi_override: float | None) -> BookPage:
-    path = listed.image
+def _inspect(pages_dir: Path, listed: PageImage, dpi_override: float | None) -> BookPage:
+    path = pages_dir / listed.image
     label = f"page {listed.n} ({path.name})"
     if not path.is_file():
         raise InputError(
@@ -122,9 +110,7 @@ def _inspect(listed: _Listed, dpi_override: float | None) -> BookPage:
 
 def book_pages(pages_dir: Path, *, dpi: float | None = None) -> list[BookPage]:
     """Every page of the folder, checked; InputError naming the first page that cannot be used."""
-    if not pages_dir.is_dir():
-        raise InputError(f"{pages_dir} is not a folder.", hint="Give the folder of page images made by split.")
-    listed = sorted(_listed_pages(pages_dir), key=lambda p: p.n)
+    listed = read_pages(pages_dir)  # in book order: split's record, or the folder's images in natural order
     if not listed:
         raise InputError(
             f"{pages_dir} has no page images.",
@@ -138,7 +124,7 @@ def book_pages(pages_dir: Path, *, dpi: float | None = None) -> list[BookPage]:
             f"The pages of {pages_dir} are not numbered 1 to {len(listed)}: {what}.",
             hint="Each page of the book file becomes Page:<file>/n, so none may be skipped: run split again.",
         )
-    return [_inspect(p, dpi) for p in listed]
+    return [_inspect(pages_dir, p, dpi) for p in listed]
 
 
 def odd_sizes(pages: list[BookPage]) -> list[int]:

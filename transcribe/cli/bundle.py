@@ -48,9 +48,8 @@ def bundle_command(
 
     Example: transcribe bundle work/pages -o "Die Frau.djvu" --title "Die Frau und der Sozialismus"
     """
-    from transcribe.bundle import COMMONS_SINGLE_UPLOAD, bundle, output_format
+    from transcribe.bundle import COMMONS_SINGLE_UPLOAD, bundle
 
-    output_format(output)  # a wrong extension is a usage error before any page is read
     with progress_bar(quiet) as progress:
         result = bundle(pages_dir, output, title=title, author=author, lang=lang, progress=progress,
                         require_text=require_text, dpi=dpi, jobs=jobs)
