@@ -119,8 +119,8 @@ def fail(e: TranscribeError) -> typer.Exit:
     return typer.Exit(int(e.exit_code))
 
 
-def command(*args: Any, **kwargs: Any) -> Callable[[F], F]:
-    """`app.command()` plus the error handling every command shares."""
+def command(*args: Any, group: typer.Typer | None = None, **kwargs: Any) -> Callable[[F], F]:
+    """`app.command()` (or `group.command()` for a sub-command) plus the error handling every command shares."""
 
     def decorate(func: F) -> F:
         @functools.wraps(func)
@@ -142,7 +142,7 @@ def command(*args: Any, **kwargs: Any) -> Callable[[F], F]:
                 err(f"error: unexpected {type(e).__name__}: {e}. Run again with --verbose and report the output.")
                 raise typer.Exit(int(ExitCode.SOFTWARE)) from None
 
-        app.command(*args, **kwargs)(wrapper)
+        (group or app).command(*args, **kwargs)(wrapper)
         return func
 
     return decorate

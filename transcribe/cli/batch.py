@@ -10,7 +10,7 @@ from typing import Annotated
 import typer
 
 from transcribe.cli._app import JobsOpt, QuietOpt, TessdataOpt, command, err, progress_bar
-from transcribe.errors import ExitCode, ManifestError, PagesFailed
+from transcribe.errors import ManifestError, PagesFailed, UsageError
 
 ManifestArg = Annotated[
     Path,
@@ -72,8 +72,7 @@ def run(
     from transcribe.pipeline import RunOptions, run_batch
 
     if export is not None and wiki is not None:
-        err("error: give either --export DIR (offline) or --wiki WIKI (publish), not both.")
-        raise typer.Exit(int(ExitCode.USAGE))
+        raise UsageError("Give either --export DIR (offline) or --wiki WIKI (publish), not both.")
     defaults = {"licence": licence or "", "institution": institution or "", "files_to": files_to or ""}
     overrides = {"wiki": wiki} if wiki else {}
     m = load_manifest(manifest, defaults=defaults, overrides=overrides, tessdata_dir=tessdata_dir,
