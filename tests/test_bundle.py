@@ -16,6 +16,7 @@ import sys
 from pathlib import Path
 
 import pytest
+from conftest import REPO
 from PIL import Image
 from typer.testing import CliRunner
 from wikifixtures import *
@@ -24,8 +25,6 @@ from transcribe.bundle import BundleResult, bundle
 from transcribe.bundle.hocr import read_hocr
 from transcribe.cli import app
 from transcribe.errors import ExitCode, InputError, UsageError
-
-REPO = Path(__file__).resolve().parents[1]
 
 # corpus file, crop box, how the page is stored in the folder
 BOOK = [
