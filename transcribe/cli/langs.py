@@ -3,21 +3,16 @@
 from __future__ import annotations
 
 import csv
-import functools
 import io
 import json
-from collections.abc import Callable
 from enum import Enum
 from pathlib import Path
-from typing import Annotated, Any, TypeVar
+from typing import Annotated, Any
 
 import typer
 
 from transcribe import langs as L
-from transcribe.cli._app import ModelsOpt, TessdataOpt, app, err, fail
-from transcribe.errors import TranscribeError
-
-F = TypeVar("F", bound=Callable[..., Any])
+from transcribe.cli._app import ModelsOpt, TessdataOpt, app, command, err
 
 sub = typer.Typer(no_args_is_help=True, rich_markup_mode=None,
                   context_settings={"help_option_names": ["-h", "--help"]})
@@ -40,19 +35,6 @@ LangsDirOpt = Annotated[
 CodeArg = Annotated[str, typer.Argument(help="Wikisource language code, such as fr, de, bn or zh-min-nan.")]
 
 
-def _guarded(func: F) -> F:
-    """The same one-line message and exit code for expected failures as every other command."""
-
-    @functools.wraps(func)
-    def wrapper(*a: Any, **kw: Any) -> Any:
-        try:
-            return func(*a, **kw)
-        except TranscribeError as e:
-            raise fail(e) from None
-
-    return wrapper  # type: ignore[return-value]
-
-
 def _load(langs_dir: list[Path] | None) -> dict[str, L.Language]:
     return L.load_languages(extra_dirs=langs_dir or ())
 
@@ -67,8 +49,7 @@ def _row(lang: L.Language, installed: set[str]) -> dict[str, Any]:
     }
 
 
-@sub.command("list")
-@_guarded
+@command("list", group=sub)
 def list_(
     installed: Annotated[bool, typer.Option("--installed", help="Only languages whose models are installed.")]
     = False,
@@ -107,8 +88,7 @@ def list_(
         f"{counts['no model']} without a Tesseract model (pages made ready for typing).")
 
 
-@sub.command("show")
-@_guarded
+@command("show", group=sub)
 def show(
     code: CodeArg,
     fmt: Annotated[Format, typer.Option("--format", "-f", help="table (readable text) or json.")] = Format.table,
@@ -138,8 +118,7 @@ def show(
         typer.echo(f"{key + ':':<13}{value}")
 
 
-@sub.command("check")
-@_guarded
+@command("check", group=sub)
 def check(
     code: CodeArg,
     models: ModelsOpt = None,
