@@ -237,17 +237,6 @@ class Store:
             for r in self.query("SELECT * FROM works ORDER BY id")
         ]
 
-    def set_stage(self, work_id: int, stage: str, status: str, reason: str | None = None,
-                  key: str | None = None) -> None:
-        with self.tx() as c:
-            c.execute(
-                "INSERT INTO stages (work_id, stage, status, reason, key) VALUES (?, ?, ?, ?, ?)"
-                " ON CONFLICT (work_id, stage) DO UPDATE SET status = excluded.status,"
-                " reason = excluded.reason, key = excluded.key,"
-                " updated = strftime('%Y-%m-%dT%H:%M:%SZ', 'now')",
-                (work_id, stage, status, reason, key),
-            )
-
     def stages(self, work_id: int) -> dict[str, sqlite3.Row]:
         return {r["stage"]: r for r in self.query("SELECT * FROM stages WHERE work_id = ?", (work_id,))}
 
