@@ -59,19 +59,11 @@ def _iso(when: datetime) -> str:
 
 
 def _query_all(wiki: Wiki, max_requests: int | None = None, **params: Any) -> Iterator[dict[str, Any]]:
-    """Every answer of a query with continuation; raises `_TooMany` past `max_requests` when given."""
-    params = {"action": "query", **params}
-    done = 0
-    while True:
-        data = wiki.get(**params)
-        done += 1
+    """`Wiki.query_all`, raising `_TooMany` when a continuation would pass `max_requests` requests."""
+    for done, data in enumerate(wiki.query_all(**params), start=1):
         yield data
-        cont = data.get("continue")
-        if not cont:
-            return
-        if max_requests is not None and done >= max_requests:
+        if max_requests is not None and done >= max_requests and data.get("continue"):
             raise _TooMany()
-        params.update(cont)
 
 
 class _TooMany(Exception):
