@@ -16,16 +16,27 @@ import zipfile
 from collections.abc import Iterator
 from dataclasses import dataclass, replace
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from PIL import Image
 
-from transcribe import split_pdf as _pdf
 from transcribe.errors import InputError
-from transcribe.split_tools import last_line, run
+from transcribe.split import pdf as _pdf
+from transcribe.split.tools import last_line, run
 
-if TYPE_CHECKING:
-    from transcribe.split_inputs import SourcePage
+
+@dataclass(frozen=True)
+class SourcePage:
+    """One page of a scan and how to make its image (small and picklable: the unit of work)."""
+
+    n: int
+    kind: str  # 'pdf', 'djvu', 'frame' (an image file, or a frame of a TIFF), 'zip'
+    path: str  # the scan file, or the image file for a folder
+    source: str
+    ref: str = ""  # the ZIP member name
+    frame: int = 0  # TIFF frame
+    fingerprint: str = ""  # SHA-1 of what this page is made from (the whole scan, or its own image file)
+
 
 FORMATS = ("png", "tiff")
 EXTENSIONS = {"png": ".png", "tiff": ".tif"}

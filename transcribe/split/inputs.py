@@ -1,6 +1,6 @@
 """What a scan is and which pages it has: PDF, DjVu, multi-page TIFF, image, folder of images or ZIP.
 
-Only looks (magic bytes, page counts, file lists); making the images is `split_pages.py`'s job. A ZIP is checked
+Only looks (magic bytes, page counts, file lists); making the images is `split/pages.py`'s job. A ZIP is checked
 entry by entry before anything is read from it: absolute paths, '..' and symbolic links are refused.
 """
 
@@ -13,28 +13,15 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from transcribe import split_pdf as _pdf
 from transcribe.errors import InputError, UsageError
 from transcribe.fsutil import sha1_file
-from transcribe.split_pages import open_image, pixel_limit
-from transcribe.split_tools import last_line, need, run
+from transcribe.split import pdf as _pdf
+from transcribe.split.pages import SourcePage, open_image, pixel_limit
+from transcribe.split.tools import last_line, need, run
 
 MAX_ZIP_MEMBER = 1 << 30  # bytes of one unpacked page image in a ZIP
 IMAGE_SUFFIXES = {".png", ".tif", ".tiff", ".jpg", ".jpeg", ".jp2", ".j2k", ".bmp", ".gif", ".webp",
                   ".pbm", ".pgm", ".ppm", ".pnm"}
-
-
-@dataclass(frozen=True)
-class SourcePage:
-    """One page of a scan and how to make its image (small and picklable: the unit of work)."""
-
-    n: int
-    kind: str  # 'pdf', 'djvu', 'frame' (an image file, or a frame of a TIFF), 'zip'
-    path: str  # the scan file, or the image file for a folder
-    source: str
-    ref: str = ""  # the ZIP member name
-    frame: int = 0  # TIFF frame
-    fingerprint: str = ""  # SHA-1 of what this page is made from (the whole scan, or its own image file)
 
 
 @dataclass

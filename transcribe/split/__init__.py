@@ -6,13 +6,13 @@ order) or a ZIP of images. Output: `DIR/0001.png ...` and the record `DIR/pages.
 How a page is made, best first:
 - a PDF page that paints one embedded image covering the page and nothing else visible is *extracted*: its
   pixels are taken as stored, at their native resolution (a Flate image is even wrapped into a PNG without
-  decoding, see `split_pdf.py`); any other PDF page is *rendered* with pdftoppm at `dpi`;
+  decoding, see `split/pdf.py`); any other PDF page is *rendered* with pdftoppm at `dpi`;
 - a DjVu page is *decoded* by ddjvu at the page's own resolution;
 - an image (alone, in a folder, in a ZIP, a TIFF frame) is *converted* to the output format without loss, or
   *copied* as it is when it already is a PNG (or TIFF) of the wanted kind.
 
-The work is shared out: `split_inputs.py` says what a scan is and lists its pages, `split_pages.py` makes one
-page's image (the unit of work, run in threads), `split_pdf.py` knows PDFs, `split_tools.py` runs programs; this
+The work is shared out: `split/inputs.py` says what a scan is and lists its pages, `split/pages.py` makes one
+page's image (the unit of work, run in threads), `split/pdf.py` knows PDFs, `split/tools.py` runs programs; this
 module runs the stage and keeps the record.
 
 Resuming: each finished page is appended to a small journal (`.split-journal.jsonl`) with a key made of the
@@ -35,11 +35,11 @@ from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any, TextIO
 
-from transcribe import split_pdf as _pdf
 from transcribe.errors import InputError, UsageError
 from transcribe.events import ProgressFn
 from transcribe.fsutil import sha1_file, write_text
-from transcribe.split_inputs import (
+from transcribe.split import pdf as _pdf
+from transcribe.split.inputs import (
     IMAGE_SUFFIXES,
     Scan,
     SourcePage,
@@ -47,8 +47,8 @@ from transcribe.split_inputs import (
     natural_key,
     parse_page_spec,
 )
-from transcribe.split_inputs import inspect as _inspect
-from transcribe.split_pages import (
+from transcribe.split.inputs import inspect as _inspect
+from transcribe.split.pages import (
     EXTENSIONS,
     FORMATS,
     Job,

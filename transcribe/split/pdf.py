@@ -21,7 +21,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from transcribe.errors import InputError
-from transcribe.split_tools import last_line, need, run
+from transcribe.split.tools import last_line, need, run
 
 log = logging.getLogger(__name__)
 
