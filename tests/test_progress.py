@@ -17,8 +17,8 @@ from typer.testing import CliRunner
 from wikiserver import WikiServer, tiny_pdf
 
 from transcribe.cli import app
+from transcribe.progress.read import read_works
 from transcribe.store import Store
-from transcribe.wiki.progress import read_works
 from transcribe.wiki.site import connect
 
 pytestmark = pytest.mark.wiki

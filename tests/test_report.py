@@ -13,9 +13,9 @@ from pathlib import Path
 
 import pytest
 
-from transcribe import report
-from transcribe.credits import Rev, WorkProgress, credits, summarize
-from transcribe.wiki.progress import parse_pages_in_index
+from transcribe.progress import report
+from transcribe.progress.credits import Rev, WorkProgress, credits, summarize
+from transcribe.progress.read import parse_pages_in_index
 
 NOW = "2026-11-21T12:00:00Z"
 

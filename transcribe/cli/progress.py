@@ -76,11 +76,11 @@ def progress_command(
       transcribe progress --category "Category:Library X" --wiki wikisource:en --html report.html
       transcribe progress --manifest books.toml --format csv > progress.csv
     """
-    from transcribe import report
-    from transcribe.credits import summarize
     from transcribe.errors import UsageError
+    from transcribe.progress import report
+    from transcribe.progress.credits import summarize
+    from transcribe.progress.read import bot_accounts, category_indexes, read_works, update_wiki_page
     from transcribe.store import Store
-    from transcribe.wiki.progress import bot_accounts, category_indexes, read_works, update_wiki_page
     from transcribe.wiki.site import connect
 
     names = list(index or [])
@@ -114,7 +114,8 @@ def progress_command(
         write_text(html, report.to_html(summary, top=top))
         err(f"Wrote the report to {html}.")
     if to_wiki:
-        outcome = update_wiki_page(site, to_wiki, report.to_wikitext(summary, top=top))
+        block = report.to_wikitext(summary, top=top)
+        outcome = update_wiki_page(site, to_wiki, lambda old: report.replace_block(old, block))
         err(f"{to_wiki} on {site.name}: {outcome}.")
     if fmt is Format.json:
         typer.echo(report.to_json(summary), nl=False)

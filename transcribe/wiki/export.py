@@ -21,10 +21,10 @@ from pathlib import Path
 from typing import Any
 
 from transcribe import fsutil
-from transcribe.credits import LEVEL_NAMES
 from transcribe.events import ProgressFn, no_progress
 from transcribe.pagelabels import PageLabelError, label_pages
-from transcribe.report import LEVEL_COLOURS
+from transcribe.progress.credits import LEVEL_NAMES
+from transcribe.progress.report import LEVEL_COLOURS
 from transcribe.store import Store, Work
 from transcribe.wiki import pagetext as pt
 from transcribe.wiki import plan

@@ -8,20 +8,20 @@ complete up to a revision id, so a run only reads what is new:
   which pages have new revisions, and deletions or moves there send their work back to a full listing.
 - what changed: the latest revision of 50 changed pages per request; a page edited more than once since the last
   run also gets the missing part of its history (one page per request, as the API allows with content).
-The credit rules live in `transcribe.credits`.
+The credit rules live in `credits.py` beside this module; rendering in `report.py`.
 """
 
 from __future__ import annotations
 
 import logging
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from transcribe.credits import LEVELS, Rev, WorkProgress, summarize_work
 from transcribe.errors import UsageError, WikiError
 from transcribe.events import ProgressFn, no_progress
+from transcribe.progress.credits import LEVELS, Rev, WorkProgress, summarize_work
 from transcribe.store import Store
 from transcribe.wiki.pagetext import parse_page
 from transcribe.wiki.site import Wiki
@@ -418,15 +418,13 @@ def bot_accounts(wiki: Wiki, users: Sequence[str]) -> set[str]:
     return bots
 
 
-def update_wiki_page(wiki: Wiki, title: str, block: str, *,
+def update_wiki_page(wiki: Wiki, title: str, compose: Callable[[str], str], *,
                      summary: str = "Update proofreading progress") -> str:
-    """Put `block` between the progress markers of a wiki page (creating it if needed), touching nothing else.
+    """Save `compose(current text)` on a wiki page (the current text is '' for a new page).
 
     Returns 'created', 'updated' or 'unchanged'. The edit is based on the revision read, so a person saving the
     page in between makes the wiki refuse it instead of losing their words.
     """
-    from transcribe.report import replace_block
-
     data = wiki.get(action="query", titles=title, prop="revisions", rvprop="content|timestamp", rvslots="main",
                     curtimestamp=1)
     pages = data.get("query", {}).get("pages", [{}])
@@ -435,7 +433,7 @@ def update_wiki_page(wiki: Wiki, title: str, block: str, *,
         raise UsageError(f"'{title}' is not a valid page title on {wiki.name}.", hint="Check the --to-wiki title.")
     exists = not page.get("missing") and page.get("revisions")
     old = page["revisions"][0]["slots"]["main"].get("content", "") if exists else ""
-    new = replace_block(old, block)
+    new = compose(old)
     if new == old:
         return "unchanged"
     params: dict[str, Any] = {"action": "edit", "title": title, "text": new, "summary": summary, "token": ...,

@@ -1,7 +1,7 @@
 """Who proofread what, and when: the credit rules and the summary every progress report shows.
 
 Pure functions over revision lists (`Rev`), so the rules can be read and tested on their own;
-`transcribe.wiki.progress` reads the revisions from a wiki, `transcribe.report` renders the `Summary`.
+`transcribe.progress.read` reads the revisions from a wiki, `transcribe.progress.report` renders the `Summary`.
 
 Credit rules
 - A revision's level comes from its `<pagequality level="N" .../>` header; a text without one is level 1, as the

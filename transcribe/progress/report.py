@@ -1,6 +1,6 @@
 """Progress -> what people read: a terminal table, CSV, JSON, one self-contained HTML file, a wikitext table.
 
-Every renderer takes the same `Summary` (transcribe.credits), so the numbers agree everywhere and an
+Every renderer takes the same `Summary` (transcribe.progress.credits), so the numbers agree everywhere and an
 anonymized summary stays anonymous in every format. Nothing here prints or talks to a wiki.
 """
 
@@ -13,7 +13,7 @@ import json
 from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
 
-from transcribe.credits import LEVEL_NAMES, LEVELS, Contributor, Summary, WorkSummary, period_of
+from transcribe.progress.credits import LEVEL_NAMES, LEVELS, Contributor, Summary, WorkSummary, period_of
 
 if TYPE_CHECKING:
     from rich.table import Table
