@@ -39,8 +39,8 @@ def test_export_writes_every_page_text_the_index_and_the_file_page(tmp_path: Pat
     assert not (wt / "Page_0005.wiki").exists()
     fields = pt.parse_index((wt / "Index.wiki").read_text(encoding="utf-8"))
     assert fields["Pages"] == "<pagelist 1=10 />" and fields["Source"] == "pdf"
-    # offline, en.wikisource's fields: the pages have text to proofread ('T'), not "needs a text layer" ('OCR')
-    assert fields["Progress"] == "T" and fields["Language"] == "en"
+    # offline, en.wikisource's fields: the pages have text "To be proofread" ('C'); 'T' would say "Done" there
+    assert fields["Progress"] == "C" and fields["Language"] == "en"
     assert "{{PD-old-70}}" in (wt / "File.wiki").read_text(encoding="utf-8")
     titles = json.loads((wt / "titles.json").read_text(encoding="utf-8"))
     assert titles["Page_0001.wiki"] == "Page:Annotationes über den Appendicem (1656).pdf/1"

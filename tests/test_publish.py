@@ -88,7 +88,7 @@ def test_first_publish_puts_file_index_and_pages_at_their_levels_and_a_rerun_cha
     assert "{{PD-old-70}}" in (wiki_en.page_text(f"File:{NAME}") or "")
     # the Index, through the wiki's own fields
     fields = pt.parse_index(wiki_en.page_text(f"Index:{NAME}") or "")
-    assert fields["Title"] == "Annotationes über den Appendicem" and fields["Progress"] == "T"
+    assert fields["Title"] == "Annotationes über den Appendicem" and fields["Progress"] == "C"
     assert fields["Pages"] == "<pagelist 1=10 />" and fields["Address"] == "Amsterdam"
     # the pages, read back: OCR text at 1 by the bot, the blank page at 0, nothing for the failed page
     p1 = pt.parse_page(wiki_en.page_text(f"Page:{NAME}/1") or "")

@@ -190,7 +190,8 @@ def test_pages_option_keeps_the_scan_numbering(book_pdf, tmp_path):
     assert [p.n for p in read_pages(tmp_path / "out")] == [1, 2, 3]
 
 
-@pytest.mark.parametrize("spec,words", [("2-9", "has only 3 page(s)"), ("0", "start at 1"),
+@pytest.mark.parametrize("spec,words", [("2-9", "asks for page 4, but book.pdf has 3 pages"),
+                                        ("5-9", "asks for page 5, but book.pdf has 3 pages"), ("0", "start at 1"),
                                         ("3-1", "low to high"), ("five", "not understood")])
 def test_pages_option_outside_the_scan_is_a_usage_error(book_pdf, tmp_path, spec, words):
     r = cli(book_pdf, "-o", tmp_path / "out", "--pages", spec)

@@ -9,7 +9,7 @@ from typing import Annotated
 
 import typer
 
-from transcribe.cli._app import JobsOpt, QuietOpt, TessdataOpt, command, err, progress_bar
+from transcribe.cli._app import DpiOpt, JobsOpt, QuietOpt, TessdataOpt, command, err, progress_bar
 from transcribe.errors import ManifestError, PagesFailed, UsageError
 
 ManifestArg = Annotated[
@@ -59,8 +59,7 @@ def run(
                            "'local' (the wiki itself) or 'commons'.")]
     = None,
     tessdata_dir: TessdataOpt = None,
-    dpi: Annotated[int, typer.Option("--dpi", min=50, max=1200,
-                                     help="Resolution for PDF pages that must be rendered.")] = 300,
+    dpi: DpiOpt = 300,
     update_ocr: Annotated[bool, typer.Option(
         "--update-ocr", help="Replace the OCR text of wiki pages nobody has edited since the last run.")] = False,
     dry_run: Annotated[bool, typer.Option(

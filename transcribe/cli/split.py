@@ -8,7 +8,7 @@ from typing import Annotated
 
 import typer
 
-from transcribe.cli._app import JobsOpt, QuietOpt, command, err, progress_bar
+from transcribe.cli._app import DpiOpt, JobsOpt, QuietOpt, command, err, progress_bar
 from transcribe.split import PageImage, inspect_scan, parse_page_spec, split, summary_counts
 from transcribe.store import DB_NAME, Store
 
@@ -30,9 +30,7 @@ def split_command(
         "--pages", "-p", help="Only these pages, by position in the scan: '5-20', '3,7,9-12' or '40-'.")] = None,
     fmt: Annotated[Format, typer.Option("--format", "-f", help="Image format of the pages.")] = Format.png,
     gray: Annotated[bool, typer.Option("--gray", help="Make colour pages grey (smaller files; black-and-white pages stay as they are).")] = False,
-    dpi: Annotated[int, typer.Option(
-        "--dpi", min=30, max=1200,
-        help="Resolution for PDF pages that must be rendered; scan images inside a PDF keep their own.")] = 300,
+    dpi: DpiOpt = 300,
     max_pixels: Annotated[int | None, typer.Option(
         "--max-pixels", min=0,
         help="Refuse pages larger than this many pixels (default: Pillow's safety limit, about 89 million; "

@@ -40,10 +40,10 @@ DEFAULT_INDEX_FIELDS: dict[str, dict[str, Any]] = {
     "Title": {"data": "title"}, "Language": {"data": "language"}, "Author": {"data": "author"},
     "Publisher": {"data": "publisher"}, "Address": {"data": "place"}, "Year": {"data": "year"},
     "Source": {"values": {"djvu": "DjVu", "pdf": "PDF", "scan": "Scan"}},
-    "Progress": {"data": "progress", "default": "OCR",
-                 "values": {"C": "Done", "V": "To be validated", "T": "To be proofread",
-                            "OCR": "Source file needs an OCR text layer", "MS": "Ready for match and split",
-                            "L": "Source file is incorrect", "X": "Source file must be checked"}},
+    "Progress": {"data": "progress", "default": "X",
+                 "values": {"T": "Done", "V": "To be validated", "C": "To be proofread",
+                            "MS": "Ready for Match & Split", "OCR": "Source file needs an OCR text layer",
+                            "L": "Source file is incorrect", "X": "Pagelist needed"}},
     "Pages": {"data": "pagelist"}, "Remarks": {},
 }
 
