@@ -158,7 +158,7 @@ def test_a_batch_is_exported_with_a_summary(reference: dict[str, Any]) -> None:
     for work in ("alpha", "beta", "gamma"):
         row = next(line.split() for line in lines if line.startswith(work))
         assert row[1:6] == ["2", "2", "2", "0", "done"], row
-    assert "3 of 3 work(s) exported" in reference["stderr"]
+    assert "3 of 3 work(s) exported" in reference["stdout"]  # the result, on stdout with the table
     assert (root / "books.transcribe" / "alpha" / "pages" / "0002.txt").read_text(encoding="utf-8").strip()
     index = (root / "out" / "alpha" / "wikitext" / "Index.wiki").read_text(encoding="utf-8")
     assert "<pagelist 1=10" in index and "Johann Rudolf Glauber" in index
@@ -434,7 +434,7 @@ def test_kill_9_while_publishing_then_resume_writes_nothing_twice(
         done = subprocess.run(cmd(ref, ref_wiki), env=env, capture_output=True, text=True, timeout=300,
                               check=False)
         assert done.returncode == 0, done.stderr
-        assert "2 of 2 work(s) published" in done.stderr
+        assert "2 of 2 work(s) published" in done.stdout
 
         # one edit at a time, a little apart, so that the kill lands between two pages of alpha
         proc = subprocess.Popen(cmd(killed, kill_wiki), env={**env, "TRANSCRIBE_THROTTLE": "0.3"},

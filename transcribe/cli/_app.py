@@ -101,6 +101,19 @@ def _global(
     _setup_logging(verbose)
 
 
+def hoist_verbose(argv: list[str]) -> list[str]:
+    """`transcribe publish WORK --verbose` means `transcribe --verbose publish WORK`.
+
+    --verbose belongs to the app, so Typer takes it only before the command; people (and the README's option
+    tables) put it after. No command has an option of that name, so moving it to the front changes nothing else.
+    Arguments after `--` are left alone.
+    """
+    end = argv.index("--") if "--" in argv else len(argv)
+    flags = [a for a in argv[:end] if a in ("--verbose", "-v")]
+    rest = [a for a in argv[:end] if a not in ("--verbose", "-v")]
+    return flags + rest + argv[end:]
+
+
 def _setup_logging(verbose: bool) -> None:
     root = logging.getLogger()
     for h in list(root.handlers):

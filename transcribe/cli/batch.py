@@ -33,7 +33,8 @@ def init(
     from transcribe.manifest import write_example
 
     path = write_example(manifest)
-    err(f"Wrote {path}. Fill in one entry per work, then run: transcribe run {path}")
+    typer.echo(f"Wrote {path}.")
+    err(f"Fill in one entry per work, then run: transcribe run {path}")
 
 
 @command("run")
@@ -95,14 +96,15 @@ def run(
              w.reason] for w in result.works]
     typer.echo(_table(["work", "pages", "OCR'd", done_word, "failed", "result", "reason"], rows))
     ok = len(result.works) - len(result.failed)
-    where = f" into {options.export_dir}" if options.export_dir else ""
-    err(f"{ok} of {len(result.works)} work(s) {done_word}{where} in {result.seconds:.0f} s.")
-    if options.export_dir is not None:
-        err(f"Open {options.export_dir / 'index.html'} in a browser to review every page before publishing.")
+    where = f" into {export}" if export is not None else ""
+    typer.echo(f"{ok} of {len(result.works)} work(s) {done_word}{where} in {result.seconds:.0f} s.")
     for w in result.works:
         for note in w.notes:
             if note not in w.reason:
                 err(f"note: {w.id}: {note}")
+    if export is not None:
+        # The last line, and the path as the user typed it: it is what the README and scripts/demo tell to open.
+        err(f"Open {export / 'index.html'} in a browser to review every page before publishing.")
     if result.failed:
         raise PagesFailed(
             f"{len(result.failed)} work(s) did not finish: {', '.join(w.id for w in result.failed)}.",

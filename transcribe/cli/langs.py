@@ -84,7 +84,7 @@ def list_(
     for row in table:
         typer.echo("  ".join(cell.ljust(w) for cell, w in zip(row, widths, strict=True)).rstrip())
     counts = {s: sum(r["status"] == s for r in rows) for s in ("installed", "missing", "no model")}
-    err(f"{len(rows)} languages: {counts['installed']} installed, {counts['missing']} missing a model, "
+    typer.echo(f"{len(rows)} languages: {counts['installed']} installed, {counts['missing']} missing a model, "
         f"{counts['no model']} without a Tesseract model (pages made ready for typing).")
 
 

@@ -52,7 +52,7 @@ def split_command(
         result = split(scan, out, pages=pages, dpi=dpi, fmt=fmt.value, gray=gray, jobs=jobs, store=store,
                        work=work, progress=progress, note=lambda text: err(f"note: {text}"),
                        max_pixels=max_pixels, info=info)
-    err(summary_line([p for p in result if p.n in wanted], scan, out, dpi))
+    typer.echo(summary_line([p for p in result if p.n in wanted], scan, out, dpi))
 
 
 def summary_line(pages: list[PageImage], scan: Path, out: Path, dpi: int) -> str:
