@@ -111,7 +111,7 @@ def test_cli_summary_counts_extracted_and_rendered(grey, tmp_path):
     r = cli(pdf, "-o", tmp_path / "out", "--dpi", "150")
     assert r.exit_code == 0, r.output
     assert f"Split 3 pages of book.pdf into {tmp_path / 'out'}/ (2 extracted losslessly, 1 rendered at 150 dpi)." \
-        in r.stderr
+        in r.stdout
     with Store(tmp_path / "out" / "transcribe.db") as store:  # the state knows the pages too
         rows = store.query("SELECT n, image, sha1 FROM pages ORDER BY n")
     assert [tuple(r) for r in rows] == [(p.n, p.image, p.sha1) for p in read_pages(tmp_path / "out")]
