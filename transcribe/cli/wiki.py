@@ -171,23 +171,23 @@ def publish_command(
 
 
 def _show(report: PublishReport, title: str) -> None:
-    out = typer.echo  # what was (or would be) done is the result: stdout; notes and hints: stderr
+    err = typer.echo  # what was (or would be) done is the result, so stdout (README: "What goes where")
     verbs = _WOULD if report.dry_run else _VERBS
     head = "Dry run, nothing was written" if report.dry_run else "Published"
-    out(f"{head}: \"{title}\" on {report.wiki}.")
-    out(f"  scan: {report.file_note}.")
+    err(f"{head}: \"{title}\" on {report.wiki}.")
+    err(f"  scan: {report.file_note}.")
     pages = [o for o in report.outcomes if o.n is not None]
     for o in report.outcomes:
         if o.n is None:
-            out(f"  {o.title}: {verbs[o.status]}" + (f" ({o.reason})" if o.reason and o.status != "created" else ""))
+            err(f"  {o.title}: {verbs[o.status]}" + (f" ({o.reason})" if o.reason and o.status != "created" else ""))
     counts = ", ".join(f"{sum(1 for o in pages if o.status == s)} {verbs[s]}" for s in _VERBS)
-    out(f"  pages: {counts}.")
+    err(f"  pages: {counts}.")
     if report.unmapped:
-        err(f"note: the wiki's Index page has no field for: {', '.join(report.unmapped)} (left out).")
+        err(f"  note: the wiki's Index page has no field for: {', '.join(report.unmapped)} (left out).")
     shown = [o for o in pages if o.status in ("skipped", "failed")]
     limit = None if settings.verbose else 20
     for o in shown[:limit]:
-        out(f"  page {o.n} {verbs[o.status]}: {o.reason}")
+        err(f"  page {o.n} {verbs[o.status]}: {o.reason}")
     if limit is not None and len(shown) > limit:
         err(f"  ... and {len(shown) - limit} more (see --verbose or --report FILE).")
     if settings.verbose:
