@@ -177,3 +177,12 @@ def test_with_the_wiki_at_hand_the_preview_uses_its_own_fields_and_names(tmp_pat
     assert fields["Année d’édition"] == "1656"
     assert f"<b>Livre:{r.file_name}</b>" in index
     assert pt.parse_index((r.out_dir / "wikitext" / "Index.wiki").read_text(encoding="utf-8"))["Avancement"] == "C"
+
+
+def test_the_page_list_reads_as_its_labels() -> None:
+    from transcribe.pagelabels import describe_labels, label_pages
+
+    assert describe_labels(label_pages("1=10", 5)) == "10–14"
+    assert describe_labels(label_pages("1=Cover 2to5=roman 2=1 6=1", 9)) == "Cover, i–iv, 1–4"
+    assert describe_labels(label_pages("1to3=highroman 4=1 6=— 7=5", 9)) == "I–III, 1–2, —, 5–7"
+    assert describe_labels(["1", "3", "4"]) == "1, 3–4"  # a gap is not hidden by the dash
