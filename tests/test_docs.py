@@ -2,12 +2,19 @@
 
 from __future__ import annotations
 
+import os
 import re
+import shlex
+import shutil
 import subprocess
 import sys
+from pathlib import Path
+from typing import Any
 
+import pytest
 import typer
 from conftest import REPO
+from publish_helpers import make_work, render_images, small_pdf
 from typer.testing import CliRunner
 
 from transcribe.cli import app
@@ -95,3 +102,142 @@ def test_every_data_folder_names_its_sources() -> None:
             if folder == "langs" and "tools" in path.parts:
                 continue
             assert path.name in text, f"{folder}/README.md does not name {path.name}"
+
+
+
+# -- what the README tells a new user to open, and what goes to stdout --------------------------------------------
+
+@pytest.fixture(scope="module")
+def demo(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]:
+    """The command scripts/demo ends with, run once as it runs it: in a copy of the repository's samples/."""
+    line = next(ln for ln in reversed((REPO / "scripts" / "demo").read_text().splitlines())
+                if ln.startswith("exec "))
+    program, *args = [a for a in shlex.split(line)[1:] if a != "$@"]
+    assert program.endswith("/transcribe"), line
+    root = tmp_path_factory.mktemp("demo")
+    shutil.copytree(REPO / "samples", root / "samples", ignore=shutil.ignore_patterns("manifest.transcribe*"))
+    proc = subprocess.run([sys.executable, "-m", "transcribe", *args], cwd=root, capture_output=True, text=True,
+                          timeout=300, check=False, env={**os.environ, "OMP_THREAD_LIMIT": "1"})
+    assert proc.returncode == 0, proc.stderr
+    return {"root": root, "args": args, "stdout": proc.stdout, "stderr": proc.stderr}
+
+
+def _readme_command(fragment: str) -> list[str]:
+    """The README's command line that contains `fragment`, as arguments (without the leading 'transcribe')."""
+    line = next(ln for ln in README.splitlines() if fragment in ln and ln.lstrip().startswith("transcribe "))
+    return shlex.split(line.split("#")[0])[1:]
+
+
+def test_every_page_the_readme_says_to_open_is_made_by_the_command_it_names(demo: dict[str, Any],
+                                                                            tmp_path: Path,
+                                                                            monkeypatch: pytest.MonkeyPatch) -> None:
+    told = re.findall(r"(?:[Oo]pen|links to) `([^`]+\.html)`", README)
+    assert told, "the README tells nobody what to open"
+    # the other command the README names for a preview, run as written, on a work folder called as it says
+    args = _readme_command("--export my-book-preview")
+    make_work(tmp_path / "my-book", render_images(tmp_path / "img"))
+    monkeypatch.chdir(tmp_path)
+    res = runner.invoke(app, args)
+    assert res.exit_code == 0, res.output
+    made_by = {"demo-out/": demo["root"], "my-book-preview/": tmp_path}
+    for path in told:
+        root = next((r for prefix, r in made_by.items() if path.startswith(prefix)), None)
+        assert root is not None, f"the README says to open {path}: add the command that makes it to this test"
+        assert (root / path).is_file(), f"the README says to open {path}, but its command does not make it"
+    # and the demo's last line says the same as the README
+    last = demo["stderr"].strip().splitlines()[-1]
+    assert "demo-out/index.html" in told and last.startswith("Open demo-out/index.html in a browser"), last
+
+
+def _no_result_on_stderr(res: Any, *results: str) -> None:
+    for text in results:
+        assert text in res.stdout, (text, res.stdout, res.stderr)
+        assert text not in res.stderr, (text, res.stderr)
+    out_lines = {ln.strip() for ln in res.stdout.splitlines() if ln.strip()}
+    assert not [ln for ln in res.stderr.splitlines() if ln.strip() in out_lines], res.stderr
+
+
+def test_results_go_to_stdout_and_notes_to_stderr_for_the_offline_commands(demo: dict[str, Any],
+                                                                         tmp_path: Path) -> None:
+    """The README's rule, command by command: the result on stdout, nothing of it on stderr."""
+    root = demo["root"]
+
+    class Run:  # the subprocess of the demo, seen like a CliRunner result
+        stdout, stderr = demo["stdout"], demo["stderr"]
+
+    _no_result_on_stderr(Run, "glauber ", "1 of 1 work(s) exported into demo-out")
+    assert "Open demo-out/index.html" in Run.stderr  # a hint for people, not a result
+    manifest = str(root / "samples" / "manifest.toml")
+    _no_result_on_stderr(runner.invoke(app, ["status", manifest]), "glauber ", "done")
+
+    pdf, pages = REPO / "samples" / "glauber" / "glauber.pdf", tmp_path / "pages"
+    res = runner.invoke(app, ["split", str(pdf), "-o", str(pages), "--pages", "1"])
+    assert res.exit_code == 0, res.output
+    _no_result_on_stderr(res, "Split 1 page of glauber.pdf into")
+    res = runner.invoke(app, ["ocr", str(pages), "--models", "frk", "--jobs", "1"])
+    assert res.exit_code == 0, res.output
+    _no_result_on_stderr(res, "OCR with 'frk' of 1 page(s): 1 page(s) read")
+    res = runner.invoke(app, ["evaluate", str(pages), str(REPO / "samples" / "glauber" / "ground-truth")])
+    assert res.exit_code == 0, res.output
+    _no_result_on_stderr(res, "overall")
+    res = runner.invoke(app, ["bundle", str(pages), "-o", str(tmp_path / "book.pdf"), "--title", "T"])
+    assert res.exit_code == 0, res.output
+    _no_result_on_stderr(res, f"Wrote {tmp_path / 'book.pdf'}: 1 pages")
+    res = runner.invoke(app, ["init", str(tmp_path / "books.toml")])
+    _no_result_on_stderr(res, f"Wrote {tmp_path / 'books.toml'}.")
+    assert "transcribe run" in res.stderr  # what to do next: a hint
+    res = runner.invoke(app, ["langs", "list"])
+    _no_result_on_stderr(res, "installed", "languages: ")
+    res = runner.invoke(app, ["langs", "show", "de"])
+    _no_result_on_stderr(res, "German")
+    res = runner.invoke(app, ["langs", "check", "de"])
+    _no_result_on_stderr(res, "ready: German ('de') will be read with the Tesseract models 'deu' and 'frk'.")
+    res = runner.invoke(app, ["publish", str(make_work(tmp_path / "w")), "--export", str(tmp_path / "out")])
+    assert res.stdout == f"{tmp_path / 'out' / 'index.html'}\n"  # the result is the preview's path, alone
+
+
+@pytest.mark.wiki
+def test_results_go_to_stdout_for_the_wiki_commands(wiki_en, tmp_path: Path, transcribe_config: Path) -> None:
+    res = runner.invoke(app, ["login", "--wiki", wiki_en.api_url, "--user", wiki_en.bot_user, "--password-stdin"],
+                        input=wiki_en.bot_password + "\n")
+    assert res.exit_code == 0, res.output
+    _no_result_on_stderr(res, "Logged in to")
+    assert wiki_en.bot_password not in res.stdout + res.stderr
+    work = make_work(tmp_path / "w", pdf=small_pdf(render_images(tmp_path / "img"), tmp_path))
+    res = runner.invoke(app, ["publish", str(work), "--wiki", wiki_en.api_url, "--dry-run"])
+    assert res.exit_code == 0, res.output
+    _no_result_on_stderr(res, "Dry run, nothing was written", "5 would create")
+    res = runner.invoke(app, ["publish", str(work), "--wiki", wiki_en.api_url])
+    assert res.exit_code == 0, res.output
+    _no_result_on_stderr(res, "Published", "5 created")
+    res = runner.invoke(app, ["progress", "Annotationes über den Appendicem (1656).pdf", "--wiki", wiki_en.api_url,
+                              "--state", str(tmp_path / "p.db"), "--format", "csv"])
+    assert res.exit_code == 0, res.output
+    _no_result_on_stderr(res, "index,file,pages")
+
+
+def test_verbose_explains_an_expected_error_without_a_stack(tmp_path: Path) -> None:
+    fake = tmp_path / "scan.pdf"
+    fake.write_text("not a scan\n")
+    for args in (["--verbose", "split", str(fake), "-o", str(tmp_path / "out")],
+                 ["split", str(fake), "-o", str(tmp_path / "out"), "--verbose"]):  # after the command, too
+        p = subprocess.run([sys.executable, "-m", "transcribe", *args], capture_output=True, text=True, timeout=60,
+                           check=False)
+        assert p.returncode == ExitCode.INPUT, p.stderr
+        assert "Traceback" not in p.stderr and 'File "' not in p.stderr
+        assert "is named like a PDF but is not one" in p.stderr
+        assert "detail: transcribe.errors.InputError, exit 3 (input)" in p.stderr
+    # an unexpected error still gets its traceback with --verbose: a bug must be reportable
+    from transcribe.cli._app import details
+
+    try:
+        try:
+            raise FileNotFoundError(2, "No such file or directory", "/x/y.png")
+        except OSError as e:
+            from transcribe.errors import InputError
+
+            raise InputError("page 3 could not be read.") from e
+    except InputError as err:
+        lines = details(err)
+    assert lines[0] == "transcribe.errors.InputError, exit 3 (input)"
+    assert "caused by FileNotFoundError: [Errno 2] No such file or directory: '/x/y.png'" in lines

@@ -39,8 +39,8 @@ def test_export_writes_every_page_text_the_index_and_the_file_page(tmp_path: Pat
     assert not (wt / "Page_0005.wiki").exists()
     fields = pt.parse_index((wt / "Index.wiki").read_text(encoding="utf-8"))
     assert fields["Pages"] == "<pagelist 1=10 />" and fields["Source"] == "pdf"
-    # offline, en.wikisource's fields: the pages have text to proofread ('T'), not "needs a text layer" ('OCR')
-    assert fields["Progress"] == "T" and fields["Language"] == "en"
+    # offline, en.wikisource's fields: the pages have text "To be proofread" ('C'); 'T' would say "Done" there
+    assert fields["Progress"] == "C" and fields["Language"] == "en"
     assert "{{PD-old-70}}" in (wt / "File.wiki").read_text(encoding="utf-8")
     titles = json.loads((wt / "titles.json").read_text(encoding="utf-8"))
     assert titles["Page_0001.wiki"] == "Page:Annotationes über den Appendicem (1656).pdf/1"
@@ -134,3 +134,55 @@ def test_a_script_without_an_ocr_model_gets_only_its_index(tmp_path: Path) -> No
     assert all("left for proofreaders to type" in why for _, why in r.skipped)
     assert (tmp_path / "out" / "wikitext" / "Index.wiki").is_file()
     assert not list((tmp_path / "out" / "wikitext").glob("Page_*.wiki"))
+
+
+def test_preview_shows_the_index_as_its_form_does_and_the_target_wikis_namespace_names(tmp_path: Path,
+                                                                                    images: Path) -> None:
+    # a German work: offline, the names come from the project's table (de.wikisource: Seite:, Index:)
+    work = make_work(tmp_path / "w", images, language="de", extra='wiki = "wikisource:de"\n')
+    r = export_work(work / "glauber.pdf", work / "pages", load_work(work), tmp_path / "out")
+    index = r.preview.read_text(encoding="utf-8")
+    fields = dict(re.findall(r"<tr><th>([^<]+)</th><td>([^<]*)</td></tr>", index))
+    # labels and values as the Index form shows them, not the wiki's codes
+    assert fields["Progress"] == "To be proofread" and fields["Source"] == "PDF"
+    assert fields["Pages"] == "10–14"  # the labels '1=10' gives the five scan pages
+    assert fields["Year of publication"] == "1656" and fields["Location"] == "Amsterdam"
+    assert "<pagelist" not in index and "&lt;pagelist" not in index
+    assert "<b>Seite:Annotationes über den Appendicem (1656).pdf/1</b>" in index and "Page:" not in index
+    page = (r.out_dir / "pages" / "0001.html").read_text(encoding="utf-8")
+    assert "<h1>Seite:Annotationes über den Appendicem (1656).pdf/1</h1>" in page
+    titles = json.loads((r.out_dir / "wikitext" / "titles.json").read_text(encoding="utf-8"))
+    assert titles["Page_0001.wiki"].startswith("Seite:") and titles["Index.wiki"].startswith("Index:")
+    # French: Livre: for the Index; a language whose names are only the extension's defaults says so
+    fr = export_work(work / "glauber.pdf", work / "pages",
+                     load_work(make_work(tmp_path / "fr", images, language="fr")), tmp_path / "out-fr")
+    assert (fr.page_ns, fr.index_ns) == ("Page", "Livre") and fr.ns_note == ""
+    it = export_work(work / "glauber.pdf", work / "pages",
+                     load_work(make_work(tmp_path / "it", images, language="it")), tmp_path / "out-it")
+    assert (it.page_ns, it.index_ns) == ("Pagina", "Indice") and "not checked" in it.ns_note
+    assert "not checked against the wiki" in it.preview.read_text(encoding="utf-8")
+
+
+@pytest.mark.wiki
+def test_with_the_wiki_at_hand_the_preview_uses_its_own_fields_and_names(tmp_path: Path, images: Path,
+                                                                         wiki_fr) -> None:
+    from transcribe.wiki.site import connect
+
+    work = make_work(tmp_path / "w", images, language="fr")
+    r = export_work(work / "glauber.pdf", work / "pages", load_work(work), tmp_path / "out",
+                    site=connect(wiki_fr.api_url))
+    index = r.preview.read_text(encoding="utf-8")
+    fields = dict(re.findall(r"<tr><th>([^<]+)</th><td>([^<]*)</td></tr>", index))
+    assert fields["Avancement"] == "À corriger" and fields["Fac-similés"] == "pdf" and fields["Pages"] == "10–14"
+    assert fields["Année d’édition"] == "1656"
+    assert f"<b>Livre:{r.file_name}</b>" in index
+    assert pt.parse_index((r.out_dir / "wikitext" / "Index.wiki").read_text(encoding="utf-8"))["Avancement"] == "C"
+
+
+def test_the_page_list_reads_as_its_labels() -> None:
+    from transcribe.pagelabels import describe_labels, label_pages
+
+    assert describe_labels(label_pages("1=10", 5)) == "10–14"
+    assert describe_labels(label_pages("1=Cover 2to5=roman 2=1 6=1", 9)) == "Cover, i–iv, 1–4"
+    assert describe_labels(label_pages("1to3=highroman 4=1 6=— 7=5", 9)) == "I–III, 1–2, —, 5–7"
+    assert describe_labels(["1", "3", "4"]) == "1, 3–4"  # a gap is not hidden by the dash

@@ -134,9 +134,9 @@ def test_check_missing_model_gives_the_apt_line_and_ready_ones_say_so(tmp_path):
     r = run("langs", "check", "en", "--models", "afr")
     assert r.exit_code == 5 and "sudo apt-get install tesseract-ocr-afr" in r.output
     r = run("langs", "check", "de")
-    assert r.exit_code == 0 and "'deu+frk'" in r.output
+    assert r.exit_code == 0 and "the Tesseract models 'deu' and 'frk'" in r.stdout  # two models, named as two
     r = run("langs", "check", "de", "--models", "frk")
-    assert r.exit_code == 0 and "'frk'" in r.output
+    assert r.exit_code == 0 and "the Tesseract model 'frk'." in r.stdout
     r = run("langs", "check", "de", "--tessdata-dir", str(tmp_path))
     assert r.exit_code == 5 and "deu.traineddata into" in r.output
 
@@ -169,7 +169,7 @@ def test_list_formats_and_filters(languages):
     assert lines[0].startswith("code,name,native_name,scripts") and all(x.endswith(",installed") for x in lines[1:])
     r = run("langs", "list")
     assert re.search(r"^bn\s+Bengali\s+Beng\s+ben\s+installed$", r.stdout, re.MULTILINE)
-    assert "83 languages" not in r.stdout  # the summary is for people: stderr
+    assert "83 languages: " in r.stdout and "83 languages" not in r.stderr  # the table's summary: a result
 
 
 def test_show_and_ready_for_typing_in_a_real_process():
@@ -178,6 +178,7 @@ def test_show_and_ready_for_typing_in_a_real_process():
     p = subprocess.run([sys.executable, "-m", "transcribe", "langs", "check", "jv"], capture_output=True,
                        text=True, cwd=REPO, timeout=60, check=False)
     assert p.returncode == 0 and "made ready for typing" in p.stdout and "--models jav" in p.stderr
+    assert not p.stdout.startswith("ready:")  # no OCR model: nothing to install, but not "ready" to OCR
 
 
 # -- the key one: each script's text is read by the models its languages map to -------------------------------

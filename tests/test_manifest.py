@@ -142,7 +142,7 @@ def test_init_writes_a_working_example_and_never_overwrites(folder: Path) -> Non
     target = folder / "books.toml"
     result = runner.invoke(app, ["init", str(target)])
     assert result.exit_code == 0, result.output
-    assert "transcribe run" in result.stderr
+    assert f"Wrote {target}." in result.stdout and "transcribe run" in result.stderr
     # The example names scans/glauber.pdf: with that scan in place it is a valid manifest as it stands.
     shutil.copy(SAMPLE_PDF, folder / "scans" / "glauber.pdf")
     (e,) = load_manifest(target, publishing=True).entries

@@ -158,7 +158,7 @@ def test_a_batch_is_exported_with_a_summary(reference: dict[str, Any]) -> None:
     for work in ("alpha", "beta", "gamma"):
         row = next(line.split() for line in lines if line.startswith(work))
         assert row[1:6] == ["2", "2", "2", "0", "done"], row
-    assert "3 of 3 work(s) exported" in reference["stderr"]
+    assert "3 of 3 work(s) exported" in reference["stdout"]  # the result, on stdout with the table
     assert (root / "books.transcribe" / "alpha" / "pages" / "0002.txt").read_text(encoding="utf-8").strip()
     index = (root / "out" / "alpha" / "wikitext" / "Index.wiki").read_text(encoding="utf-8")
     assert "<pagelist 1=10" in index and "Johann Rudolf Glauber" in index
@@ -332,9 +332,13 @@ def test_an_unreachable_scheduler_is_explained(pages: list[Path], tmp_path: Path
 
 
 def test_status_before_any_run_says_how_to_start(tmp_path: Path) -> None:
+    (tmp_path / "books.toml").write_text('[[work]]\nscan = "a.pdf"\ntitle = "A"\nlanguage = "de"\n')
     result = cli("status", str(tmp_path / "books.toml"))
     assert result.exit_code == 0
     assert "Nothing has run for" in result.stderr and "transcribe run" in result.stderr
+    # a misspelt manifest is not "a batch that never ran"
+    result = cli("status", str(tmp_path / "bokos.toml"))
+    assert result.exit_code == ExitCode.MANIFEST and "bokos.toml does not exist" in result.stderr
 
 
 def test_the_demo_manifest_names_the_sample() -> None:
@@ -434,7 +438,7 @@ def test_kill_9_while_publishing_then_resume_writes_nothing_twice(
         done = subprocess.run(cmd(ref, ref_wiki), env=env, capture_output=True, text=True, timeout=300,
                               check=False)
         assert done.returncode == 0, done.stderr
-        assert "2 of 2 work(s) published" in done.stderr
+        assert "2 of 2 work(s) published" in done.stdout
 
         # one edit at a time, a little apart, so that the kill lands between two pages of alpha
         proc = subprocess.Popen(cmd(killed, kill_wiki), env={**env, "TRANSCRIBE_THROTTLE": "0.3"},
@@ -470,3 +474,20 @@ def test_kill_9_while_publishing_then_resume_writes_nothing_twice(
     finally:
         ref_wiki.stop()
         kill_wiki.stop()
+
+
+def test_a_dry_run_says_what_would_be_published_and_that_the_wiki_was_not_read(reference: dict[str, Any],
+                                                                              tmp_path: Path) -> None:
+    root = tmp_path / "batch"
+    shutil.copytree(reference["root"], root)  # split and OCR'd already: only the publish stage is left
+    result = cli("run", str(root / "books.toml"), "--wiki", "http://127.0.0.1:9/w/api.php", "--dry-run")
+    assert result.exit_code == 0, result.output
+    # the outcome of a dry run is its result: on stdout, and it says nothing was published
+    assert "Dry run, nothing was written: 3 of 3 work(s) could be published" in result.stdout
+    assert "published in" not in result.output
+    assert "alpha: dry run: http://127.0.0.1:9/w/api.php could not be read" in result.stdout
+    assert "alpha: dry run: 2 would be created" in result.stdout
+    row = next(line.split() for line in result.stdout.splitlines() if line.startswith("alpha"))
+    assert row[1:4] == ["2", "2", "2"]  # pages, OCR'd, would publish
+    status = json.loads(cli("status", str(root / "books.toml"), "--format", "json").stdout)
+    assert all(w["published"] == 0 for w in status["works"])  # and nothing was recorded as published

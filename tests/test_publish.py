@@ -88,7 +88,7 @@ def test_first_publish_puts_file_index_and_pages_at_their_levels_and_a_rerun_cha
     assert "{{PD-old-70}}" in (wiki_en.page_text(f"File:{NAME}") or "")
     # the Index, through the wiki's own fields
     fields = pt.parse_index(wiki_en.page_text(f"Index:{NAME}") or "")
-    assert fields["Title"] == "Annotationes über den Appendicem" and fields["Progress"] == "T"
+    assert fields["Title"] == "Annotationes über den Appendicem" and fields["Progress"] == "C"
     assert fields["Pages"] == "<pagelist 1=10 />" and fields["Address"] == "Amsterdam"
     # the pages, read back: OCR text at 1 by the bot, the blank page at 0, nothing for the failed page
     p1 = pt.parse_page(wiki_en.page_text(f"Page:{NAME}/1") or "")
@@ -204,7 +204,7 @@ def test_same_scan_already_uploaded_under_another_name_is_reused(wiki_en: WikiSe
     bot_login(wiki_en)
     res = runner.invoke(app, ["publish", str(work), "--wiki", wiki_en.api_url])
     assert res.exit_code == 0, res.output
-    assert "already on" in res.stderr and "File:Glauber scan from the library.pdf" in res.stderr
+    assert "already on" in res.stdout and "File:Glauber scan from the library.pdf" in res.stdout
     assert pt.parse_page(wiki_en.page_text("Page:Glauber scan from the library.pdf/1") or "").level == 1
     assert wiki_en.page_text("Index:Glauber scan from the library.pdf") is not None
     files = wiki_en.api(action="query", list="allimages")["query"]["allimages"]
@@ -300,8 +300,8 @@ def test_dry_run_says_what_would_happen_and_writes_nothing(wiki_en: WikiServer, 
                                                           transcribe_config: Path) -> None:
     res = runner.invoke(app, ["publish", str(work), "--wiki", wiki_en.api_url, "--dry-run"])
     assert res.exit_code == 0, res.output
-    assert "Dry run, nothing was written" in res.stderr and "would upload glauber.pdf" in res.stderr
-    assert "5 would create" in res.stderr
+    assert "Dry run, nothing was written" in res.stdout and "would upload glauber.pdf" in res.stdout
+    assert "5 would create" in res.stdout
     assert wiki_en.page_text(f"Index:{NAME}") is None
     assert wiki_en.api(action="query", list="allimages")["query"]["allimages"] == []
     assert not (work / "pages" / "transcribe.db").exists()
@@ -309,14 +309,14 @@ def test_dry_run_says_what_would_happen_and_writes_nothing(wiki_en: WikiServer, 
     alice = wiki_en.human("Alice")
     alice.edit(f"Page:{NAME}/2", "typed by hand")
     res = runner.invoke(app, ["publish", str(work), "--wiki", wiki_en.api_url, "--dry-run"])
-    assert "page 2 would skip: edited by Alice" in res.stderr and "4 would create" in res.stderr
+    assert "page 2 would skip: edited by Alice" in res.stdout and "4 would create" in res.stdout
     assert wiki_en.page_text(f"Page:{NAME}/2") == "typed by hand"
 
 
 def test_dry_run_without_the_wiki_lists_the_plan(work: Path, transcribe_config: Path) -> None:
     res = runner.invoke(app, ["publish", str(work), "--wiki", "http://127.0.0.1:9/api.php", "--dry-run"])
     assert res.exit_code == 0, res.output
-    assert "cannot read" in res.stderr and "5 would create" in res.stderr
+    assert "cannot read" in res.stderr and "5 would create" in res.stdout
 
 
 def test_a_page_the_wiki_refuses_is_reported_and_exits_6(wiki_en: WikiServer, work: Path, tmp_path: Path,
@@ -329,7 +329,7 @@ def test_a_page_the_wiki_refuses_is_reported_and_exits_6(wiki_en: WikiServer, wo
     res = runner.invoke(app, ["--verbose", "publish", str(work), "--wiki", wiki_en.api_url,
                               "--report", str(report_file)])
     assert res.exit_code == 6, res.output
-    assert "page 3 failed" in res.stderr and "1 page(s) could not be written" in res.stderr
+    assert "page 3 failed" in res.stdout and "1 page(s) could not be written" in res.stderr
     assert f"created\tPage:{NAME}/1" in res.stdout  # --verbose lists every page on stdout
     outcomes = {o["n"]: o["status"] for o in json.loads(report_file.read_text())["outcomes"]}
     assert outcomes == {None: "created", 1: "created", 2: "created", 3: "failed", 4: "created", 5: "created"}

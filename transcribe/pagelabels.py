@@ -106,3 +106,40 @@ def _roman(n: int) -> str:
             out.append(numeral)
             n -= value
     return "".join(out)
+
+
+def describe_labels(labels: list[str]) -> str:
+    """The labels as a reader sees them in the wiki's page list: 'Cover, i–iv, 1–20' (runs joined with a dash)."""
+    runs: list[list[str]] = []
+    for label in labels:
+        if runs and _follows(runs[-1][-1], label):
+            runs[-1].append(label)
+        else:
+            runs.append([label])
+    return ", ".join(r[0] if len(r) == 1 else f"{r[0]}–{r[-1]}" for r in runs)
+
+
+def _follows(prev: str, label: str) -> bool:
+    """Whether `label` is the number after `prev`, in the same style (arabic, roman or ROMAN)."""
+    a, b = _value(prev), _value(label)
+    return a is not None and b is not None and a[1] == b[1] and b[0] == a[0] + 1
+
+
+def _value(label: str) -> tuple[int, str] | None:
+    if label.isdigit():
+        return int(label), "arabic"
+    for style, text in (("roman", label.upper()), ("highroman", label)):
+        if text and (style == "roman") == label.islower() and re.fullmatch(r"[MDCLXVI]+", text):
+            n = _from_roman(text)
+            if n and _roman(n) == text:
+                return n, style
+    return None
+
+
+def _from_roman(text: str) -> int:
+    values = {"M": 1000, "D": 500, "C": 100, "L": 50, "X": 10, "V": 5, "I": 1}
+    total = 0
+    for i, ch in enumerate(text):
+        v = values[ch]
+        total += -v if i + 1 < len(text) and values[text[i + 1]] > v else v
+    return total

@@ -86,6 +86,7 @@ def run_batch(manifest: Manifest, options: RunOptions, *, progress: ProgressFn |
     progress = progress or no_progress
     started = time.monotonic()
     _connections.clear()  # connections live for one run
+    _unreadable.clear()
     _models.cache_clear()  # models may have been installed since the last run in this process
     with Store(manifest.state_path) as store:
         store.acquire_lock()
@@ -296,7 +297,12 @@ def _publish_stage(entry: Entry, scan: Path, pages_dir: Path, meta: Any, store: 
         if o.n is not None:
             by_status[o.status] = by_status.get(o.status, 0) + 1
     if options.dry_run:  # nothing was written: say what would be, record nothing
+        if meta.wiki in _unreadable:  # say so: "5 would be created" means little if the wiki was not asked
+            why = _unreadable[meta.wiki].rstrip(".")
+            result.notes.append(f"dry run: {meta.wiki} could not be read ({why}), so this lists what would be "
+                                "sent if nothing existed there yet")
         result.notes.append("dry run: " + ", ".join(f"{k} would be {v}" for v, k in sorted(by_status.items())))
+        result.output = by_status.get("created", 0) + by_status.get("updated", 0)  # pages that would be written
         return
     result.output = published_count(store, work.id)
     skipped = [o for o in report.outcomes if o.n is not None and o.status == "skipped"]
@@ -315,6 +321,7 @@ def _publish_stage(entry: Entry, scan: Path, pages_dir: Path, meta: Any, store: 
 
 
 _connections: dict[tuple[str, bool], Any] = {}
+_unreadable: dict[str, str] = {}  # wiki -> why a dry run could not read it
 
 
 def _connect(wiki: str, dry_run: bool) -> Any:
@@ -326,10 +333,11 @@ def _connect(wiki: str, dry_run: bool) -> Any:
     if key not in _connections:
         try:
             _connections[key] = connect(wiki, login=not dry_run)
-        except WikiError:
+        except WikiError as e:
             if not dry_run:
                 raise
             _connections[key] = None  # publish lists what it would send as if nothing existed yet
+            _unreadable[wiki] = e.message
     return _connections[key]
 
 

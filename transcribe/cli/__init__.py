@@ -19,4 +19,8 @@ __all__ = ["app", "main"]
 
 
 def main() -> None:
-    app(prog_name="transcribe")
+    import sys
+
+    from transcribe.cli._app import hoist_verbose
+
+    app(args=hoist_verbose(sys.argv[1:]), prog_name="transcribe")

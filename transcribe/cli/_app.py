@@ -64,6 +64,13 @@ TessdataOpt = Annotated[
     typer.Option("--tessdata-dir", help="Folder with a community's own .traineddata models.",
                  exists=False, file_okay=False),
 ]
+# One range for every command that renders PDF pages; split (the library) checks the same 30-1200.
+DpiOpt = Annotated[
+    int,
+    typer.Option("--dpi", min=30, max=1200,
+                 help="Resolution for PDF pages that must be rendered (300 suits OCR); scanned pictures inside "
+                      "a PDF keep their own."),
+]
 WikiOpt = Annotated[
     str | None,
     typer.Option("--wiki", "-w",
@@ -81,7 +88,9 @@ def _print_version(value: bool) -> None:
 
 @app.callback()
 def _global(
-    verbose: Annotated[bool, typer.Option("--verbose", "-v", help="Show debug logs and full tracebacks.")] = False,
+    verbose: Annotated[bool, typer.Option(
+        "--verbose", "-v", help="Show debug logs, the details of an error (its cause, the file, a program's "
+                                "output) and, for an unexpected error only, the traceback.")] = False,
     quiet: QuietOpt = False,
     version: Annotated[bool, typer.Option("--version", help="Print the version and exit.", is_eager=True,
                                           callback=_print_version)] = False,
@@ -90,6 +99,19 @@ def _global(
     settings.verbose = verbose
     settings.quiet = quiet
     _setup_logging(verbose)
+
+
+def hoist_verbose(argv: list[str]) -> list[str]:
+    """`transcribe publish WORK --verbose` means `transcribe --verbose publish WORK`.
+
+    --verbose belongs to the app, so Typer takes it only before the command; people (and the README's option
+    tables) put it after. No command has an option of that name, so moving it to the front changes nothing else.
+    Arguments after `--` are left alone.
+    """
+    end = argv.index("--") if "--" in argv else len(argv)
+    flags = [a for a in argv[:end] if a in ("--verbose", "-v")]
+    rest = [a for a in argv[:end] if a not in ("--verbose", "-v")]
+    return flags + rest + argv[end:]
 
 
 def _setup_logging(verbose: bool) -> None:
@@ -119,6 +141,36 @@ def fail(e: TranscribeError) -> typer.Exit:
     return typer.Exit(int(e.exit_code))
 
 
+def details(e: BaseException, *, limit: int = 8) -> list[str]:
+    """What --verbose adds to an expected error: the exception's kind, then each cause (a file, a program's stderr).
+
+    One line per fact, no stack: the stack of an expected error only says where the library noticed it.
+    """
+    code = getattr(e, "exit_code", None)
+    kind = f"{type(e).__module__}.{type(e).__name__}"
+    lines = [f"{kind}, exit {int(code)} ({code.name.lower().replace('_', '-')})" if code is not None else kind]
+    lines += [str(d) for d in getattr(e, "details", None) or ()]  # facts a raiser chose to attach
+    seen: set[int] = {id(e)}
+    cause = e.__cause__ or e.__context__
+    while cause is not None and id(cause) not in seen and len(lines) < limit:
+        seen.add(id(cause))
+        lines.append(f"caused by {type(cause).__name__}: {cause}".rstrip(": "))
+        filename = getattr(cause, "filename", None)
+        if filename and str(filename) not in str(cause):
+            lines.append(f"file: {filename}")
+        cmd = getattr(cause, "cmd", None)
+        if cmd:
+            lines.append("command: " + (" ".join(map(str, cmd)) if isinstance(cmd, list | tuple) else str(cmd)))
+        stderr = getattr(cause, "stderr", None)
+        if isinstance(stderr, bytes):
+            stderr = stderr.decode("utf-8", "replace")
+        if isinstance(stderr, str) and stderr.strip():
+            tail = [ln for ln in stderr.strip().splitlines() if ln.strip()][-5:]
+            lines += [f"stderr: {ln}" for ln in tail]
+        cause = cause.__cause__ or cause.__context__
+    return lines
+
+
 def command(*args: Any, group: typer.Typer | None = None, **kwargs: Any) -> Callable[[F], F]:
     """`app.command()` (or `group.command()` for a sub-command) plus the error handling every command shares."""
 
@@ -130,9 +182,12 @@ def command(*args: Any, group: typer.Typer | None = None, **kwargs: Any) -> Call
             except typer.Exit:
                 raise
             except TranscribeError as e:
+                exit_ = fail(e)
                 if settings.verbose:
-                    logging.getLogger("transcribe").exception("failed")
-                raise fail(e) from None
+                    # an expected error is explained, not debugged: detail lines, never a stack
+                    for line in details(e):
+                        err(f"  detail: {line}")
+                raise exit_ from None
             except KeyboardInterrupt:
                 err("interrupted: everything finished so far is kept; run the same command again to continue.")
                 raise typer.Exit(int(ExitCode.INTERRUPTED)) from None

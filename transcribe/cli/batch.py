@@ -9,7 +9,7 @@ from typing import Annotated
 
 import typer
 
-from transcribe.cli._app import JobsOpt, QuietOpt, TessdataOpt, command, err, progress_bar
+from transcribe.cli._app import DpiOpt, JobsOpt, QuietOpt, TessdataOpt, command, err, progress_bar
 from transcribe.errors import ManifestError, PagesFailed, UsageError
 
 ManifestArg = Annotated[
@@ -33,7 +33,8 @@ def init(
     from transcribe.manifest import write_example
 
     path = write_example(manifest)
-    err(f"Wrote {path}. Fill in one entry per work, then run: transcribe run {path}")
+    typer.echo(f"Wrote {path}.")
+    err(f"Fill in one entry per work, then run: transcribe run {path}")
 
 
 @command("run")
@@ -59,8 +60,7 @@ def run(
                            "'local' (the wiki itself) or 'commons'.")]
     = None,
     tessdata_dir: TessdataOpt = None,
-    dpi: Annotated[int, typer.Option("--dpi", min=50, max=1200,
-                                     help="Resolution for PDF pages that must be rendered.")] = 300,
+    dpi: DpiOpt = 300,
     update_ocr: Annotated[bool, typer.Option(
         "--update-ocr", help="Replace the OCR text of wiki pages nobody has edited since the last run.")] = False,
     dry_run: Annotated[bool, typer.Option(
@@ -92,18 +92,29 @@ def run(
         result = run_batch(m, options, progress=progress)
 
     done_word = "exported" if result.target == "export" else "published"
+    if dry_run and result.target != "export":
+        done_word = "would publish"
     rows = [[w.id, str(w.pages), str(w.ocrd), str(w.output), str(w.failed), _word(w.status),
              w.reason] for w in result.works]
     typer.echo(_table(["work", "pages", "OCR'd", done_word, "failed", "result", "reason"], rows))
     ok = len(result.works) - len(result.failed)
-    where = f" into {options.export_dir}" if options.export_dir else ""
-    err(f"{ok} of {len(result.works)} work(s) {done_word}{where} in {result.seconds:.0f} s.")
-    if options.export_dir is not None:
-        err(f"Open {options.export_dir / 'index.html'} in a browser to review every page before publishing.")
-    for w in result.works:
-        for note in w.notes:
-            if note not in w.reason:
-                err(f"note: {w.id}: {note}")
+    where = f" into {export}" if export is not None else ""
+    if dry_run and result.target != "export":
+        # what would happen is the result of a dry run: on stdout, with the table
+        typer.echo(f"Dry run, nothing was written: {ok} of {len(result.works)} work(s) could be published "
+                   f"({result.seconds:.0f} s).")
+        for w in result.works:
+            for note in w.notes:
+                typer.echo(f"  {w.id}: {note}")
+    else:
+        typer.echo(f"{ok} of {len(result.works)} work(s) {done_word}{where} in {result.seconds:.0f} s.")
+        for w in result.works:
+            for note in w.notes:
+                if note not in w.reason:
+                    err(f"note: {w.id}: {note}")
+    if export is not None:
+        # The last line, and the path as the user typed it: it is what the README and scripts/demo tell to open.
+        err(f"Open {export / 'index.html'} in a browser to review every page before publishing.")
     if result.failed:
         raise PagesFailed(
             f"{len(result.failed)} work(s) did not finish: {', '.join(w.id for w in result.failed)}.",
@@ -122,6 +133,9 @@ def status(
     from transcribe.pipeline import batch_status
 
     state = state_path_for(manifest)
+    if not manifest.is_file() and not state.is_file():  # a typo in the name, not a batch that never ran
+        raise ManifestError(f"The manifest {manifest} does not exist.",
+                            hint="Check the path, or create an example with 'transcribe init FILE'.")
     if not state.is_file():
         err(f"Nothing has run for {manifest} yet (no {state.name} beside it). Start with: transcribe run {manifest}")
         if fmt is Format.json:

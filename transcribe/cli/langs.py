@@ -84,7 +84,7 @@ def list_(
     for row in table:
         typer.echo("  ".join(cell.ljust(w) for cell, w in zip(row, widths, strict=True)).rstrip())
     counts = {s: sum(r["status"] == s for r in rows) for s in ("installed", "missing", "no model")}
-    err(f"{len(rows)} languages: {counts['installed']} installed, {counts['missing']} missing a model, "
+    typer.echo(f"{len(rows)} languages: {counts['installed']} installed, {counts['missing']} missing a model, "
         f"{counts['no model']} without a Tesseract model (pages made ready for typing).")
 
 
@@ -131,10 +131,18 @@ def check(
     resolved = L.resolve_models(code, models, tessdata_dir, languages=languages)
     where = f" in {tessdata_dir}" if tessdata_dir else ""
     if resolved is None:
-        typer.echo(f"ready: Tesseract has no model for the main script of {lang.name} ('{code}', script "
-                   f"{lang.scripts[0]}); its pages will be made ready for typing, without OCR.")
+        # Nothing to install, so exit 0; but not "ready": there will be no OCR at all.
+        typer.echo(f"no OCR for {lang.name} ('{code}'): Tesseract has no model for its main script "
+                   f"({lang.scripts[0]}), so its pages will be made ready for typing, without OCR text.")
         if lang.notes:
             err(f"note: {lang.notes}")
     else:
-        typer.echo(f"ready: {lang.name} ('{code}') will be read with the Tesseract model "
-                   f"'{resolved}'{where}.")
+        typer.echo(f"ready: {lang.name} ('{code}') will be read with {models_phrase(resolved)}{where}.")
+
+
+def models_phrase(models: str) -> str:
+    """'deu+frk' -> "the Tesseract models 'deu' and 'frk'"; 'frk' -> "the Tesseract model 'frk'"."""
+    names = [f"'{m}'" for m in models.split("+")]
+    if len(names) == 1:
+        return f"the Tesseract model {names[0]}"
+    return f"the Tesseract models {', '.join(names[:-1])} and {names[-1]}"

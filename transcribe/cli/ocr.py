@@ -69,16 +69,17 @@ def ocr_command(
 
 
 def _report(s: O.OcrSummary, lang: str | None) -> None:
+    """The result, on stdout (the error that follows a failure goes to stderr)."""
     if s.models is None:
-        err(f"Tesseract has no model for the language '{lang}': {s.no_model} page(s) recorded as ready for typing "
+        typer.echo(f"Tesseract has no model for the language '{lang}': {s.no_model} page(s) recorded as ready for typing "
             f"({s.skipped} already recorded). Nothing else to do here: proofreaders will type these pages.")
         return
     parts = [f"{s.done} page(s) read", f"{s.blank} blank", f"{s.skipped} unchanged (already done)",
              f"{len(s.failed)} failed"]
     conf = f"; mean word confidence {s.mean_confidence:.0f}%" if s.mean_confidence is not None else ""
-    err(f"OCR with '{s.models}' of {s.total} page(s): {', '.join(parts)}{conf} ({s.seconds:.0f} s).")
+    typer.echo(f"OCR with '{s.models}' of {s.total} page(s): {', '.join(parts)}{conf} ({s.seconds:.0f} s).")
     for f in s.failed:
-        err(f"  page {f.n} ({f.image}): {f.reason}")
+        typer.echo(f"  page {f.n} ({f.image}): {f.reason}")
 
 
 class Format(str, Enum):

@@ -8,7 +8,7 @@ from typing import Annotated
 
 import typer
 
-from transcribe.cli._app import JobsOpt, QuietOpt, command, err, progress_bar
+from transcribe.cli._app import DpiOpt, JobsOpt, QuietOpt, command, err, progress_bar
 from transcribe.split import PageImage, inspect_scan, parse_page_spec, split, summary_counts
 from transcribe.store import DB_NAME, Store
 
@@ -30,9 +30,7 @@ def split_command(
         "--pages", "-p", help="Only these pages, by position in the scan: '5-20', '3,7,9-12' or '40-'.")] = None,
     fmt: Annotated[Format, typer.Option("--format", "-f", help="Image format of the pages.")] = Format.png,
     gray: Annotated[bool, typer.Option("--gray", help="Make colour pages grey (smaller files; black-and-white pages stay as they are).")] = False,
-    dpi: Annotated[int, typer.Option(
-        "--dpi", min=30, max=1200,
-        help="Resolution for PDF pages that must be rendered; scan images inside a PDF keep their own.")] = 300,
+    dpi: DpiOpt = 300,
     max_pixels: Annotated[int | None, typer.Option(
         "--max-pixels", min=0,
         help="Refuse pages larger than this many pixels (default: Pillow's safety limit, about 89 million; "
@@ -54,7 +52,7 @@ def split_command(
         result = split(scan, out, pages=pages, dpi=dpi, fmt=fmt.value, gray=gray, jobs=jobs, store=store,
                        work=work, progress=progress, note=lambda text: err(f"note: {text}"),
                        max_pixels=max_pixels, info=info)
-    err(summary_line([p for p in result if p.n in wanted], scan, out, dpi))
+    typer.echo(summary_line([p for p in result if p.n in wanted], scan, out, dpi))
 
 
 def summary_line(pages: list[PageImage], scan: Path, out: Path, dpi: int) -> str:

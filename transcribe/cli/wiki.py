@@ -171,6 +171,7 @@ def publish_command(
 
 
 def _show(report: PublishReport, title: str) -> None:
+    err = typer.echo  # what was (or would be) done is the result, so stdout (README: "What goes where")
     verbs = _WOULD if report.dry_run else _VERBS
     head = "Dry run, nothing was written" if report.dry_run else "Published"
     err(f"{head}: \"{title}\" on {report.wiki}.")

@@ -53,8 +53,10 @@ def parse_page_spec(spec: str | None, count: int, scan_name: str = "the scan") -
         if first < 1 or last < first:
             raise UsageError(f"--pages '{spec}': '{part}' is not a range of pages (they start at 1, low to high).")
         if last > count:
+            beyond = max(first, count + 1)  # the first page asked for that the scan does not have
             raise UsageError(
-                f"--pages '{spec}' asks for page {last}, but {scan_name} has only {count} page(s).",
+                f"--pages '{spec}' asks for page {beyond}, but {scan_name} has {count} "
+                f"page{'' if count == 1 else 's'}.",
                 hint=f"Ask for pages between 1 and {count}.")
         wanted.update(range(first, last + 1))
     return sorted(wanted)

@@ -22,12 +22,13 @@ from typing import Any
 
 from transcribe import fsutil
 from transcribe.events import ProgressFn, no_progress
-from transcribe.pagelabels import PageLabelError, label_pages
+from transcribe.pagelabels import PageLabelError, describe_labels, label_pages
 from transcribe.progress.credits import LEVEL_NAMES
 from transcribe.progress.report import LEVEL_COLOURS
 from transcribe.store import Store, Work
 from transcribe.wiki import pagetext as pt
 from transcribe.wiki import plan
+from transcribe.wiki.namespaces import namespace_names
 from transcribe.work import WorkMeta
 
 log = logging.getLogger(__name__)
@@ -36,15 +37,17 @@ PREVIEW_WIDTH = 1000  # pixels: enough to read a page on a laptop, small enough 
 
 # Without a wiki to read them from, the export uses en.wikisource's index fields and progress values (as its
 # MediaWiki:Proofreadpage_index_data_config defines them); publish always uses the target wiki's own.
+# The labels are the ones its Index form shows, so the preview reads like the form.
 DEFAULT_INDEX_FIELDS: dict[str, dict[str, Any]] = {
-    "Title": {"data": "title"}, "Language": {"data": "language"}, "Author": {"data": "author"},
-    "Publisher": {"data": "publisher"}, "Address": {"data": "place"}, "Year": {"data": "year"},
-    "Source": {"values": {"djvu": "DjVu", "pdf": "PDF", "scan": "Scan"}},
-    "Progress": {"data": "progress", "default": "OCR",
-                 "values": {"C": "Done", "V": "To be validated", "T": "To be proofread",
-                            "OCR": "Source file needs an OCR text layer", "MS": "Ready for match and split",
-                            "L": "Source file is incorrect", "X": "Source file must be checked"}},
-    "Pages": {"data": "pagelist"}, "Remarks": {},
+    "Title": {"label": "Title", "data": "title"}, "Language": {"label": "Language", "data": "language"},
+    "Author": {"label": "Author", "data": "author"}, "Publisher": {"label": "Publisher", "data": "publisher"},
+    "Address": {"label": "Location", "data": "place"}, "Year": {"label": "Year of publication", "data": "year"},
+    "Source": {"label": "Source", "values": {"djvu": "DjVu", "pdf": "PDF", "scan": "Scan"}},
+    "Progress": {"label": "Progress", "data": "progress", "default": "X",
+                 "values": {"T": "Done", "V": "To be validated", "C": "To be proofread",
+                            "MS": "Ready for Match & Split", "OCR": "Source file needs an OCR text layer",
+                            "L": "Source file is incorrect", "X": "Pagelist needed"}},
+    "Pages": {"label": "Pages", "data": "pagelist"}, "Remarks": {"label": "Remarks"},
 }
 
 
@@ -52,6 +55,9 @@ DEFAULT_INDEX_FIELDS: dict[str, dict[str, Any]] = {
 class ExportReport:
     out_dir: Path
     file_name: str
+    page_ns: str = "Page"  # the target wiki's own names ('Seite', 'Livre'...)
+    index_ns: str = "Index"
+    ns_note: str = ""  # where the names come from, when they could not be read from the wiki
     pages: int = 0  # Page: texts written
     skipped: list[tuple[int, str]] = field(default_factory=list)  # (page, why it has no Page: text)
     unmapped: list[str] = field(default_factory=list)
@@ -63,9 +69,11 @@ class ExportReport:
 
 
 def export_work(scan: Path, pages_dir: Path, meta: WorkMeta, out_dir: Path, *, progress: ProgressFn | None = None,
-                store: Store | None = None, work: Work | None = None) -> ExportReport:
+                store: Store | None = None, work: Work | None = None, site: Any | None = None) -> ExportReport:
     """Write the wikitext files and the HTML preview of a work into `out_dir` (created if needed).
 
+    With `site` (a connected `Wiki`), its own index fields and namespace names are used; without, en.wikisource's
+    fields and the names of the work's Wikisource from the project's table (`wiki/namespaces.py`).
     Page texts carry an empty `user=""`: offline there is no account to name.
     """
     progress = progress or no_progress
@@ -74,11 +82,23 @@ def export_work(scan: Path, pages_dir: Path, meta: WorkMeta, out_dir: Path, *, p
     kind = plan.file_kind(Path(scan))
     name = plan.file_name(meta, Path(scan))
     report = ExportReport(out_dir=out_dir, file_name=name)
+    if site is not None:
+        from dataclasses import asdict
 
-    index = pt.build_index(meta, DEFAULT_INDEX_FIELDS, file_kind=kind)
+        config: dict[str, dict[str, Any]] = {k: asdict(v) for k, v in site.index_fields().items()}
+        report.page_ns, report.index_ns = site.namespaces.page.name, site.namespaces.index.name
+    else:
+        config = DEFAULT_INDEX_FIELDS
+        names = namespace_names(meta.wiki, meta.language)
+        report.page_ns, report.index_ns = names.page, names.index
+        if not names.checked:
+            report.ns_note = (f"the names {names.page}: and {names.index}: are ProofreadPage's defaults for "
+                              f"'{names.code}', not checked against the wiki")
+
+    index = pt.build_index(meta, config, file_kind=kind)
     report.unmapped = index.unmapped
     wt = out_dir / "wikitext"
-    titles: dict[str, str] = {"Index.wiki": f"Index:{name}"}
+    titles: dict[str, str] = {"Index.wiki": f"{report.index_ns}:{name}"}
     fsutil.write_text(wt / "Index.wiki", index.text + "\n")
     try:
         desc = pt.build_file_description(meta, index_link=f"s:{meta.language}:Index:{name}")
@@ -101,7 +121,7 @@ def export_work(scan: Path, pages_dir: Path, meta: WorkMeta, out_dir: Path, *, p
         if p.publish:
             fname = f"Page_{p.n:04d}.wiki"
             fsutil.write_text(wt / fname, p.text("") + "\n")
-            titles[fname] = f"Page:{name}/{p.n}"
+            titles[fname] = f"{report.page_ns}:{name}/{p.n}"
             report.pages += 1
         else:
             report.skipped.append((p.n, p.reason))
@@ -111,10 +131,32 @@ def export_work(scan: Path, pages_dir: Path, meta: WorkMeta, out_dir: Path, *, p
         prev = rows[i - 1]["page"].n if i > 0 else None
         nxt = rows[i + 1]["page"].n if i + 1 < len(rows) else None
         fsutil.write_text(out_dir / "pages" / f"{row['page'].n:04d}.html",
-                          _page_html(meta, name, row, prev, nxt))
+                          _page_html(meta, f"{report.page_ns}:{name}/{row['page'].n}", row, prev, nxt))
     fsutil.write_text(wt / "titles.json", json.dumps(titles, ensure_ascii=False, indent=1) + "\n")
-    fsutil.write_text(out_dir / "index.html", _index_html(meta, name, rows, index.fields, report))
+    shown = form_fields(index.fields, config, [r["label"] for r in rows])
+    fsutil.write_text(out_dir / "index.html", _index_html(meta, name, rows, shown, report))
     return report
+
+
+def form_fields(fields: dict[str, str], config: dict[str, dict[str, Any]], labels: list[str]) -> list[tuple[str, str]]:
+    """(label, value) of each Index field as the wiki's Index form shows it, not as wiki codes.
+
+    'Source: pdf' is shown as 'Source: PDF', 'Progress: C' as 'Progress: To be proofread' (the values' labels
+    from the index data config) and the page list as the labels it produces ('10–14'), not as <pagelist/>.
+    """
+    out: list[tuple[str, str]] = []
+    for key, value in fields.items():
+        spec = config.get(key) or {}
+        label = str(spec.get("label") or key.replace("_", " "))
+        values = spec.get("values") or {}
+        if spec.get("data") == "pagelist":
+            shown = describe_labels(labels) if labels else value
+        elif isinstance(values, dict) and value in values:
+            shown = str(values[value])
+        else:
+            shown = value
+        out.append((label, shown))
+    return out
 
 
 def _preview_image(pages_dir: Path, p: plan.PlannedPage, folder: Path) -> str | None:
@@ -174,7 +216,7 @@ def _doc(title: str, body: str) -> str:
             f"<title>{html.escape(title)}</title><style>{_CSS}</style></head>\n<body>\n{body}\n</body></html>\n")
 
 
-def _index_html(meta: WorkMeta, name: str, rows: list[dict[str, Any]], fields: dict[str, str],
+def _index_html(meta: WorkMeta, name: str, rows: list[dict[str, Any]], fields: list[tuple[str, str]],
                 report: ExportReport) -> str:
     e = html.escape
     by_level: dict[str, int] = {}
@@ -184,13 +226,14 @@ def _index_html(meta: WorkMeta, name: str, rows: list[dict[str, Any]], fields: d
         by_level[k] = by_level.get(k, 0) + 1
     summary = ", ".join(f"{v} {k.lower()}" for k, v in by_level.items())
     who = " · ".join(x for x in (meta.author, meta.year, meta.publisher, meta.place) if x)
-    notes = "".join(f"<p class=\"meta\">Note: {e(n)}</p>" for n in report.notes)
+    notes = "".join(f"<p class=\"meta\">Note: {e(n)}</p>" for n in [*report.notes, report.ns_note] if n)
     if report.unmapped:
         notes += (f"<p class=\"meta\">Not on the Index page (the wiki has no field for it): "
                   f"{e(', '.join(report.unmapped))}</p>")
     out = [f"<header><h1>{e(meta.title)}</h1><div class=\"meta\">{e(who)}</div>",
-           (f"<div class=\"meta\">Will be published as <b>File:{e(name)}</b>, <b>Index:{e(name)}</b> and "
-            f"<b>Page:{e(name)}/1</b> … <b>/{len(rows)}</b>. {len(rows)} pages: {e(summary)}.</div>{notes}</header>"),
+           (f"<div class=\"meta\">Will be published as <b>File:{e(name)}</b>, <b>{e(report.index_ns)}:{e(name)}</b> "
+            f"and <b>{e(report.page_ns)}:{e(name)}/1</b> … <b>/{len(rows)}</b>. {len(rows)} pages: {e(summary)}."
+            f"</div>{notes}</header>"),
            ("<main><table><thead><tr><th>Page</th><th>Label</th><th>Scan</th><th>Level</th><th>Text begins</th>"
             "</tr></thead><tbody>")]
     for r in rows:
@@ -201,12 +244,12 @@ def _index_html(meta: WorkMeta, name: str, rows: list[dict[str, Any]], fields: d
         out.append(f'<tr><td><a href="{link}">{p.n}</a></td><td>{e(r["label"])}</td><td><a href="{link}">{thumb}'
                    f'</a></td><td>{_level_badge(p)}</td><td class="first">{e(first)}</td></tr>')
     out.append("</tbody></table>")
-    out.append("<h2>Index page fields</h2><table>" + "".join(
-        f"<tr><th>{e(k)}</th><td>{e(v)}</td></tr>" for k, v in fields.items()) + "</table></main>")
+    out.append(f"<h2>The {e(report.index_ns)}: page, as its form shows it</h2><table>" + "".join(
+        f"<tr><th>{e(k)}</th><td>{e(v)}</td></tr>" for k, v in fields) + "</table></main>")
     return _doc(meta.title, "\n".join(out))
 
 
-def _page_html(meta: WorkMeta, name: str, row: dict[str, Any], prev: int | None, nxt: int | None) -> str:
+def _page_html(meta: WorkMeta, title: str, row: dict[str, Any], prev: int | None, nxt: int | None) -> str:
     e = html.escape
     p = row["page"]
     nav = ['<a href="../index.html">All pages</a>']
@@ -220,7 +263,7 @@ def _page_html(meta: WorkMeta, name: str, row: dict[str, Any], prev: int | None,
         text = e(p.body) if p.body else '<span class="meta">(blank page: no text)</span>'
     else:
         text = f'<span class="meta">{e(p.reason)}</span>'
-    body = (f"<header><h1>Page:{e(name)}/{p.n}</h1><div class=\"meta\">{e(meta.title)} · label "
+    body = (f"<header><h1>{e(title)}</h1><div class=\"meta\">{e(meta.title)} · label "
             f"{e(row['label'])} · {_level_badge(p)}</div><nav>{''.join(nav)}</nav></header>"
             f"<main><div class=\"pair\"><div class=\"scan\">{scan}</div><div><pre class=\"text\">{text}</pre>"
             "</div></div></main>")

@@ -181,7 +181,7 @@ class IndexText:
 
 # Labels that mean "the pages have text, nobody has proofread them yet", in the languages of the larger
 # Wikisources. The keys differ per wiki and mean different things: on en.wikisource 'OCR' means "the file still
-# needs an OCR text layer" and 'T' is "To be proofread"; on fr 'T' is "Terminé" and 'C' is "À corriger".
+# needs an OCR text layer" and 'C' is "To be proofread" ('T' is "Done"), as on fr ('T' "Terminé", 'C' "À corriger").
 # So the value is found by its label, never by its key.
 _TO_PROOFREAD = (
     "to be proofread", "to proofread", "needs proofreading", "à corriger", "a corriger", "korrigier",
