@@ -82,7 +82,9 @@ def test_csv_and_json_have_the_documented_columns_and_keys():
     assert [(p["name"], p["period"], p["proofread"], p["validated"]) for p in people] == \
         [("Bob", "2026-10", "0", "1"), ("Bob", "2026-11", "1", "0"), ("Alice", "2026-09", "1", "0")]
     data = json.loads(report.to_json(s))
-    assert set(data) == {"wiki", "generated", "by", "anonymized", "totals", "works", "people", "bots", "timeline"}
+    assert set(data) == {"wiki", "generated", "by", "anonymized", "totals", "works", "people", "bots", "timeline",
+                         "since", "until", "views_note", "readers", "contributors", "corrections",
+                         "corrections_by_month", "forecast_line", "notes"}
     assert data["totals"]["levels"] == {"0": 1, "1": 1, "2": 1, "3": 1, "4": 1}
 
 
