@@ -84,12 +84,12 @@ def as_of(works: Sequence[WorkProgress], end: str | None) -> list[WorkProgress]:
 # -- pace and forecast ---------------------------------------------------------------------------------------
 
 def moved(works: Iterable[WorkProgress], start: str, end: str) -> tuple[int, int]:
-    """Pages that moved into proofread and into validated between `start` and `end`, net of moves down."""
+    """Pages that moved into proofread and into validated from `start` to `end` (included), net of moves down."""
     p = v = 0
     for w in works:
         for h in w.histories.values():
             for rev, prev, level in moves(h):
-                if start <= rev.timestamp < end:
+                if start <= rev.timestamp <= end:  # the end is now: an edit of this second counts
                     p += (level >= 3) - (prev >= 3)
                     v += (level == 4) - (prev == 4)
     return p, v
