@@ -415,7 +415,7 @@ dl.defs dt{font-weight:bold;margin-top:.6em}dl.defs dd{margin-left:1.2em}
 dl.defs dt:target,dl.defs dt:target+dd{background:#eaf3ff}
 @page{size:A4;margin:14mm 12mm}
 @media print{body{margin:0;max-width:none;font-size:10pt}h2{break-after:avoid}
-svg,table,.card,.summary,figure,dl.defs dt,dl.defs dd{break-inside:avoid}
+svg,table,.card,.summary,figure,.block,dl.defs dt,dl.defs dd{break-inside:avoid}
 figure{margin:0}table{font-size:8.5pt}th,td{padding:.2em .3em}
 *{-webkit-print-color-adjust:exact;print-color-adjust:exact}}
 """
@@ -480,15 +480,17 @@ def _director_summary(summary: Summary) -> str:
     people = len(summary.people)
     new = sum(int(c["new"]) for c in summary.contributors)
     who = f"{_d('people', _plural(people, 'person', 'people'))} did this work" + (f" {period}" if period else "")
-    if summary.contributors:
+    if summary.since and summary.contributors:
         who += f"; {_d('new-contributors', _plural(new, 'person', 'people') + ' edited these pages for the first time')}"
+
     paras.append(who + ".")
     if summary.views_note:
         paras.append(f"{_d('readers', 'Readers')}: {_e(summary.views_note)}.")
     else:
         paras.append(f"The works' pages were {_d('readers', 'viewed ' + _plural(t.views or 0, 'time'))}"
                      f"{' ' + period if period else ''} (complete months).")
-    reuse = f"{_d('texts', _plural(len(t.texts), 'text'))} on the wiki show the proofread pages"
+    reuse = f"{_d('texts', _plural(len(t.texts), 'text'))} on the wiki {'shows' if len(t.texts) == 1 else 'show'}" \
+            " the proofread pages"
     ready = [s for s in summary.works if s.ready_to_transclude]
     if ready:
         reuse += f"; {_plural(len(ready), 'work is', 'works are')} proofread but not shown in any text yet " \
@@ -596,23 +598,23 @@ def to_html(summary: Summary, top: int = 10) -> str:
 {_director_summary(summary)}
 <section class="cards">{"".join(f'<div class="card"><span class="num">{_e(n)}</span>'
                                  f'<span class="what">{_e(w)}</span></div>' for n, w in cards)}</section>
-<h2>Proofread and validated pages over time</h2>
+<section class="block"><h2>Proofread and validated pages over time</h2>
 <p class="sub">Pages at the end of each {_e(summary.by)}, rebuilt from the page histories; dashed: the
 {_d('forecast', 'forecast')} at the pace of the last 8 weeks.</p>
-<figure>{_timeline_chart(summary.timeline, summary.forecast_line)}</figure>
-<h2>Readers per month</h2>
+<figure>{_timeline_chart(summary.timeline, summary.forecast_line)}</figure></section>
+<section class="block"><h2>Readers per month</h2>
 <p class="sub">{_d('readers', 'Page views')} of the Index pages, the scans' file pages and the texts.</p>
-<figure>{readers}</figure>
-<h2>Contributors per month</h2>
+<figure>{readers}</figure></section>
+<section class="block"><h2>Contributors per month</h2>
 <p class="sub">People who edited the works' pages: {_d('new-contributors', 'new and returning')}.</p>
-<figure>{contributors}</figure>
-<h2>Each work by quality level</h2>
+<figure>{contributors}</figure></section>
+<section class="block"><h2>Each work by quality level</h2>
 <p class="legend">{legend}</p>
-<figure>{_levels_chart(summary.works)}</figure>
-<h2>Top contributors</h2>
+<figure>{_levels_chart(summary.works)}</figure></section>
+<section class="block"><h2>Top contributors</h2>
 <p class="sub">{_e(who)}</p>
 <figure>{_people_chart(summary, top)}</figure>
-{bots}
+{bots}</section>
 <h2>Readers, reuse and forecast</h2>
 <table class=impact><thead>{impact_head}</thead><tbody>{"".join(impact_rows)}</tbody></table>
 <h2>What people corrected</h2>
