@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import time
 from pathlib import Path
+from typing import ClassVar
 from xml.sax.saxutils import escape
 
 import wikiserver
@@ -73,7 +74,7 @@ class PageViewsServer:
     `views[(project, title)] = {'2026-01': 12, ...}` sets what it knows; `paths` and `agents` record the calls.
     """
 
-    NOT_FOUND = {"type": "https://mediawiki.org/wiki/HyperSwitch/errors/not_found", "title": "Not found.",
+    NOT_FOUND: ClassVar[dict[str, str]] = {"type": "https://mediawiki.org/wiki/HyperSwitch/errors/not_found", "title": "Not found.",
                  "method": "get", "detail": "The date(s) you used are valid, but we either do not have data for "
                  "those date(s), or the project you asked for is not loaded yet. Please check documentation "
                  "for more information."}
@@ -108,7 +109,7 @@ class PageViewsServer:
                 self.end_headers()
                 self.wfile.write(data)
 
-            def do_GET(self) -> None:  # noqa: N802 (http.server's name)
+            def do_GET(self) -> None:
                 outer.paths.append(self.path)
                 outer.agents.append(self.headers.get("User-Agent", ""))
                 if outer.too_many > 0:

@@ -195,7 +195,7 @@ def test_director_report_reads_offline_prints_on_a4_and_links_its_definitions(tm
     source = page.read_text(encoding="utf-8")
     assert not re.search(r"<script|<link|@import|url\(|src=", source)  # one file, nothing to fetch
     dom = _render(page, "--dump-dom").stdout
-    summary = re.search(r'<section class="summary">(.*?)</section>', dom, re.S).group(1)
+    summary = re.search(r'<section class="summary">(.*?)</section>', dom, re.DOTALL).group(1)
     assert "885 times" in summary and "ready to transclude" in summary and "proofread by 20" in summary
     assert dom.index('class="summary"') < dom.index('class="chart-time"') < dom.index('class="chart-readers"') \
         < dom.index('class="chart-contributors"') < dom.index("<table")  # words, then charts, then tables

@@ -145,7 +145,7 @@ def forecast_line(totals: WorkSummary, now: str, by: str) -> list[dict[str, int 
     end = max(m for m in (totals.proofread_by, totals.validated_by) if m not in (None, "done"))
     start = _dt(now)
     stop = datetime.fromisoformat(end + "-28").replace(tzinfo=UTC)
-    points = []
+    points: list[dict[str, int | str]] = []
     d = start
     step = timedelta(weeks=1) if by == "week" else timedelta(days=30.44)
     while d <= stop + step and len(points) < 240:

@@ -293,7 +293,7 @@ def _page_number(title: str, prefix: str) -> int | None:
 
 
 # Which main-namespace pages transclude each Page: page comes with the listing, in the same requests.
-_TRANSCLUDED = {"tiprop": "title", "tinamespace": 0, "tilimit": "max"}
+_TRANSCLUDED: dict[str, Any] = {"tiprop": "title", "tinamespace": 0, "tilimit": "max"}
 
 
 def list_pages(wiki: Wiki, ref: IndexRef) -> list[Listed]:
@@ -635,9 +635,9 @@ def view_titles(wiki: Wiki, work: WorkProgress, *, pages: bool = False) -> list[
     """(title, project or None for this wiki's) whose views count as the work's readers."""
     from transcribe.progress.impact import texts_of
 
-    file_title = (f"File:{work.file}", "commons.wikimedia.org") if work.file_shared else \
-        (f"{wiki.namespaces.file.name}:{work.file}", None)
-    out = [(work.index, None), file_title, *((t, None) for t in texts_of(work))]
+    file_title: tuple[str, str | None] = (f"File:{work.file}", "commons.wikimedia.org") if work.file_shared \
+        else (f"{wiki.namespaces.file.name}:{work.file}", None)
+    out: list[tuple[str, str | None]] = [(work.index, None), file_title, *((t, None) for t in texts_of(work))]
     if pages:
         out += [(f"{wiki.namespaces.page.name}:{work.file}/{n}", None) for n in sorted(work.histories)]
     return out

@@ -110,9 +110,9 @@ def to_csv(summary: Summary, rows: str = "works") -> str:
             w.writerow([point["period"], point["new"], point["returning"]])
     elif rows == "corrections":
         w.writerow(CORRECTIONS_COLUMNS)
-        for c in summary.corrections:
-            w.writerow([c["page"], c["ocr_revision"], c["proofread_revision"], c["characters"], c["edits"],
-                        f"{float(c['cer']):.4f}", c["month"]])
+        for row in summary.corrections:
+            w.writerow([row["page"], row["ocr_revision"], row["proofread_revision"], row["characters"],
+                        row["edits"], f"{float(row['cer']):.4f}", row["month"]])
     else:
         raise ValueError(f"rows must be works, people, timeline, readers, contributors or corrections, not {rows!r}")
     return buf.getvalue()
