@@ -210,3 +210,28 @@ def test_director_report_reads_offline_prints_on_a4_and_links_its_definitions(tm
     info = subprocess.run(["pdfinfo", str(pdf)], capture_output=True, text=True, check=True).stdout
     assert re.search(r"Page size:\s+59[45]\.\d+ x 841\.\d+ pts \(A4\)", info)  # @page size: A4
     assert 2 <= int(re.search(r"Pages:\s+(\d+)", info).group(1)) <= 6
+
+
+def test_impact_in_csv_wikitext_and_a_period():
+    from transcribe.progress.impact import summarize as summarize_impact
+
+    works = impact_works()
+    s = summarize_impact(works, wiki="test", bots=["Bot"], now=NOW,
+                         views_note="page views: not available for this wiki")
+    row = next(csv.DictReader(io.StringIO(report.to_csv(s))))
+    assert row["views"] == "not available" and row["texts"] == "The C Book" and row["ready_to_transclude"] == "no"
+    block = report.to_wikitext(s)
+    assert ("| [[Index:D.djvu|D.djvu]] || not available || ready to transclude || 0 || 0 || all proofread; no recent"
+            " activity || ") in block
+    assert "''page views: not available for this wiki''" in block
+    # corrections per month and overall: 24 pages of 1500 characters, 30+n characters changed on page n
+    assert s.corrections_by_month == [{"period": "2026-10", "pages": 24, "characters": 36000, "edits": 1020,
+                                       "cer": round(1020 / 36000, 4)}]
+    assert s.totals.cer == s.works[0].cer == round(1020 / 36000, 4) and s.works[1].cer is None
+    # the third quarter only: levels at its end (30 September), credits and readers within it
+    q3 = summarize_impact(works, wiki="test", bots=["Bot"], now=NOW, since="2026-07", until="2026-09")
+    assert (q3.totals.proofread, q3.totals.validated) == (14, 0)  # 12 of C in September, D's 2 from March
+    assert [(c.name, c.proofread) for c in q3.people] == [("Alice", 12)]  # Carol's March pages are not in Q3
+    assert q3.totals.views == 120 and [p["period"] for p in q3.readers] == ["2026-09"]
+    assert q3.corrections == []  # C's pages were compared in October
+    assert q3.timeline[0]["period"] == "2026-07" and q3.timeline[-1]["period"] == "2026-09"

@@ -268,12 +268,14 @@ def summarize(works: Sequence[WorkProgress], *, wiki: str, by: str = "month", bo
     are those within it.
     """
     bots = list(bots)
-    now = now or datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+    generated = now or datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
     lo, hi = period_bounds(since, until)
-    if hi and hi < now:
-        now = hi
+    now = generated
+    if hi and hi <= now:  # the report stands at the last second of the period
+        now = _iso(_dt(hi) - timedelta(seconds=1))
     period = as_of(works, hi)
     summary = summarize_credits(period, wiki=wiki, by=by, bots=bots, anonymize=anonymize, now=now, since=lo)
+    summary.generated = generated
     summary.since, summary.until = since, until
     if lo:
         first = lo[:7] if by == "month" else None
