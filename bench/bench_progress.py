@@ -116,6 +116,15 @@ def main() -> None:
             assert third["works"] == fresh["works"] and third["people"] == fresh["people"], "cache drifted"
             print(f"after 10 edits: {n3:5d} wiki requests + {v3:4d} page views requests {t3:7.1f} s  proofread"
                   f" {third['totals']['proofread']} (same numbers as a run on a fresh state)")
+            # A month ends: as if the last complete month had not been fetched yet (drop it from the state).
+            import sqlite3
+
+            with sqlite3.connect(state) as db:
+                db.execute("DELETE FROM progress_views WHERE month = ?", (month_list[-1],))
+            fourth, n4, v4, t4 = run(proxy, views, state)
+            assert fourth["totals"]["views"] == third["totals"]["views"]
+            print(f"a new month: {n4:5d} wiki requests + {v4:4d} page views requests {t4:7.1f} s"
+                  f"  ({v4 / args.works:.0f} per work: its Index and its file page, one title a request)")
         finally:
             views.close()
             proxy.close()

@@ -82,6 +82,9 @@ def test_reuse_readers_and_corrections(wiki_en, service, tmp_path):
     assert len(service.paths) == 3  # one request per title (Index, file page, text) for all their months
     again = run_json(*args, env=env)
     assert again["totals"]["views"] == 122 and len(service.paths) == 3  # every month already stored
+    service.views[("en.wikisource.org", "Page:Impact Book.pdf/2")] = {"2026-04": 3}
+    with_pages = run_json(*args, "--views-of-pages", env=env)
+    assert with_pages["totals"]["views"] == 125 and len(service.paths) == 6  # one more request per Page: page
 
     # what people corrected: the bot's OCR revision against the proofread text, normalised like `evaluate`
     assert (work["corrected_pages"], work["corrected_edits"]) == (3, 1)

@@ -151,17 +151,21 @@ def tables(summary: Summary, top: int = 10) -> list[Table]:
         people.add_row(f"{c.name} (bot)", str(c.proofread), str(c.validated), this_period(c), style="dim")
     if summary.people or summary.bots:
         out.append(people)
-    caption = summary.views_note or "Readers: page views by people of the Index, file page and texts."
+    caption = (summary.views_note or "Readers: page views by people of the Index, file page and texts.") + \
+        " Forecast at the pace of the last 8 weeks."
+
     impact = Table(title="Readers, reuse and forecast", caption=caption, title_justify="left",
                    caption_justify="left")
     for col, just in [("Work", "left"), ("Readers", "right"), ("Texts", "right"), ("File\nused on", "right"),
-                      ("Pages per\nweek", "right"), ("Forecast", "left"), ("OCR\ncorrected", "right")]:
+                      ("Pages per\nweek", "right"), ("Proofread\nby", "left"), ("Validated\nby", "left"),
+                      ("OCR\ncorrected", "right")]:
         impact.add_column(col, justify=just)  # type: ignore[arg-type]
     for s in [*summary.works, summary.totals]:
         texts = str(len(s.texts)) + (" (ready to transclude)" if s.ready_to_transclude and s is not summary.totals
                                      else "")
         impact.add_row(s.file or s.index, views_text(s.views), texts, str(len(s.file_used_on)),
-                       f"{s.proofread_per_week:g}", s.forecast, "" if s.cer is None else percent(s.cer),
+                       f"{s.proofread_per_week:g}", forecast_text(s.proofread_by), forecast_text(s.validated_by),
+                       "" if s.cer is None else percent(s.cer),
                        style="bold" if s is summary.totals else None, end_section=s is summary.works[-1])
     out.append(impact)
     return out
