@@ -8,7 +8,12 @@ complete up to a revision id, so a run only reads what is new:
   which pages have new revisions, and deletions or moves there send their work back to a full listing.
 - what changed: the latest revision of 50 changed pages per request; a page edited more than once since the last
   run also gets the missing part of its history (one page per request, as the API allows with content).
-The credit rules live in `credits.py` beside this module; rendering in `report.py`.
+Also read here, in the same requests where possible: the Index page's latest revision (a wiki replaced at the
+same address shows there, and its cache is dropped), the main-namespace pages that transclude the Index (every
+run) and each Page: page (with each full listing), the file's usage, and the OCR and proofread texts of the
+pages people proofread (once per pair of revisions). Page views go through `pageviews.py`.
+The credit rules live in `credits.py` beside this module; the impact rules in `impact.py`; rendering in
+`report.py`.
 """
 
 from __future__ import annotations
