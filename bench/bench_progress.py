@@ -5,11 +5,15 @@
 Builds a fresh test wiki (tests/wikiserver.py), uploads one PDF per work, writes the Index pages, and imports
 every page with importDump.php: a bot revision at level 1 for each page, and for one page in five a history
 (Alice proofreads, and for half of those Bob validates; one in twenty is sent back to 1). Then three runs of
-`transcribe progress --category ...` through a counting proxy, with one state file:
-  1. first run (every history read),
-  2. second run, nothing changed (target: under 5% of the first run's requests),
+`transcribe progress --category ... --views-project en.wikisource.org` through a counting proxy, with one state
+file, the page views coming from a local stand-in of the Wikimedia REST API (tests/progress_helpers.py
+PageViewsServer) that knows views for every Index page:
+  1. first run (every history read, every month of views fetched),
+  2. second run, nothing changed (target: under 5% of the first run's wiki requests, no page views request),
   3. third run after 10 page edits by Alice.
-Prints one line per run and checks that each run gives the same numbers as a run on a fresh state.
+Wiki requests and page views requests are counted apart (the wiki's count is what a run without views makes);
+page views must stay within one request per work per month not yet cached. Prints one line per run and checks
+that each run gives the same numbers as a run on a fresh state.
 """
 
 from __future__ import annotations
@@ -25,8 +29,10 @@ REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO / "tests"))
 
 import wikiserver
-from progress_helpers import Revision, add_work, import_pages, page_text
+from progress_helpers import PageViewsServer, Revision, add_work, import_pages, page_text
 from wikiserver import FaultProxy
+
+from transcribe.progress.pageviews import last_complete_month, months
 
 CATEGORY = "Category:Bench library"
 
@@ -57,18 +63,21 @@ def build(root: Path, works: int, pages: int) -> wikiserver.WikiServer:
     return wiki
 
 
-def run(proxy: FaultProxy, state: Path) -> tuple[dict, int, float]:
+def run(proxy: FaultProxy, views: PageViewsServer, state: Path) -> tuple[dict, int, int, float]:
+    """(the report, wiki requests, page views requests, seconds)."""
     from typer.testing import CliRunner
 
     from transcribe.cli import app
 
     proxy.reset()
+    asked = len(views.paths)
     t = time.monotonic()
     result = CliRunner().invoke(app, ["progress", "--category", CATEGORY, "--wiki", proxy.api_url, "--state",
-                                      str(state), "--format", "json", "-q"])
+                                      str(state), "--format", "json", "-q", "--views-project", "en.wikisource.org"],
+                                env={"TRANSCRIBE_PAGEVIEWS_API": views.url})
     if result.exit_code != 0:
         raise SystemExit(result.output)
-    return json.loads(result.stdout), proxy.count, time.monotonic() - t
+    return json.loads(result.stdout), proxy.count, len(views.paths) - asked, time.monotonic() - t
 
 
 def main() -> None:
@@ -80,23 +89,44 @@ def main() -> None:
         root = Path(tmp)
         wiki = build(root, args.works, args.pages)
         proxy = FaultProxy(wiki.base_url)
+        views = PageViewsServer()
+        month_list = months("2026-01", last_complete_month())  # the works' first revisions are of 2026-01
+        for i in range(1, args.works + 1):
+            views.views[("en.wikisource.org", f"Index:Bench book {i:02d}.pdf")] = \
+                {m: 10 * i + k for k, m in enumerate(month_list)}
         try:
             state = root / "progress.db"
-            first, n1, t1 = run(proxy, state)
-            print(f"first run:  {n1:5d} requests {t1:7.1f} s  proofread {first['totals']['proofread']}"
-                  f" validated {first['totals']['validated']}", flush=True)
-            second, n2, t2 = run(proxy, state)
-            print(f"second run: {n2:5d} requests {t2:7.1f} s  ({100 * n2 / n1:.1f}% of the first run's requests)")
+            first, n1, v1, t1 = run(proxy, views, state)
+            bound = args.works * len(month_list)
+            print(f"first run:  {n1:5d} wiki requests + {v1:4d} page views requests (at most {bound}: {args.works}"
+                  f" works x {len(month_list)} months not cached) {t1:7.1f} s  proofread"
+                  f" {first['totals']['proofread']} validated {first['totals']['validated']}"
+                  f" views {first['totals']['views']}", flush=True)
+            assert v1 <= bound, "page views: more than one request per work per month not yet cached"
+            second, n2, v2, t2 = run(proxy, views, state)
+            print(f"second run: {n2:5d} wiki requests + {v2:4d} page views requests {t2:7.1f} s"
+                  f"  ({100 * n2 / n1:.1f}% of the first run's wiki requests)")
+            assert v2 == 0 and second["totals"]["views"] == first["totals"]["views"]
             assert second["works"] == first["works"] and second["people"] == first["people"]
             alice = wiki.human("Alice")
             for i in range(10):
                 alice.set_page_quality(f"Page:Bench book {1 + i % args.works:02d}.pdf/{1 + 7 * i}", 3)
-            third, n3, t3 = run(proxy, state)
-            fresh, _, _ = run(proxy, root / "fresh.db")
+            third, n3, v3, t3 = run(proxy, views, state)
+            fresh, _, _, _ = run(proxy, views, root / "fresh.db")
             assert third["works"] == fresh["works"] and third["people"] == fresh["people"], "cache drifted"
-            print(f"after 10 edits: {n3:5d} requests {t3:7.1f} s  proofread {third['totals']['proofread']}"
-                  f" (same numbers as a run on a fresh state)")
+            print(f"after 10 edits: {n3:5d} wiki requests + {v3:4d} page views requests {t3:7.1f} s  proofread"
+                  f" {third['totals']['proofread']} (same numbers as a run on a fresh state)")
+            # A month ends: as if the last complete month had not been fetched yet (drop it from the state).
+            import sqlite3
+
+            with sqlite3.connect(state) as db:
+                db.execute("DELETE FROM progress_views WHERE month = ?", (month_list[-1],))
+            fourth, n4, v4, t4 = run(proxy, views, state)
+            assert fourth["totals"]["views"] == third["totals"]["views"]
+            print(f"a new month: {n4:5d} wiki requests + {v4:4d} page views requests {t4:7.1f} s"
+                  f"  ({v4 / args.works:.0f} per work: its Index and its file page, one title a request)")
         finally:
+            views.close()
             proxy.close()
             wiki.stop()
 

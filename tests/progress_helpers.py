@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import time
 from pathlib import Path
+from typing import ClassVar
 from xml.sax.saxutils import escape
 
 import wikiserver
@@ -61,3 +62,82 @@ def make_work(wiki: WikiServer, tmp: Path, file: str, pages: int, levels: dict[i
         level, ts = spec if isinstance(spec, tuple) else (spec, "2026-01-15T10:00:00Z")
         rows[f"Page:{file}/{n}"] = [(page_text(level, f"OCR text of page {n}"), wikiserver.BOT_USER, ts)]
     import_pages(wiki, rows)
+
+
+class PageViewsServer:
+    """A stand-in for the Wikimedia page views REST API on 127.0.0.1, speaking its documented format.
+
+    The real service (wikimedia.org/api/rest_v1) is not MediaWiki and cannot run here, and tests never call the
+    internet: this server answers `/metrics/pageviews/per-article/{project}/all-access/user/{article}/monthly/
+    {start}/{end}` with `{"items": [...]}` (one item per month with views, timestamps like '2026010100'), a 404
+    with a JSON body of type `.../not_found` for a title it has no views of, and 429 with Retry-After on demand.
+    `views[(project, title)] = {'2026-01': 12, ...}` sets what it knows; `paths` and `agents` record the calls.
+    """
+
+    NOT_FOUND: ClassVar[dict[str, str]] = {"type": "https://mediawiki.org/wiki/HyperSwitch/errors/not_found", "title": "Not found.",
+                 "method": "get", "detail": "The date(s) you used are valid, but we either do not have data for "
+                 "those date(s), or the project you asked for is not loaded yet. Please check documentation "
+                 "for more information."}
+
+    def __init__(self) -> None:
+        import http.server
+        import json
+        import re
+        import threading
+        import urllib.parse
+
+        self.views: dict[tuple[str, str], dict[str, int]] = {}
+        self.paths: list[str] = []
+        self.agents: list[str] = []
+        self.too_many = 0  # answer this many next requests with 429
+        self.retry_after = "1"
+        outer = self
+        pattern = re.compile(r"^/metrics/pageviews/per-article/([^/]+)/all-access/user/([^/]+)/monthly/"
+                             r"(\d{8})(?:\d\d)?/(\d{8})(?:\d\d)?$")
+
+        class Handler(http.server.BaseHTTPRequestHandler):
+            def log_message(self, format: str, *args: object) -> None:
+                pass
+
+            def _send(self, status: int, body: object, headers: dict[str, str] | None = None) -> None:
+                data = json.dumps(body).encode()
+                self.send_response(status)
+                self.send_header("Content-Type", "application/json; charset=utf-8")
+                for k, v in (headers or {}).items():
+                    self.send_header(k, v)
+                self.send_header("Content-Length", str(len(data)))
+                self.end_headers()
+                self.wfile.write(data)
+
+            def do_GET(self) -> None:
+                outer.paths.append(self.path)
+                outer.agents.append(self.headers.get("User-Agent", ""))
+                if outer.too_many > 0:
+                    outer.too_many -= 1
+                    self._send(429, {"type": "https://mediawiki.org/wiki/HyperSwitch/errors/request_rate_exceeded",
+                                     "title": "Too Many Requests"}, {"Retry-After": outer.retry_after})
+                    return
+                m = pattern.match(self.path)
+                if not m:
+                    self._send(400, {"type": "https://mediawiki.org/wiki/HyperSwitch/errors/bad_request"})
+                    return
+                project, article = m.group(1), urllib.parse.unquote(m.group(2)).replace("_", " ")
+                start, end = f"{m.group(3)[:4]}-{m.group(3)[4:6]}", f"{m.group(4)[:4]}-{m.group(4)[4:6]}"
+                known = outer.views.get((project, article), {})
+                items = [{"project": project.removesuffix(".org"), "article": m.group(2),
+                          "granularity": "monthly", "timestamp": month.replace("-", "") + "0100",
+                          "access": "all-access", "agent": "user", "views": n}
+                         for month, n in sorted(known.items()) if start <= month <= end and n]
+                if not items:
+                    self._send(404, {**outer.NOT_FOUND, "uri": self.path})
+                    return
+                self._send(200, {"items": items})
+
+        self.httpd = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.url = f"http://127.0.0.1:{self.httpd.server_address[1]}"
+        self._thread = threading.Thread(target=self.httpd.serve_forever, daemon=True)
+        self._thread.start()
+
+    def close(self) -> None:
+        self.httpd.shutdown()
+        self.httpd.server_close()

@@ -82,7 +82,9 @@ def test_csv_and_json_have_the_documented_columns_and_keys():
     assert [(p["name"], p["period"], p["proofread"], p["validated"]) for p in people] == \
         [("Bob", "2026-10", "0", "1"), ("Bob", "2026-11", "1", "0"), ("Alice", "2026-09", "1", "0")]
     data = json.loads(report.to_json(s))
-    assert set(data) == {"wiki", "generated", "by", "anonymized", "totals", "works", "people", "bots", "timeline"}
+    assert set(data) == {"wiki", "generated", "by", "anonymized", "totals", "works", "people", "bots", "timeline",
+                         "since", "until", "views_note", "readers", "contributors", "corrections",
+                         "corrections_by_month", "forecast_line", "notes"}
     assert data["totals"]["levels"] == {"0": 1, "1": 1, "2": 1, "3": 1, "4": 1}
 
 
@@ -159,3 +161,77 @@ def test_html_report_renders_offline_with_its_numbers_and_charts(tmp_path):
     shot = tmp_path / "report.png"
     _render(page, f"--screenshot={shot}", "--window-size=1100,1900")
     assert shot.stat().st_size > 20_000  # a page with charts, not a blank one
+
+
+def impact_works() -> list[WorkProgress]:
+    """Two works proofread through 2026 (C: steady, D: done and not transcluded), with readers and corrections."""
+    from transcribe.progress.credits import Correction
+
+    c_hist = {n: [r(n, "Bot", "01-10", 1)] for n in range(1, 41)}
+    for n in range(1, 25):  # Alice proofreads three pages a week from September, Bob validates some
+        week = (n - 1) // 3
+        c_hist[n].append(Rev(100 + n, "Alice", f"2026-09-{1 + week:02d}T10:00:00Z" if week < 4 else
+                             f"2026-{10 + (week - 4) // 4:02d}-{1 + 7 * ((week - 4) % 4):02d}T10:00:00Z", 3))
+        if n % 3 == 0:
+            c_hist[n].append(Rev(200 + n, "Bob", "2026-11-15T10:00:00Z", 4))
+    c = WorkProgress("Index:C.pdf", "C.pdf", 40, c_hist, texts=["The C Book"], file_usage=["frwiki:Livre C"],
+                     views={"2026-09": 120, "2026-10": 340, "2026-11": 410},
+                     corrections=[Correction(n, f"Page:C.pdf/{n}", n, 100 + n, 1500, 30 + n, "2026-10")
+                                  for n in range(1, 25)])
+    d = WorkProgress("Index:D.djvu", "D.djvu", 2, {
+        1: [r(301, "Bot", "02-01", 1), r(302, "Carol", "03-05", 3)],
+        2: [r(303, "Bot", "02-01", 1), r(304, "Carol", "03-06", 3)]}, views={"2026-03": 15})
+    return [c, d]
+
+
+def test_director_report_reads_offline_prints_on_a4_and_links_its_definitions(tmp_path):
+    from transcribe.progress.impact import summarize as summarize_impact
+
+    s = summarize_impact(impact_works(), wiki="Test Wikisource", bots=["Bot"], now=NOW)
+    assert s.works[1].ready_to_transclude and not s.works[0].ready_to_transclude
+    assert s.totals.views == 885 and s.totals.proofread_by not in (None, "done")
+    page = tmp_path / "director.html"
+    page.write_text(report.to_html(s), encoding="utf-8")
+    source = page.read_text(encoding="utf-8")
+    assert not re.search(r"<script|<link|@import|url\(|src=", source)  # one file, nothing to fetch
+    dom = _render(page, "--dump-dom").stdout
+    summary = re.search(r'<section class="summary">(.*?)</section>', dom, re.DOTALL).group(1)
+    assert "885 times" in summary and "ready to transclude" in summary and "proofread by 20" in summary
+    assert dom.index('class="summary"') < dom.index('class="chart-time"') < dom.index('class="chart-readers"') \
+        < dom.index('class="chart-contributors"') < dom.index("<table")  # words, then charts, then tables
+    assert 'class="forecast-proofread"' in dom and 'stroke-dasharray="6 4"' in dom
+    assert len(re.findall(r'<rect class="bar views"', dom)) == len(s.readers)
+    links = set(re.findall(r'href="#(def-[a-z-]+)"', dom))
+    assert links and links <= set(re.findall(r'id="(def-[a-z-]+)"', dom))  # every definition one click away
+    shot, pdf = tmp_path / "director.png", tmp_path / "director.pdf"
+    _render(page, f"--screenshot={shot}", "--window-size=1000,1400")
+    _render(page, f"--print-to-pdf={pdf}", "--no-pdf-header-footer")
+    assert shot.stat().st_size > 20_000
+    info = subprocess.run(["pdfinfo", str(pdf)], capture_output=True, text=True, check=True).stdout
+    assert re.search(r"Page size:\s+59[45]\.\d+ x 841\.\d+ pts \(A4\)", info)  # @page size: A4
+    assert 2 <= int(re.search(r"Pages:\s+(\d+)", info).group(1)) <= 6
+
+
+def test_impact_in_csv_wikitext_and_a_period():
+    from transcribe.progress.impact import summarize as summarize_impact
+
+    works = impact_works()
+    s = summarize_impact(works, wiki="test", bots=["Bot"], now=NOW,
+                         views_note="page views: not available for this wiki")
+    row = next(csv.DictReader(io.StringIO(report.to_csv(s))))
+    assert row["views"] == "not available" and row["texts"] == "The C Book" and row["ready_to_transclude"] == "no"
+    block = report.to_wikitext(s)
+    assert ("| [[Index:D.djvu|D.djvu]] || not available || ready to transclude || 0 || 0 || all proofread; no recent"
+            " activity || ") in block
+    assert "''page views: not available for this wiki''" in block
+    # corrections per month and overall: 24 pages of 1500 characters, 30+n characters changed on page n
+    assert s.corrections_by_month == [{"period": "2026-10", "pages": 24, "characters": 36000, "edits": 1020,
+                                       "cer": round(1020 / 36000, 4)}]
+    assert s.totals.cer == s.works[0].cer == round(1020 / 36000, 4) and s.works[1].cer is None
+    # the third quarter only: levels at its end (30 September), credits and readers within it
+    q3 = summarize_impact(works, wiki="test", bots=["Bot"], now=NOW, since="2026-07", until="2026-09")
+    assert (q3.totals.proofread, q3.totals.validated) == (14, 0)  # 12 of C in September, D's 2 from March
+    assert [(c.name, c.proofread) for c in q3.people] == [("Alice", 12)]  # Carol's March pages are not in Q3
+    assert q3.totals.views == 120 and [p["period"] for p in q3.readers] == ["2026-09"]
+    assert q3.corrections == []  # C's pages were compared in October
+    assert q3.timeline[0]["period"] == "2026-07" and q3.timeline[-1]["period"] == "2026-09"

@@ -148,6 +148,33 @@ MIGRATIONS: list[tuple[str, str]] = [
         );
         """,
     ),
+    (
+        "0005_impact",
+        """
+        -- progress: the Index page's latest revision as last read, to notice a wiki replaced at the same address
+        ALTER TABLE progress_works ADD COLUMN index_revid INTEGER;
+        ALTER TABLE progress_works ADD COLUMN index_timestamp TEXT;
+        -- progress: main-namespace pages that transclude this Page: page (JSON list), as of its last listing
+        ALTER TABLE progress_pages ADD COLUMN transcluded TEXT;
+        -- progress: page views per month from the Wikimedia REST API; a month once stored is never fetched again
+        CREATE TABLE progress_views (
+            project TEXT NOT NULL,                 -- 'en.wikisource.org'
+            article TEXT NOT NULL,                 -- the title as the wiki spells it
+            month   TEXT NOT NULL,                 -- '2026-01'; only complete months are stored
+            views   INTEGER NOT NULL,              -- 0: the service had no views for it
+            PRIMARY KEY (project, article, month)
+        );
+        -- progress: what people corrected: the OCR revision against the proofread one (texts normalised)
+        CREATE TABLE progress_corrections (
+            wiki        TEXT NOT NULL,
+            ocr_revid   INTEGER NOT NULL,
+            proof_revid INTEGER NOT NULL,
+            chars       INTEGER NOT NULL,          -- characters of the normalised proofread text
+            edits       INTEGER NOT NULL,          -- Levenshtein distance between the two
+            PRIMARY KEY (wiki, ocr_revid, proof_revid)
+        );
+        """,
+    ),
 ]
 
 

@@ -28,6 +28,23 @@ class Rows(str, Enum):
     works = "works"
     people = "people"
     timeline = "timeline"
+    readers = "readers"
+    contributors = "contributors"
+    corrections = "corrections"
+
+
+def _month_or_day(value: str | None, option: str) -> str | None:
+    import re
+
+    from transcribe.errors import UsageError
+
+    if value is None:
+        return None
+    value = value.strip()
+    if not re.fullmatch(r"\d{4}-(0[1-9]|1[0-2])(-(0[1-9]|[12]\d|3[01]))?", value):
+        raise UsageError(f"{option} {value!r} is not a month or a day.",
+                         hint=f"Write it like {option} 2026-01 (a month) or {option} 2026-01-15 (a day).")
+    return value
 
 
 def default_state() -> Path:
@@ -51,7 +68,21 @@ def progress_command(
     fmt: Annotated[Format, typer.Option("--format", "-f", help="What to print: a table, CSV or JSON.")]
     = Format.table,
     rows: Annotated[Rows, typer.Option(
-        "--rows", help="With --format csv: one row per work, per person and period, or per period.")] = Rows.works,
+        "--rows", help="With --format csv: one row per work, per person and period, per period (timeline), per "
+                       "month (readers, contributors), or per proofread page (corrections).")] = Rows.works,
+    since: Annotated[str | None, typer.Option(
+        "--since", help="Report on a period from this month or day on, e.g. 2026-01 (a funder's year).")] = None,
+    until: Annotated[str | None, typer.Option(
+        "--until", help="Report on a period up to this month or day, included, e.g. 2026-12.")] = None,
+    views: Annotated[bool, typer.Option(
+        "--views/--no-views", help="Count readers with the Wikimedia page views service (Wikimedia wikis).")]
+    = True,
+    views_of_pages: Annotated[bool, typer.Option(
+        "--views-of-pages", help="Also count the views of every Page: page (one request per page and new "
+                                 "month: slow on big collections).")] = False,
+    views_project: Annotated[str | None, typer.Option(
+        "--views-project", help="Whose page views to count, e.g. en.wikisource.org (default: the wiki's own, "
+                                "when it is a Wikimedia wiki).")] = None,
     html: Annotated[Path | None, typer.Option(
         "--html", help="Also write a one-file HTML report with charts (opens offline, prints well).",
         dir_okay=False)] = None,
@@ -77,11 +108,22 @@ def progress_command(
       transcribe progress --manifest books.toml --format csv > progress.csv
     """
     from transcribe.errors import UsageError
-    from transcribe.progress import report
-    from transcribe.progress.credits import summarize
-    from transcribe.progress.read import bot_accounts, category_indexes, read_works, update_wiki_page
+    from transcribe.progress import pageviews, report
+    from transcribe.progress.impact import summarize
+    from transcribe.progress.read import (
+        bot_accounts,
+        category_indexes,
+        read_corrections,
+        read_views,
+        read_works,
+        update_wiki_page,
+    )
     from transcribe.store import Store
     from transcribe.wiki.site import connect
+
+    since, until = _month_or_day(since, "--since"), _month_or_day(until, "--until")
+    if since and until and until < since[:len(until)]:
+        raise UsageError(f"--until {until} is before --since {since}.", hint="Swap them.")
 
     names = list(index or [])
     if manifest is not None:
@@ -103,11 +145,32 @@ def progress_command(
         names += category_indexes(site, category)
     if not names:
         raise UsageError("Say which works: Index titles, --manifest FILE or --category NAME.")
+    notes: list[str] = []
+    views_note = ""
+    project = views_project or pageviews.project_of(site.api_url, site.is_wikimedia)
     with Store(state or default_state()) as store, progress_bar(quiet) as bar:
-        works = read_works(site, names, store=store, progress=bar)
+        works = read_works(site, names, store=store, progress=bar, notes=notes)
+        read_corrections(site, works, store=store, progress=bar)
+        if not views:
+            views_note = "page views: not counted (--no-views)"
+        elif project is None:
+            views_note = pageviews.NOT_AVAILABLE
+        else:
+            stamps = [h[0].timestamp for w in works for h in w.histories.values() if h]
+            last = pageviews.last_complete_month()
+            first = max(min(stamps)[:7] if stamps else last, since[:7] if since else "")
+            if until:
+                last = min(last, until[:7])
+            try:
+                read_views(site, works, pageviews.PageViews(store), project, first, last, pages=views_of_pages,
+                           progress=bar)
+            except pageviews.PageViewsError as e:
+                views_note = f"page views: not available now ({e}); run again later"
+    for note in notes:
+        err(f"Note: {note}")
     users = {r.user for w in works for h in w.histories.values() for r in h}
     summary = summarize(works, wiki=site.name, by=by.value, bots=bot_accounts(site, sorted(users)),
-                        anonymize=anonymize)
+                        anonymize=anonymize, since=since, until=until, views_note=views_note, notes=notes)
     if html is not None:
         from transcribe.fsutil import write_text
 

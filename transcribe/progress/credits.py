@@ -34,6 +34,23 @@ class Rev:
 
 
 @dataclass(frozen=True)
+class Correction:
+    """One proofread page against the tool's OCR text, both normalised as `transcribe evaluate` does."""
+
+    n: int
+    title: str
+    ocr_revid: int  # the last revision at level 0 or 1 before the page was first proofread
+    proof_revid: int  # the page's current revision (at level 3 or 4)
+    chars: int  # characters of the proofread text
+    edits: int  # characters inserted, deleted or replaced from the OCR text to the proofread one
+    month: str  # when the page was proofread ('2026-11')
+
+    @property
+    def cer(self) -> float:
+        return self.edits / self.chars if self.chars else float(self.edits > 0)
+
+
+@dataclass(frozen=True)
 class Credit:
     kind: str  # 'proofread' or 'validated'
     user: str
@@ -124,6 +141,12 @@ class WorkProgress:
     file: str  # the file name, without 'File:'
     pagecount: int | None  # pages in the file (None when the wiki cannot tell, e.g. a missing file)
     histories: dict[int, list[Rev]] = field(default_factory=dict)  # n -> revisions, oldest first
+    transcluded: dict[int, list[str]] = field(default_factory=dict)  # n -> main-namespace pages transcluding it
+    texts: list[str] = field(default_factory=list)  # main-namespace pages that transclude the Index itself
+    file_usage: list[str] = field(default_factory=list)  # pages (on this or other wikis) that show the file
+    file_shared: bool = False  # the file lives on Commons
+    views: dict[str, int] | None = None  # month -> page views of its Index, file page and texts (None: unknown)
+    corrections: list[Correction] = field(default_factory=list)  # what people changed of the OCR text
 
     def levels(self) -> dict[int, int | None]:
         return {n: current_level(h) for n, h in sorted(self.histories.items())}
@@ -146,6 +169,21 @@ class WorkSummary:
     last_proofread: str | None
     problematic_pages: list[int]
     not_created_pages: list[int]
+    # Impact (transcribe.progress.impact fills these; see the definitions in the README and the HTML report)
+    texts: list[str] = field(default_factory=list)  # main-namespace pages that transclude its pages (readable)
+    transcluded_pages: int = 0  # its Page: pages transcluded in at least one main-namespace page
+    file_used_on: list[str] = field(default_factory=list)  # other pages that show the scan
+    ready_to_transclude: bool = False  # every page with text is proofread, and no text transcludes them yet
+    views: int | None = None  # page views in the period (None: not available)
+    proofread_per_week: float = 0.0  # pages, over the last 8 weeks of the period
+    validated_per_week: float = 0.0
+    proofread_by: str | None = None  # 'YYYY-MM' at that pace ('done' when done; None: no recent activity)
+    validated_by: str | None = None
+    forecast: str = ""  # the same in words
+    corrected_pages: int = 0  # proofread pages whose OCR text was compared
+    corrected_chars: int = 0  # characters of their proofread text
+    corrected_edits: int = 0  # characters people changed
+    cer: float | None = None  # corrected_edits / corrected_chars
 
 
 @dataclass
@@ -168,6 +206,15 @@ class Summary:
     people: list[Contributor]
     bots: list[Contributor]
     timeline: list[dict[str, int | str]]  # [{'period', 'proofread', 'validated'}], pages standing at its end
+    since: str | None = None  # the period reported on ('2026-01'), None: from the start
+    until: str | None = None
+    views_note: str = ""  # why there are no page views ('page views: not available for this wiki'), '' if there are
+    readers: list[dict[str, int | str]] = field(default_factory=list)  # [{'period', 'views'}] per month
+    contributors: list[dict[str, int | str]] = field(default_factory=list)  # [{'period', 'new', 'returning'}]
+    corrections: list[dict[str, int | float | str]] = field(default_factory=list)  # one row per proofread page
+    corrections_by_month: list[dict[str, int | float | str]] = field(default_factory=list)
+    forecast_line: list[dict[str, int | str]] = field(default_factory=list)  # [{'period', 'proofread', 'validated'}]
+    notes: list[str] = field(default_factory=list)  # what the reader must know about this report
 
     def to_dict(self) -> dict[str, object]:
         from dataclasses import asdict
@@ -214,11 +261,14 @@ def total_of(works: Sequence[WorkSummary]) -> WorkSummary:
     ))
 
 
-def contributors(works: Iterable[WorkProgress], by: str) -> dict[str, Contributor]:
+def contributors(works: Iterable[WorkProgress], by: str, since: str | None = None) -> dict[str, Contributor]:
+    """Everyone's standing credits (earned at `since` or later when given)."""
     people: dict[str, Contributor] = {}
     for work in works:
         for history in work.histories.values():
             for c in credits(history):
+                if since and c.timestamp < since:
+                    continue
                 p = people.setdefault(c.user, Contributor(c.user, False, 0, 0, {}))
                 setattr(p, c.kind, getattr(p, c.kind) + 1)
                 slot = p.by_period.setdefault(period_of(c.timestamp, by), {"proofread": 0, "validated": 0})
@@ -253,13 +303,16 @@ def timeline(works: Iterable[WorkProgress], by: str, until: str) -> list[dict[st
 
 
 def summarize(works: Sequence[WorkProgress], *, wiki: str, by: str = "month", bots: Iterable[str] = (),
-              anonymize: bool = False, now: str | None = None) -> Summary:
-    """Everything a report shows, names replaced by stable pseudonyms when `anonymize`."""
+              anonymize: bool = False, now: str | None = None, since: str | None = None) -> Summary:
+    """Everything a report shows, names replaced by stable pseudonyms when `anonymize`.
+
+    `since` (a timestamp) counts only the credits earned from then on; levels are those of `works` as given.
+    """
     if by not in ("week", "month"):
         raise ValueError(f"by must be 'week' or 'month', not {by!r}")
     now = now or datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
     rows = [summarize_work(w) for w in works]
-    everyone = contributors(works, by)
+    everyone = contributors(works, by, since)
     bot_names = set(bots)
     for name, c in everyone.items():
         c.bot = name in bot_names

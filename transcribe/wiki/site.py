@@ -453,6 +453,10 @@ class Wiki:
         return "proofreadnamespaces" in q or any(
             e.get("name") == "ProofreadPage" for e in q.get("extensions", []))
 
+    def has_extension(self, *names: str) -> bool:
+        """Whether the wiki runs one of these extensions (named as Special:Version lists them)."""
+        return any(e.get("name") in names for e in self._siteinfo().get("extensions", []))
+
     @property
     def namespaces(self) -> Namespaces:
         q = self._siteinfo()
