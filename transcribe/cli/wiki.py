@@ -160,7 +160,7 @@ def publish_command(
         scan = found[0]
     pages_dir = work_dir / PAGES_DIR
     if export is not None:
-        _export(scan, pages_dir, meta, export, quiet)
+        _export(scan, pages_dir, meta, export, quiet, files_to.value, wiki or meta.wiki or "the wiki")
         return
     from transcribe.errors import PagesFailed, WikiError
     from transcribe.wiki.plan import read_pages
@@ -236,13 +236,20 @@ def _show(report: PublishReport, title: str) -> None:
             typer.echo(f"{o.status}\t{o.title}\t{o.reason}")
 
 
-def _export(scan: Path, pages_dir: Path, meta: WorkMeta, out: Path, quiet: bool) -> None:
+def _export(scan: Path, pages_dir: Path, meta: WorkMeta, out: Path, quiet: bool, files_to: str = "auto",
+            target: str = "the wiki") -> None:
     from transcribe.wiki.export import export_work
 
     with progress_bar(quiet) as bar:
         r = export_work(scan, pages_dir, meta, out, progress=bar)
     err(f"Exported \"{meta.title}\": {r.pages} page text(s), the Index page"
         + (" and the file description" if not r.notes else "") + f" into {out / 'wikitext'}.")
+    where = {"local": f"{target} itself", "commons": f"the shared file repository of {target} (Commons on "
+             "Wikimedia wikis)"}.get(files_to, f"the shared file repository of {target} (Commons on Wikimedia "
+                                               f"wikis), or {target} itself if it has none")
+    if (out / "wikitext" / "File.wiki").is_file():
+        err(f"  the scan would go to {where} as File:{r.file_name}, with the description page in "
+            f"{out / 'wikitext' / 'File.wiki'}.")
     for n, why in r.skipped:
         err(f"  page {n} has no page text: {why}")
     for note in r.notes:
