@@ -301,3 +301,26 @@ def test_a_publish_killed_between_chunks_resumes_from_the_stash(
     assert wiki_en_commons.local_files() == []
     with sqlite3.connect(db) as c:
         assert c.execute("SELECT count(*) FROM upload_stash").fetchone()[0] == 0
+
+
+def test_a_name_deleted_from_commons_before_stops_with_the_reason(
+        wiki_en_commons: WikiServer, commons: WikiServer, logged_in: None, tmp_path: Path,
+        scans: tuple[Path, Path]) -> None:
+    commons.human("Bob").upload(tiny_pdf(tmp_path / "old.pdf", 2, seed="old"), NAME, text="{{PD-scan}}")
+    admin = commons.human("Admin")
+    r = admin._post(action="delete", title=f"File:{NAME}", reason="test", token=admin.csrf())
+    assert "error" not in r, r
+    work = make_work(tmp_path / "work", pdf=scans[1])
+    res = runner.invoke(app, ["publish", str(work), "--wiki", wiki_en_commons.api_url])
+    assert res.exit_code == 9, res.output
+    assert "was deleted from" in res.stderr and "deletion log" in res.stderr
+    assert commons.file_versions(NAME) == [] and wiki_en_commons.page_text(f"Index:{NAME}") is None
+
+
+def test_export_says_where_the_scan_would_go(tmp_path: Path, scans: tuple[Path, Path]) -> None:
+    work = make_work(tmp_path / "work", render_images(tmp_path / "img"), pdf=scans[1])
+    res = runner.invoke(app, ["publish", str(work), "--wiki", "wikisource:en", "--export", str(tmp_path / "out")])
+    assert res.exit_code == 0, res.output
+    assert (f"the scan would go to the shared file repository of wikisource:en (Commons on Wikimedia wikis), or "
+            f"wikisource:en itself if it has none as File:{NAME}") in res.stderr
+    assert "|Wikisource=s:en:Index:" in (tmp_path / "out" / "wikitext" / "File.wiki").read_text(encoding="utf-8")
