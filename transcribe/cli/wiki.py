@@ -126,8 +126,9 @@ def publish_command(
         file_okay=False, show_default=False)],
     wiki: WikiOpt = None,
     files_to: Annotated[FilesTo, typer.Option(
-        "--files-to", help="Where the scan goes: 'commons' (Wikimedia wikis, the default there), 'local' (the "
-                           "wiki itself, the default elsewhere).")] = FilesTo.auto,
+        "--files-to", help="Where the scan goes: 'commons' (the shared file repository the wiki names, i.e. "
+                           "Commons on Wikimedia wikis), 'local' (the wiki itself); 'auto': the shared repository "
+                           "when the wiki has one, else the wiki itself.")] = FilesTo.auto,
     update_ocr: Annotated[bool, typer.Option(
         "--update-ocr", help="Also replace the text of pages this tool published before, when nobody else has "
                              "edited them and they are still 'Not proofread'.")] = False,
