@@ -166,3 +166,26 @@ def test_the_samples_are_valid() -> None:
     assert [e.meta for e in toml.entries] == [e.meta for e in csv.entries]
     (e,) = toml.entries
     assert e.meta.models == "frk" and e.meta.page_labels == "1=10" and e.meta.licence == "PD-old-70"
+
+
+def test_commons_fields_from_toml_and_csv_and_their_problems(folder: Path) -> None:
+    (folder / "books.toml").write_text('''
+[[work]]
+scan = "scans/second.pdf"
+title = "Second"
+language = "de"
+translator = "T. Ranslator"
+subtitle = "Ein Untertitel"
+volume = "II"
+oclc = "12345678"
+categories = ["Glauber collection", "Category:Alchemy books"]
+''', encoding="utf-8")
+    meta = load_manifest(folder / "books.toml").entries[0].meta
+    assert (meta.translator, meta.subtitle, meta.volume, meta.oclc) == ("T. Ranslator", "Ein Untertitel", "II",
+                                                                        "12345678")
+    assert meta.category_list == ["Glauber collection", "Alchemy books"]
+    (folder / "books.csv").write_text("scan,title,language,editor,categories,isbn\n"
+                                      "scans/second.pdf,Second,de,E. Ditor,A; B,not-a-number!\n", encoding="utf-8")
+    with pytest.raises(ManifestError) as e:
+        load_manifest(folder / "books.csv")
+    assert any("isbn 'not-a-number!' is not a catalogue number" in p for p in e.value.problems)

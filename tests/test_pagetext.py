@@ -181,7 +181,7 @@ def test_file_description_has_book_template_link_and_licence() -> None:
     text = pt.build_file_description(meta(institution="Library of X"), index_link="s:en:Index:Furni.pdf")
     assert "{{Book\n" in text and " |Wikisource=s:en:Index:Furni.pdf" in text
     assert " |Institution=Library of X" in text and " |Date=1651" in text
-    assert text.rstrip().endswith("{{PD-old-70}}")
+    assert "{{PD-old-70}}\n" in text and text.rstrip().endswith("[[Category:Library of X]]")
 
 
 def test_no_licence_no_file_description() -> None:

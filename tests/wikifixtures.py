@@ -20,6 +20,14 @@ Fixtures
     - ``api(**params)`` (anonymous GET, formatversion 2) and ``page_text(title)`` for assertions
     - ``stop()`` / ``start()``: the wiki goes away and comes back on the same port
     Namespaces: en Page 104 / Index 106; fr Page 104 / Index 112 with the local name ``Livre``.
+``commons`` (function)
+    A fresh, running Commons-like wiki (flavour ``commons``): uploads, ``{{Book}}``, licence templates, the same
+    bot (same BotPassword) and the same humans; chunked uploads are assembled asynchronously (the client polls).
+``wiki_en_commons`` (function)
+    A fresh en Wikisource that reads its files from ``commons`` (``$wgForeignFileRepos``, an API repository on
+    the Commons wiki's api.php), the way Wikimedia wikis read Commons: ``File:X.pdf`` on it is the Commons file.
+    Ask for both fixtures: ``def test_x(wiki_en_commons, commons)``. ``local_files()`` on either says which files
+    a wiki holds itself; ``file_versions(name)``; ``drop_bot_password()`` revokes the bot's password there.
 ``wiki_en_shared`` (session)
     One running en wiki for tests that only read or that create pages under unique names: no per-test cost.
 ``fault_proxy`` (function)
@@ -45,11 +53,14 @@ from wikiserver import FaultProxy, WikiServer
 
 __all__ = [
     "bot_login",
+    "commons",
     "fault_proxy",
     "transcribe_config",
     "wiki_en",
+    "wiki_en_commons",
     "wiki_en_shared",
     "wiki_fr",
+    "wiki_template_commons",
     "wiki_template_en",
     "wiki_template_fr",
 ]
@@ -73,9 +84,14 @@ def wiki_template_fr(tmp_path_factory: pytest.TempPathFactory) -> Iterator[WikiS
     yield from _template(tmp_path_factory, "fr")
 
 
-def _fresh(template: WikiServer, root: Path) -> Iterator[WikiServer]:
+@pytest.fixture(scope="session")
+def wiki_template_commons(tmp_path_factory: pytest.TempPathFactory) -> Iterator[WikiServer]:
+    yield from _template(tmp_path_factory, "commons")
+
+
+def _fresh(template: WikiServer, root: Path, files_from: WikiServer | None = None) -> Iterator[WikiServer]:
     t = time.monotonic()
-    wiki = template.clone(root)
+    wiki = template.clone(root, files_from=files_from)
     wiki.start()
     wikiserver.timings.fresh.append(time.monotonic() - t)
     try:
@@ -92,6 +108,17 @@ def wiki_en(wiki_template_en: WikiServer, tmp_path_factory: pytest.TempPathFacto
 @pytest.fixture
 def wiki_fr(wiki_template_fr: WikiServer, tmp_path_factory: pytest.TempPathFactory) -> Iterator[WikiServer]:
     yield from _fresh(wiki_template_fr, tmp_path_factory.mktemp("wiki-fr"))
+
+
+@pytest.fixture
+def commons(wiki_template_commons: WikiServer, tmp_path_factory: pytest.TempPathFactory) -> Iterator[WikiServer]:
+    yield from _fresh(wiki_template_commons, tmp_path_factory.mktemp("commons"))
+
+
+@pytest.fixture
+def wiki_en_commons(wiki_template_en: WikiServer, commons: WikiServer,
+                    tmp_path_factory: pytest.TempPathFactory) -> Iterator[WikiServer]:
+    yield from _fresh(wiki_template_en, tmp_path_factory.mktemp("wiki-en-commons"), files_from=commons)
 
 
 @pytest.fixture(scope="session")

@@ -13,6 +13,16 @@ Flavours:
 - ``en``: like en.wikisource: Page 104 / Index 106 (talk 105 / 107), content language en.
 - ``fr``: like fr.wikisource: Page 104 / Index 112 whose local name is `Livre` (canonical `Index`, so `Index:X`
   is normalised to `Livre:X`), content language fr.
+- ``commons``: like Wikimedia Commons: uploads, PDF/DjVu page counts, `{{Book}}` with Commons' parameters, licence
+  templates (`PD-old-70`, `PD-scan`, `CC-BY-SA-4.0`...), asynchronous assembly of chunked uploads, the same bot
+  (same BotPassword) and the same two humans. No Page/Index namespaces.
+
+A Wikisource clone can read its files from a running Commons clone (`clone(..., files_from=commons)`), the way
+Wikimedia wikis read Commons: `$wgForeignFileRepos` with a `ForeignAPIRepo` on the Commons wiki's api.php. Why the
+API repository and not `ForeignDBRepo` on the Commons SQLite file: MediaWiki 1.39's `ForeignDBRepo::getDBFactory`
+passes only host/user/password/dbname to `Database::factory`, and `DatabaseSqlite` needs `dbDirectory` or
+`dbFilePath` to find a file, so a database repository cannot open an SQLite wiki without patching MediaWiki. The
+API repository needs the Commons server running while the Wikisource serves: each is its own `php -S` process.
 
 The ProofreadPage extension itself is not installed (it is not packaged for Debian): Page: text is plain wikitext
 and `meta=proofreadinfo` is unknown, as /work/shared/PROOFREADPAGE.md's "Testing" section describes.
@@ -121,6 +131,30 @@ INDEX_TEMPLATE = """{| class="transcribe-index"
 |}
 """
 
+# Commons' {{Book}} (Template:Book on commons.wikimedia.org, its documented parameters; the real one is a Lua
+# module): a table of what is given, so a test can read what the file page shows.
+BOOK_PARAMS = ("Author", "Translator", "Editor", "Illustrator", "Title", "Subtitle", "Series title", "Volume",
+               "Edition", "Publisher", "Printer", "Date", "Publication date", "City", "Language", "Description",
+               "Source", "Permission", "Institution", "Image", "Image page", "Pageoverview", "Wikisource", "Homecat",
+               "Other_versions", "ISBN", "LCCN", "OCLC", "References", "Linkback", "Wikidata")
+LICENCES = {
+    "PD-old-70": "Public domain: the author died more than 70 years ago.",
+    "PD-old-100": "Public domain: the author died more than 100 years ago.",
+    "PD-scan": "Public domain scan of a public domain work.",
+    "PD-US-expired": "Public domain in the United States.",
+    "CC-BY-SA-4.0": "Creative Commons Attribution-ShareAlike 4.0.",
+    "CC-BY-4.0": "Creative Commons Attribution 4.0.",
+    "CC0": "Creative Commons Zero.",
+}
+COMMONS_PAGES = [
+    # ParserFunctions is not loaded ({{#if:}} needs it), so this Book shows one row per parameter
+    {"title": "Template:Book", "text": "{| class=\"transcribe-book\"\n" + "".join(
+        f"|-\n! {p}\n| {{{{{{{p}|}}}}}}\n" for p in BOOK_PARAMS) + "|}"},
+    *({"title": f"Template:{name}", "text": f"<div class=\"licence\">{text}</div>[[Category:{name}]]"}
+      for name, text in LICENCES.items()),
+    {"title": "Template:Uncategorized", "text": "This file is not categorized.[[Category:Uncategorized]]"},
+]
+
 FLAVOURS: dict[str, dict[str, Any]] = {
     "en": {
         "lang": "en",
@@ -134,6 +168,12 @@ FLAVOURS: dict[str, dict[str, Any]] = {
         # canonical names, as ProofreadPage registers them; the local names below are what fr.wikisource shows
         "namespaces": {104: "Page", 105: "Page_talk", 112: "Index", 113: "Index_talk"},
         "local_names": {104: "Page", 105: "Discussion_Page", 112: "Livre", 113: "Discussion_Livre"},
+    },
+    "commons": {
+        "lang": "en",
+        "sitename": "Test Commons",
+        "namespaces": {},
+        "local_names": {},
     },
 }
 
@@ -229,6 +269,30 @@ $wgGroupPermissions['*']['noratelimit'] = true;
 $wgEnableBotPasswords = true;
 $wgAPIMaxLagThreshold = 7;
 $wgPasswordPolicy['policies']['default']['PasswordNotInCommonList'] = false;
+@EXTRA@
+"""
+
+# Like Commons: chunked uploads are assembled by a job, and the client polls (`checkstatus`) until it is done.
+# The jobs are run by a job runner beside the server (`runJobs.php --wait`, as Wikimedia's runners do): 1.39
+# never runs an AssembleUploadChunks job at the end of a request, so without it an assembly would wait for ever.
+COMMONS_SETTINGS = r"""
+$wgEnableAsyncUploads = true;
+"""
+
+# A Wikisource reading its files from the Commons-like wiki, as Wikimedia wikis read Commons. No cache expiry:
+# a test uploads to Commons and reads the file through the Wikisource a moment later.
+FOREIGN_REPO_SETTINGS = r"""
+$wgForeignFileRepos[] = [
+	'class' => ForeignAPIRepo::class,
+	'name' => 'shared',
+	'apibase' => @COMMONS_API@,
+	'url' => @COMMONS_IMAGES@,
+	'hashLevels' => 2,
+	'fetchDescription' => true,
+	'descriptionCacheExpiry' => 0,
+	'apiThumbCacheExpiry' => 0,
+	'apiMetadataExpiry' => 0,
+];
 """
 
 ROUTER = r"""<?php
@@ -306,8 +370,13 @@ def free_port() -> int:
         return int(s.getsockname()[1])
 
 
-def _write_config(root: Path, flavour: str, port: int) -> None:
+def _write_config(root: Path, flavour: str, port: int, files_from: str | None = None) -> None:
+    """`files_from`: the base URL of a Commons-like wiki this one reads its files from (a foreign repository)."""
     f = FLAVOURS[flavour]
+    extra = COMMONS_SETTINGS if flavour == "commons" else ""
+    if files_from:
+        extra += (FOREIGN_REPO_SETTINGS.replace("@COMMONS_API@", _php_str(f"{files_from}/api.php"))
+                  .replace("@COMMONS_IMAGES@", _php_str(f"{files_from}/images")))
     text = (
         LOCAL_SETTINGS.replace("@DIR@", _php_str(str(root)))
         .replace("@SITENAME@", _php_str(f["sitename"]))
@@ -315,6 +384,7 @@ def _write_config(root: Path, flavour: str, port: int) -> None:
         .replace("@LANG@", _php_str(f["lang"]))
         .replace("@EXTRA_NS@", _php_array(f["namespaces"]))
         .replace("@LOCAL_NS@", _php_array(f["local_names"]))
+        .replace("@EXTRA@", extra)
     )
     (root / "LocalSettings.php").write_text(text, encoding="utf-8")
     (root / "router.php").write_text(ROUTER.replace("@DIR@", _php_str(str(root))), encoding="utf-8")
@@ -338,7 +408,7 @@ def _run_php(root: Path, args: list[str], what: str) -> str:
 
 
 def install_template(root: Path, flavour: str) -> WikiServer:
-    """Install a fresh test Wikisource of `flavour` ('en' or 'fr') into `root` (not started). About 2-3 s."""
+    """Install a fresh test wiki of `flavour` ('en', 'fr' or 'commons') into `root` (not started). About 2-3 s."""
     if flavour not in FLAVOURS:
         raise ValueError(f"unknown flavour {flavour!r}")
     root.mkdir(parents=True, exist_ok=True)
@@ -364,7 +434,7 @@ def install_template(root: Path, flavour: str) -> WikiServer:
             *({"name": n, "password": p, "groups": []} for n, p in HUMANS.items()),
         ],
         "botpassword": {"user": BOT_USER, "app": BOT_APP, "secret": BOT_SECRET, "grants": BOT_GRANTS},
-        "pages": [
+        "pages": COMMONS_PAGES if flavour == "commons" else [
             {"title": "MediaWiki:Proofreadpage_index_data_config",
              "text": json.dumps(INDEX_FIELDS[flavour], ensure_ascii=False, indent=1), "model": "json"},
             {"title": "MediaWiki:Proofreadpage_index_template", "text": INDEX_TEMPLATE},
@@ -377,6 +447,8 @@ def install_template(root: Path, flavour: str) -> WikiServer:
     out = _run_php(root, [str(script), str(spec_file)], "test wiki set-up")
     if "transcribe-setup-ok" not in out:
         raise RuntimeError(f"test wiki set-up did not finish:\n{out[-3000:]}")
+    if flavour == "commons":  # the set-up's own jobs (link tables of the templates), so copies start with none
+        _run_php(root, ["maintenance/runJobs.php", "--quiet"], "runJobs.php")
     spec_file.unlink()
     script.unlink()
     opcache = root.parent / "php-opcache"
@@ -416,13 +488,16 @@ def _die_with_parent() -> None:
 class WikiServer:
     """One test wiki in its own folder. `start()` serves it on 127.0.0.1; `stop()` stops it (both idempotent)."""
 
-    def __init__(self, root: Path, flavour: str, port: int, *, opcache_dir: Path | None = None) -> None:
+    def __init__(self, root: Path, flavour: str, port: int, *, opcache_dir: Path | None = None,
+                 files_from: WikiServer | None = None) -> None:
         self.root = Path(root)
         self.flavour = flavour
         self.port = port
+        self.files_from = files_from  # the Commons-like wiki this one reads its files from
         # PHP's compiled-script cache on disk, shared by the copies of a template: halves the start-up time.
         self.opcache_dir = opcache_dir
         self._proc: subprocess.Popen[bytes] | None = None
+        self._jobs: subprocess.Popen[bytes] | None = None  # the job runner of a Commons-like wiki
 
     # what tests use
     @property
@@ -447,15 +522,18 @@ class WikiServer:
         password = ADMIN_PASSWORD if name == ADMIN else HUMANS[name]
         return Human(self.api_url, name, password)
 
-    def clone(self, root: Path, *, port: int | None = None) -> WikiServer:
-        """A fresh copy of this (stopped) wiki in `root`, on a new port. Milliseconds, not seconds."""
+    def clone(self, root: Path, *, port: int | None = None, files_from: WikiServer | None = None) -> WikiServer:
+        """A fresh copy of this (stopped) wiki in `root`, on a new port. Milliseconds, not seconds.
+
+        `files_from`: a (running) Commons-like wiki whose files this one shows, as a foreign file repository.
+        """
         root = Path(root)
         root.mkdir(parents=True, exist_ok=True)
         shutil.copytree(self.root / "db", root / "db", ignore=shutil.ignore_patterns("locks"))
         shutil.copytree(self.root / "images", root / "images", dirs_exist_ok=True)
         port = port or free_port()
-        _write_config(root, self.flavour, port)
-        return WikiServer(root, self.flavour, port, opcache_dir=self.opcache_dir)
+        _write_config(root, self.flavour, port, files_from.base_url if files_from else None)
+        return WikiServer(root, self.flavour, port, opcache_dir=self.opcache_dir, files_from=files_from)
 
     @property
     def running(self) -> bool:
@@ -469,6 +547,14 @@ class WikiServer:
         env["PHP_CLI_SERVER_WORKERS"] = "2"
         with open(self.root / "server.log", "ab") as log:
             self._spawn(env, log, timeout)
+            if self.flavour == "commons":
+                self._jobs = subprocess.Popen(
+                    # only this type: 1.39 keeps AssembleUploadChunks out of the default queue
+                    # ($wgJobTypesExcludedFromDefaultQueue), and publish commits from the stash synchronously
+                    [PHP, "maintenance/runJobs.php", "--wait", "--quiet", "--type", "AssembleUploadChunks"],
+                    cwd=MW_DIR, env=_env(self.root),
+                    stdout=log, stderr=subprocess.STDOUT, start_new_session=True,
+                    preexec_fn=_die_with_parent)  # noqa: PLW1509 - a single C call, see _die_with_parent
 
     def _spawn(self, env: dict[str, str], log: Any, timeout: float) -> None:
         opcache = ["-d", f"opcache.file_cache={self.opcache_dir}"] if self.opcache_dir else []
@@ -491,7 +577,8 @@ class WikiServer:
                 if attempt == 2:
                     raise
                 self.port = free_port()
-                _write_config(self.root, self.flavour, self.port)
+                _write_config(self.root, self.flavour, self.port,
+                              self.files_from.base_url if self.files_from else None)
 
     def _wait_ready(self, timeout: float) -> None:
         deadline = time.monotonic() + timeout
@@ -511,6 +598,10 @@ class WikiServer:
         raise RuntimeError(f"test wiki at {self.api_url} did not answer in {timeout} s: {last}")
 
     def stop(self) -> None:
+        jobs, self._jobs = self._jobs, None
+        if jobs is not None and jobs.poll() is None:
+            os.killpg(jobs.pid, signal.SIGKILL)  # a job runner holds nothing that a kill could damage
+            jobs.wait(timeout=5)
         proc, self._proc = self._proc, None
         _RUNNING.discard(self)
         if proc is None or proc.poll() is not None:
@@ -551,6 +642,27 @@ class WikiServer:
         if page.get("missing"):
             return None
         return str(page["revisions"][0]["slots"]["main"]["content"])
+
+
+    def local_files(self) -> list[str]:
+        """Names of the files this wiki itself holds (its `image` table): a Wikisource reading Commons has none."""
+        import sqlite3
+
+        with sqlite3.connect(self.root / "db" / "wiki.sqlite") as db:
+            return sorted(str(r[0]).replace("_", " ") for r in db.execute("SELECT img_name FROM image"))
+
+    def file_versions(self, name: str) -> list[dict[str, Any]]:
+        """Every version of `File:<name>` on this wiki (sha1, size, user), newest first."""
+        data = self.api(action="query", prop="imageinfo", iiprop="sha1|size|user|url", iilimit="max",
+                        titles=f"File:{name}")
+        return list(data["query"]["pages"][0].get("imageinfo", []))
+
+    def drop_bot_password(self) -> None:
+        """Delete the bot's BotPassword on this wiki (as if it was revoked): its login is refused from now on."""
+        import sqlite3
+
+        with sqlite3.connect(self.root / "db" / "wiki.sqlite") as db:
+            db.execute("DELETE FROM bot_passwords")
 
 
 class Human:

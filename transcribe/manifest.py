@@ -28,8 +28,9 @@ from transcribe.work import PAGES_DIR, WorkMeta, field_name
 
 log = logging.getLogger(__name__)
 
-# Where a work's scan file is uploaded (publish's vocabulary): 'auto' = Commons for Wikimedia wikis, else the
-# wiki itself; 'local' = the wiki itself ('wiki' is accepted for it); 'commons' = Wikimedia Commons.
+# Where a work's scan file is uploaded (publish's vocabulary): 'auto' = the wiki's shared file repository (Commons
+# on Wikimedia wikis) when it has one, else the wiki itself; 'local' = the wiki itself ('wiki' is accepted for
+# it); 'commons' = the shared repository the wiki names (meta=filerepoinfo).
 FILES_TO = ("auto", "local", "commons")
 SCAN_SUFFIXES = {".pdf", ".djvu", ".djv", ".tif", ".tiff", ".zip"}
 IMAGE_SUFFIXES = {".png", ".jpg", ".jpeg", ".tif", ".tiff", ".jp2", ".webp", ".gif", ".bmp", ".pbm", ".pgm",
@@ -418,7 +419,7 @@ EXAMPLE_TOML = '''\
 wiki = "wikisource:de"          # where to publish: 'wikisource:fr', 'wikisource:en'... or an api.php address
 licence = "PD-old-70"           # licence template for the scan's file page
 institution = "Staatsbibliothek zu Berlin"
-files_to = "auto"               # where scans are uploaded: "auto" (Commons for Wikisource), "local" (the wiki itself), "commons"
+files_to = "auto"               # where scans go: "auto" (the wiki's shared repository: Commons for Wikisource), "local", "commons"
 
 [[work]]
 id = "glauber-annotationes"     # a short unique name (letters, digits, - _ .); default: from the scan's file name
@@ -431,6 +432,9 @@ models = "frk"                  # optional: Tesseract models instead of the lang
 page_labels = "1=10"            # optional: printed page numbers, e.g. "1=Cover 2to5=roman 2=1 7=1"
 source_url = "https://digital.staatsbibliothek-berlin.de/werkansicht?PPN=PPN66072944X"
 # file_name = "Glauber Annotationes 1659.pdf"   # optional: the scan's name on the wiki (default: "Title (year).pdf")
+# Optional, for the scan's file page on Commons ({{{{Book}}}}): subtitle, volume, edition, translator, editor,
+# illustrator, printer, description, oclc, isbn, lccn, and Commons categories:
+# categories = ["Johann Rudolf Glauber", "Alchemy books"]
 
 # [[work]]                      # the next work: copy the table above and change what differs
 # scan = "scans/another-book.djvu"

@@ -149,6 +149,24 @@ MIGRATIONS: list[tuple[str, str]] = [
         """,
     ),
     (
+        "0004_upload_stash",
+        """
+        -- publish: a chunked upload under way, so that a killed run resumes from the wiki's upload stash (same
+        -- file key, next offset) instead of sending the whole scan again. Removed once the file is published.
+        CREATE TABLE upload_stash (
+            work_id  INTEGER NOT NULL REFERENCES works(id) ON DELETE CASCADE,
+            wiki     TEXT NOT NULL,                -- api.php of the wiki that holds the stash (Commons)
+            sha1     TEXT NOT NULL,                -- of the scan: a changed scan starts again
+            filename TEXT NOT NULL,
+            filekey  TEXT NOT NULL,
+            offset   INTEGER NOT NULL,             -- bytes the wiki has accepted so far
+            size     INTEGER NOT NULL,
+            updated  TEXT NOT NULL DEFAULT (strftime('%Y-%m-%dT%H:%M:%SZ', 'now')),
+            PRIMARY KEY (work_id, wiki)
+        );
+        """,
+    ),
+    (
         "0005_impact",
         """
         -- progress: the Index page's latest revision as last read, to notice a wiki replaced at the same address

@@ -25,7 +25,10 @@ PAGES_DIR = "pages"
 
 
 _ALIASES = {"license": "licence", "lang": "language", "url": "source_url", "pagelist": "page_labels",
-            "filename": "file_name", "file": "scan"}
+            "filename": "file_name", "file": "scan", "sub_title": "subtitle", "translators": "translator",
+            "editors": "editor", "illustrators": "illustrator", "category": "categories", "city": "place"}
+# Fields whose value may be a TOML list (joined with '; ', the separator a CSV cell uses for several)
+_LISTS = ("categories", "author", "translator", "editor", "illustrator")
 
 
 def field_name(key: str) -> str:
@@ -41,9 +44,21 @@ class WorkMeta:
     title: str
     language: str  # Wikisource language code: 'fr', 'de', 'jv', 'mul'...
     author: str = ""
+    subtitle: str = ""
+    volume: str = ""  # 'II', '3': the volume of a work in several
+    edition: str = ""  # '2nd edition'
+    translator: str = ""
+    editor: str = ""
+    illustrator: str = ""
     year: str = ""
     publisher: str = ""
     place: str = ""  # place of publication
+    printer: str = ""
+    description: str = ""  # a sentence or two about the book, for the Commons file page
+    oclc: str = ""  # catalogue numbers, shown on the Commons file page
+    isbn: str = ""
+    lccn: str = ""
+    categories: str = ""  # Commons categories for the file page, separated by ';' (a TOML list is fine)
     institution: str = ""  # the library or archive that holds the original
     source_url: str = ""  # the library's catalogue or digital-collection page
     licence: str = ""  # a licence template for the file page, e.g. 'PD-old-70', 'PD-scan', 'CC-BY-SA-4.0'
@@ -69,6 +84,8 @@ class WorkMeta:
             k = field_name(key)
             if isinstance(value, int) and not isinstance(value, bool):
                 value = str(value)
+            if k in _LISTS and isinstance(value, list) and all(isinstance(v, str) for v in value):
+                value = "; ".join(v.strip() for v in value if v.strip())
             if not isinstance(value, str):
                 problems.append(f"{where}: '{key}' must be text, not {type(value).__name__}")
                 continue
@@ -94,9 +111,26 @@ class WorkMeta:
                 parse_page_labels(labels)
             except PageLabelError as e:
                 problems.append(f"{where}: page_labels: {e}")
+        for key in ("oclc", "isbn", "lccn"):
+            v = values.get(key, "")
+            if v and not re.fullmatch(r"[0-9Xx][0-9Xx ./-]*", v):
+                problems.append(f"{where}: {key} '{v}' is not a catalogue number (digits, e.g. {key} = \"12345678\")")
+        for cat in split_list(values.get("categories", "")):
+            if re.search(r"[\[\]{}|#<>]", cat):
+                problems.append(f"{where}: category '{cat}' cannot be a wiki category name (no [ ] {{ }} | # < >)")
         if problems:
             raise ManifestError(f"{where} has {len(problems)} problem(s).", problems=problems)
         return cls(**values, extra=extra)
+
+    @property
+    def category_list(self) -> list[str]:
+        """`categories` as a list, without a 'Category:' prefix."""
+        return [re.sub(r"(?i)^category:\s*", "", c) for c in split_list(self.categories)]
+
+
+def split_list(value: str) -> list[str]:
+    """'A; B' -> ['A', 'B'] (a TOML list was joined with '; ' on reading)."""
+    return [v.strip() for v in re.split(r"\s*;\s*", value) if v.strip()]
 
 
 def load_work(folder: str | Path) -> WorkMeta:

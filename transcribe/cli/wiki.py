@@ -36,6 +36,9 @@ def login_command(
         "--password-stdin", help="Read the bot password's secret from standard input instead of asking.")]
     = False,
     forget: Annotated[bool, typer.Option("--forget", help="Remove the stored login for this wiki.")] = False,
+    files_wiki: Annotated[bool, typer.Option(
+        "--files-wiki/--no-files-wiki", help="Also log in, with the same bot password, to the wiki where this wiki "
+                                             "keeps its files (Commons for Wikisource).")] = True,
 ) -> None:
     """Check and store a bot password for a wiki, so that publish and progress can log in.
 
@@ -43,7 +46,10 @@ def login_command(
     pages, create pages, upload files). The secret is asked for without showing it (or read from standard
     input with --password-stdin, or from the TRANSCRIBE_BOT_PASSWORD environment variable); it is never
     accepted on the command line. It is kept in the transcribe configuration folder, readable only by you.
+    The same login is checked and stored for the wiki's file repository (Commons, on Wikimedia wikis: one bot
+    password works on both).
     """
+    from transcribe.errors import AuthError, WikiError
     from transcribe.wiki import credentials
     from transcribe.wiki.site import Wiki, resolve
 
@@ -74,7 +80,29 @@ def login_command(
     site = Wiki(address, wiki_arg=wiki)
     account = site.login(user, secret)
     path = credentials.save_bot_password(address.api_url, user, secret)
-    typer.echo(f"Logged in to {address.name} as {account}; saved to {path}.")
+    done = f"Logged in to {address.name} as {account}"
+    # The wiki's shared file repository (Commons) is where publish puts the scans: the same bot password is
+    # tried there (on Wikimedia wikis one works on every wiki: single sign-on), so one command makes both work.
+    repo = site.shared_repo
+    if repo is None or repo.api_url is None or not files_wiki:
+        typer.echo(f"{done}; saved to {path}.")
+        return
+    files = Wiki(resolve(repo.api_url), wiki_arg=repo.api_url)
+    try:
+        files.login(user, secret)
+    except (AuthError, WikiError) as e:
+        typer.echo(f"{done}; saved to {path}.")
+        advice = ("On Wikimedia wikis one bot password works everywhere: check that it has the grant to upload "
+                  "files. Elsewhere, make a bot password on that wiki too (Special:BotPasswords) and run: "
+                  f"transcribe login --wiki {repo.api_url}")
+        if isinstance(e, AuthError):
+            raise AuthError(f"{files.name}, where {address.name} keeps its files, refused the login of {user} "
+                            f"({e.message})", hint=advice) from None
+        raise WikiError(f"{files.name}, where {address.name} keeps its files, could not be reached ({e.message})",
+                        hint=f"Run the same command again later, or: transcribe login --wiki {repo.api_url}"
+                        ) from None
+    credentials.save_bot_password(files.api_url, user, secret)
+    typer.echo(f"{done} and to {files.name} (where {address.name} keeps its files) as {account}; saved to {path}.")
 
 
 # -- publish ----------------------------------------------------------------------------------------------------
@@ -98,8 +126,9 @@ def publish_command(
         file_okay=False, show_default=False)],
     wiki: WikiOpt = None,
     files_to: Annotated[FilesTo, typer.Option(
-        "--files-to", help="Where the scan goes: 'commons' (Wikimedia wikis, the default there), 'local' (the "
-                           "wiki itself, the default elsewhere).")] = FilesTo.auto,
+        "--files-to", help="Where the scan goes: 'commons' (the shared file repository the wiki names, i.e. "
+                           "Commons on Wikimedia wikis), 'local' (the wiki itself); 'auto': the shared repository "
+                           "when the wiki has one, else the wiki itself.")] = FilesTo.auto,
     update_ocr: Annotated[bool, typer.Option(
         "--update-ocr", help="Also replace the text of pages this tool published before, when nobody else has "
                              "edited them and they are still 'Not proofread'.")] = False,
@@ -132,14 +161,18 @@ def publish_command(
         scan = found[0]
     pages_dir = work_dir / PAGES_DIR
     if export is not None:
-        _export(scan, pages_dir, meta, export, quiet)
+        _export(scan, pages_dir, meta, export, quiet, files_to.value, wiki or meta.wiki or "the wiki")
         return
     from transcribe.errors import PagesFailed, WikiError
-    from transcribe.wiki.publish import publish_work
+    from transcribe.wiki.plan import read_pages
+    from transcribe.wiki.publish import check_offline, publish_work
     from transcribe.wiki.site import connect
 
     target = wiki or meta.wiki or None
     target = _need_wiki(target)
+    # what needs no network is refused before the first request: offline, the licence error comes first
+    read_pages(pages_dir)
+    check_offline(scan, meta)
     site = None
     try:
         site = connect(target, login=not dry_run)
@@ -155,7 +188,7 @@ def publish_command(
         work = store.work(".")
         with progress_bar(quiet) as bar:
             report = publish_work(scan, pages_dir, meta, site, store=store, work=work, files_to=files_to.value,
-                                  update_ocr=update_ocr, dry_run=dry_run, progress=bar)
+                                  update_ocr=update_ocr, dry_run=dry_run, progress=bar, wiki_name=target)
     _show(report, meta.title)
     if report_file is not None:
         import json
@@ -173,9 +206,19 @@ def publish_command(
 def _show(report: PublishReport, title: str) -> None:
     err = typer.echo  # what was (or would be) done is the result, so stdout (README: "What goes where")
     verbs = _WOULD if report.dry_run else _VERBS
-    head = "Dry run, nothing was written" if report.dry_run else "Published"
-    err(f"{head}: \"{title}\" on {report.wiki}.")
+    if report.read_only:
+        err(f"Dry run, nothing was written: \"{title}\" for {report.wiki}, which could not be reached; this is "
+            "what would be sent if nothing existed there yet.")
+    else:
+        head = "Dry run, nothing was written" if report.dry_run else "Published"
+        err(f"{head}: \"{title}\" on {report.wiki}.")
     err(f"  scan: {report.file_note}.")
+    if report.file_pages is not None:
+        err(f"  the file has {report.file_pages} page(s) on {report.file_wiki}.")
+    if report.dry_run and report.file_description:
+        err(f"  file description page (File:{report.file_name}):")
+        for line in report.file_description.rstrip("\n").splitlines():
+            err(f"    {line}")
     pages = [o for o in report.outcomes if o.n is not None]
     for o in report.outcomes:
         if o.n is None:
@@ -195,13 +238,20 @@ def _show(report: PublishReport, title: str) -> None:
             typer.echo(f"{o.status}\t{o.title}\t{o.reason}")
 
 
-def _export(scan: Path, pages_dir: Path, meta: WorkMeta, out: Path, quiet: bool) -> None:
+def _export(scan: Path, pages_dir: Path, meta: WorkMeta, out: Path, quiet: bool, files_to: str = "auto",
+            target: str = "the wiki") -> None:
     from transcribe.wiki.export import export_work
 
     with progress_bar(quiet) as bar:
         r = export_work(scan, pages_dir, meta, out, progress=bar)
     err(f"Exported \"{meta.title}\": {r.pages} page text(s), the Index page"
         + (" and the file description" if not r.notes else "") + f" into {out / 'wikitext'}.")
+    where = {"local": f"{target} itself", "commons": f"the shared file repository of {target} (Commons on "
+             "Wikimedia wikis)"}.get(files_to, f"the shared file repository of {target} (Commons on Wikimedia "
+                                               f"wikis), or {target} itself if it has none")
+    if (out / "wikitext" / "File.wiki").is_file():
+        err(f"  the scan would go to {where} as File:{r.file_name}, with the description page in "
+            f"{out / 'wikitext' / 'File.wiki'}.")
     for n, why in r.skipped:
         err(f"  page {n} has no page text: {why}")
     for note in r.notes:

@@ -414,27 +414,41 @@ def default_file_name(meta: WorkMeta, extension: str) -> str:
     return suggest_file_name(stem, extension)
 
 
+# WorkMeta field -> the parameter of Commons' {{Book}} (Template:Book's documented parameters) that shows it
+BOOK_FIELDS = (
+    ("author", "Author"), ("translator", "Translator"), ("editor", "Editor"), ("illustrator", "Illustrator"),
+    ("title", "Title"), ("subtitle", "Subtitle"), ("volume", "Volume"), ("edition", "Edition"),
+    ("publisher", "Publisher"), ("printer", "Printer"), ("year", "Date"), ("place", "City"),
+    ("language", "Language"), ("description", "Description"), ("source_url", "Source"),
+    ("institution", "Institution"), ("isbn", "ISBN"), ("lccn", "LCCN"), ("oclc", "OCLC"),
+)
+
+
+def file_categories(meta: WorkMeta) -> list[str]:
+    """The categories of the file page: the institution's own (named after it), then those the work gives,
+    each once. A library whose Commons category has another name gives it in `categories`."""
+    cats = ([meta.institution] if meta.institution else []) + meta.category_list
+    return list(dict.fromkeys(c for c in cats if c))
+
+
 def build_file_description(meta: WorkMeta, *, index_link: str, source: str = "") -> str:
-    """A Commons-style file page: `{{Book}}` with the work's metadata and the licence template.
+    """A Commons-style file page: `{{Book}}` with every field the metadata has, the licence, the categories.
 
     `index_link` is the interwiki link to the Index page (e.g. 's:fr:Index:Book.pdf', or 'Index:Book.pdf' for
-    a file kept on the Wikisource itself). Raises `LicenceMissing` when the work has no licence.
+    a file kept on the Wikisource itself). Raises `LicenceMissing` when the work has no licence. The file page
+    is categorised under the institution and the work's `categories`; a work with neither gets
+    `{{Uncategorized}}`, so that Commons' maintenance lists show it (never silently left without a category).
     """
     licence = licence_template(meta.licence) if meta.licence.strip() else None
     if licence is None:
         raise LicenceMissing("no licence")
-    params = [
-        ("Author", meta.author),
-        ("Title", meta.title),
-        ("Date", meta.year),
-        ("Language", meta.language),
-        ("Publisher", meta.publisher),
-        ("City", meta.place),
-        ("Source", source or meta.source_url),
-        ("Institution", meta.institution),
-        ("Wikisource", index_link),
-    ]
+    params = [(param, str(getattr(meta, attr) or "")) for attr, param in BOOK_FIELDS]
+    if source:
+        params = [(k, source if k == "Source" else v) for k, v in params]
+    params.append(("Wikisource", index_link))
     lines = ["== {{int:filedesc}} ==", "{{Book"]
-    lines += [f" |{k}={template_value(str(v))}" for k, v in params]
-    lines += ["}}", "", "== {{int:license-header}} ==", licence]
+    lines += [f" |{k}={template_value(v)}" for k, v in params if v or k in ("Title", "Wikisource")]
+    lines += ["}}", "", "== {{int:license-header}} ==", licence, ""]
+    cats = file_categories(meta)
+    lines += [f"[[Category:{c}]]" for c in cats] if cats else ["{{Uncategorized}}"]
     return "\n".join(lines) + "\n"

@@ -1,5 +1,10 @@
 """Publish a work: upload the scan (once), create its Index: page and one Page: page per scan page, safely.
 
+Where the scan goes: on Wikimedia wikis (and any wiki with a shared file repository) to that repository, i.e.
+Commons, found from the Wikisource itself (`meta=filerepoinfo`); the Index and the Pages always go to the
+Wikisource. On that path the scan's SHA-1 is looked up on Commons (reused under any name), a name taken there by
+another file is refused, and so is a local file on the Wikisource that would hide the Commons one.
+
 Safety rules, in the order they are applied:
 - a page is created only if it does not exist (`createonly`): a page someone made first is theirs;
 - with `update_ocr`, an existing page is replaced only when every revision of it is by this tool's account and
@@ -29,7 +34,7 @@ from transcribe.events import ProgressFn, no_progress
 from transcribe.store import Store, Work
 from transcribe.wiki import credentials, plan
 from transcribe.wiki import pagetext as pt
-from transcribe.wiki.site import ApiError, Wiki
+from transcribe.wiki.site import ApiError, UploadResult, Wiki
 from transcribe.work import WorkMeta
 
 log = logging.getLogger(__name__)
@@ -57,6 +62,8 @@ class PublishReport:
     file_status: str  # 'uploaded', 'reused', 'present', 'to-upload' (dry run)
     file_note: str
     index_title: str
+    file_description: str = ""  # the file page text sent (or, in a dry run, that would be sent) with the upload
+    file_pages: int | None = None  # the page count of the file as its wiki reads it
     outcomes: list[Outcome] = field(default_factory=list)
     unmapped: list[str] = field(default_factory=list)  # metadata the wiki's Index has no field for
     dry_run: bool = False
@@ -101,21 +108,23 @@ class _Stop(Exception):
 def publish_work(scan: Path, pages_dir: Path, meta: WorkMeta, wiki: Wiki | None, *, store: Store, work: Work,
                  files_to: str = "auto", update_ocr: bool = False, dry_run: bool = False,
                  progress: ProgressFn | None = None, jobs: int | None = None,
-                 after_read: Callable[[], None] | None = None) -> PublishReport:
+                 after_read: Callable[[], None] | None = None, wiki_name: str | None = None) -> PublishReport:
     """Put the work on `wiki`. `wiki` may be None only for a dry run when the wiki cannot be reached.
 
-    `files_to`: 'auto' (Commons for Wikimedia wikis, else the wiki itself), 'commons' or 'local'.
+    `files_to`: 'auto' (the wiki's shared file repository, i.e. Commons on Wikimedia wikis, when it has one, else
+    the wiki itself), 'commons' (that repository; an error when the wiki has none) or 'local'.
+    `wiki_name`: what to call the wiki in a dry run without it (what the user typed).
     `after_read` is called once what exists has been read and before anything is written (tests use it to land
     a human edit in that window).
     """
     progress = progress or no_progress
+    # 0. everything that needs no network, first: a dry run and an offline run refuse what the real run would
     pages = plan.read_pages(pages_dir, store=store, work=work)
-    kind = plan.file_kind(Path(scan))
-    name = plan.file_name(meta, Path(scan))  # refused here, before anything is written
+    kind, name = check_offline(Path(scan), meta)
     if wiki is None:
         if not dry_run:
             raise WikiError("No wiki to publish to.", hint="Give --wiki.")
-        return _offline_plan(meta, pages, name, kind)
+        return _offline_plan(meta, pages, name, files_to, wiki_name or "the wiki")
 
     user = wiki.user or _account(wiki) or "TranscribeBot"
     ns = wiki.namespaces
@@ -124,12 +133,14 @@ def publish_work(scan: Path, pages_dir: Path, meta: WorkMeta, wiki: Wiki | None,
     sha1 = fsutil.sha1_file(scan)
 
     # 1. the file: reuse it when its SHA-1 is already there, refuse a name taken by another file
-    asked_name = name
     seen: dict[str, _Existing] = {}
-    name, file_status, note = _settle_file(fwiki, wiki, meta, Path(scan), name, sha1, dry_run, store, work, seen)
+    asked: set[str] = set()
+    name, file_status, note, info = _settle_file(fwiki, wiki, meta, Path(scan), name, sha1, dry_run, store, work,
+                                                 seen, asked)
     index_title = f"{ns.index.name}:{name}"
     report = PublishReport(wiki=wiki.name, file_wiki=fwiki.name, file_name=name, file_status=file_status,
-                           file_note=note, index_title=index_title, dry_run=dry_run)
+                           file_note=note, index_title=index_title, dry_run=dry_run,
+                           file_description=info.get("description", ""), file_pages=info.get("pagecount"))
 
     # 2. the texts
     config = {k: asdict(v) for k, v in wiki.index_fields().items()}
@@ -139,7 +150,7 @@ def publish_work(scan: Path, pages_dir: Path, meta: WorkMeta, wiki: Wiki | None,
 
     # 3. what exists: one generator query for all Page: pages; the Index was read with the file when it could be
     existing = _read_existing(wiki, ns.page.id, name)
-    if fwiki is wiki and name == asked_name:
+    if index_title in asked:  # read with the file, in the same request
         existing.update({t: e for t, e in seen.items() if t == index_title})
     else:
         existing.update(_existing_pages(wiki.get(action="query", titles=index_title, prop="info")))
@@ -230,32 +241,78 @@ def publish_work(scan: Path, pages_dir: Path, meta: WorkMeta, wiki: Wiki | None,
 
 # -- the file -----------------------------------------------------------------------------------------------------
 
+def check_offline(scan: Path, meta: WorkMeta) -> tuple[str, str]:
+    """(file kind, file name): what can be refused without the network, refused before any request.
+
+    The scan must be a PDF or DjVu, its name one the wiki takes, and the work must give a licence (a scan is
+    never uploaded without one, and the check comes first so that a dry run and an offline run say it too).
+    """
+    kind = plan.file_kind(scan)
+    name = plan.file_name(meta, scan)
+    if not meta.licence.strip():
+        raise ManifestError(
+            f"work.toml gives no licence for {scan.name}: a scan is never uploaded without one, and its file page "
+            "needs it.",
+            hint="Add the licence template to work.toml, e.g. licence = \"PD-old-70\" (ask your library which "
+                 "one applies), then run the same command again.")
+    return kind, name
+
+
 def _file_wiki(wiki: Wiki, files_to: str, *, login: bool) -> Wiki:
+    """Where the scan goes: 'local' = the wiki itself; 'commons' = the shared repository the wiki names
+    (`meta=filerepoinfo`); 'auto' = that repository when the wiki has one, else the wiki itself."""
     if files_to not in ("auto", "commons", "local"):
-        raise ManifestError(f"--files-to must be 'commons' or 'local', not '{files_to}'.")
-    if files_to == "local" or (files_to == "auto" and not wiki.is_wikimedia):
+        raise ManifestError(f"--files-to must be 'auto', 'commons' or 'local', not '{files_to}'.")
+    if files_to == "local" or (files_to == "auto" and wiki.shared_repo is None):
         return wiki
-    return wiki.commons(login=login)
+    return wiki.file_wiki(login=login)
+
+
+def _file_query(data: dict[str, Any]) -> dict[str, Any] | None:
+    """The File: page entry of a `titles=File:X|...&prop=imageinfo` answer."""
+    return next((p for p in data.get("query", {}).get("pages", []) if int(p.get("ns", -1)) == 6), None)
 
 
 def _settle_file(fwiki: Wiki, wiki: Wiki, meta: WorkMeta, scan: Path, name: str, sha1: str, dry_run: bool,
-                 store: Store, work: Work, seen: dict[str, _Existing]) -> tuple[str, str, str]:
-    """(file name to use, status, note). Uploads when needed (never without a licence).
+                 store: Store, work: Work, seen: dict[str, _Existing],
+                 asked: set[str]) -> tuple[str, str, str, dict[str, Any]]:
+    """(file name to use, status, note, {description, pagecount}). Uploads when needed.
 
-    On a local file wiki the Index: page is read in the same request (what exists of it goes into `seen`),
-    saving one request.
+    The Index: page is read in the same request as the file on the Wikisource (what exists of it goes into
+    `seen`, the titles read into `asked`), saving one request.
     """
+    index_ns = wiki.namespaces.index.name
+    shared = fwiki is not wiki
+
+    def on_wikisource(file_name: str) -> dict[str, Any] | None:
+        """Read File: and Index: on the Wikisource; refuse a local file there that would hide the Commons one."""
+        index_title = f"{index_ns}:{file_name}"
+        data = wiki.get(action="query", titles=f"File:{file_name}|{index_title}", prop="imageinfo|info",
+                        iiprop="sha1|size")
+        seen.update(_existing_pages(data))
+        asked.add(index_title)
+        page = _file_query(data)
+        if shared and page and page.get("imagerepository") == "local":
+            raise Refused(
+                f"File:{file_name} exists on {wiki.name} itself, as a local file: it would hide the file of that "
+                f"name on {fwiki.name}, and the Index would show the local one.",
+                hint="Nothing was changed. If the local file is this scan, ask an administrator of the Wikisource "
+                     "to delete the local copy; else choose another file_name in work.toml.")
+        return page
+
     titles = [f"File:{name}"]
-    if fwiki is wiki:
-        titles.append(f"{wiki.namespaces.index.name}:{name}")
+    if not shared:
+        titles.append(f"{index_ns}:{name}")
+        asked.add(f"{index_ns}:{name}")
     data = fwiki.get(action="query", list="allimages", aisha1=sha1, ailimit="50", titles="|".join(titles),
                      prop="imageinfo|info", iiprop="sha1|size")
-    if fwiki is wiki:
+    if not shared:
         seen.update(_existing_pages(data))
-    pages = [p for p in data.get("query", {}).get("pages", []) if int(p.get("ns", -1)) == 6]
+    page = _file_query(data)
     same = [str(x["title"]).split(":", 1)[1] for x in data.get("query", {}).get("allimages", [])]
-    taken = pages[0].get("imageinfo") if pages else None
-    normalised = str(pages[0]["title"]).split(":", 1)[1] if pages else name
+    taken = page.get("imageinfo") if page else None
+    normalised = str(page["title"]).split(":", 1)[1] if page else name
+    pagecount = taken[0].get("pagecount") if taken else None
     if same:
         if normalised in same:
             status, use, note = "present", normalised, f"the scan is already on {fwiki.name} as File:{normalised}"
@@ -263,52 +320,112 @@ def _settle_file(fwiki: Wiki, wiki: Wiki, meta: WorkMeta, scan: Path, name: str,
             use = same[0]
             status, note = "reused", (f"the same scan is already on {fwiki.name} as File:{use}; using that name "
                                       f"instead of File:{normalised}")
+            pagecount = None
+        if shared:
+            on_wikisource(use)
+        if pagecount is None:
+            info = fwiki.file_info(use)
+            pagecount = info.pagecount if info else None
         if not dry_run:  # 'present' is recorded as 'reused': the file was there before this run
             _record_upload(store, work, fwiki.api_url, use, sha1, "reused")
-        return use, status, note
+        return use, status, note, {"pagecount": pagecount}
     if taken:
         raise Refused(
             f"File:{normalised} on {fwiki.name} is a different file (another scan or another version).",
             hint="Nothing was changed. Choose another name with file_name in work.toml, e.g. "
                  f"file_name = \"{pt.suggest_file_name(Path(normalised).stem + ' (2)', scan.suffix.lower())}\"; "
                  "or, if the file on the wiki is the right scan, set file_name to its name and publish its pages.")
-    if not meta.licence.strip():
-        raise ManifestError(
-            f"The scan {scan.name} is not on {fwiki.name} yet and work.toml gives no licence: a scan is never "
-            "uploaded without one.",
-            hint="Add the licence template to work.toml, e.g. licence = \"PD-old-70\" (ask your library which "
-                 "one applies), then run the same command again.")
-    index_link = (f"s:{meta.language}:Index:{normalised}" if fwiki is not wiki
-                  else f"{wiki.namespaces.index.name}:{normalised}")
+    if page and page.get("imagerepository") and page.get("imagerepository") != "local" and not shared:
+        raise Refused(
+            f"File:{normalised} is already shown on {wiki.name} from its shared repository "
+            f"({page.get('imagerepository')}); a local upload would hide it.",
+            hint="Publish with --files-to commons to use that file, or choose another file_name in work.toml.")
+    if shared:
+        on_wikisource(normalised)
+    index_link = f"s:{meta.language}:Index:{normalised}" if shared else f"{index_ns}:{normalised}"
     description = pt.build_file_description(meta, index_link=index_link)
+    where = f"{fwiki.name}" + (f" (the file repository of {wiki.name})" if shared else "")
     if dry_run:
         size = scan.stat().st_size / 1e6
-        return normalised, "to-upload", f"would upload {scan.name} ({size:.1f} MB) as File:{normalised}"
-    try:
-        result = fwiki.upload(scan, normalised, text=description,
-                              comment=f"{meta.title} ({meta.year})" if meta.year else meta.title)
-    except WikiError as e:
-        _record_upload(store, work, fwiki.api_url, normalised, sha1, "failed", e.message)
-        raise
+        note = f"would upload {scan.name} ({size:.1f} MB) to {where} as File:{normalised}"
+        return normalised, "to-upload", note, {"description": description}
+    resume = _stash_get(store, work, fwiki.api_url, sha1)
+    result = _upload(fwiki, scan, normalised, sha1, description, meta, store, work, resume)
     if not result.ok:
-        w = result.warnings
-        if "duplicate" in w:  # the same file appeared under another name meanwhile
-            dup = w["duplicate"]
-            use = str(dup[0] if isinstance(dup, list) else dup).replace("_", " ")
-            _record_upload(store, work, fwiki.api_url, use, sha1, "reused")
-            return use, "reused", f"the same scan is already on {fwiki.name} as File:{use}; using that name"
-        if "exists" in w:
-            raise Refused(f"File:{normalised} on {fwiki.name} was just taken by a different file.",
-                          hint="Nothing else was changed. Choose another file_name in work.toml.")
-        if "was-deleted" in w:
-            raise Refused(f"File:{normalised} was deleted from {fwiki.name} before; uploading it again needs "
-                          "a person's decision.",
-                          hint="Read the deletion log on the wiki; if it is fine to upload, ask an administrator "
-                               "or choose another file_name in work.toml.")
-        raise Refused(f"{fwiki.name} warned about the upload of {scan.name}: {', '.join(map(str, w))}.",
-                      hint="Check the file on the wiki; nothing was uploaded.")
+        use = _warned(fwiki, result, scan, normalised)
+        _record_upload(store, work, fwiki.api_url, use, sha1, "reused")
+        if shared and use != normalised:
+            on_wikisource(use)
+        info = fwiki.file_info(use)
+        return use, "reused", f"the same scan is already on {fwiki.name} as File:{use}; using that name", \
+            {"pagecount": info.pagecount if info else None}
     _record_upload(store, work, fwiki.api_url, result.filename, sha1, "uploaded")
-    return result.filename, "uploaded", f"uploaded {scan.name} to {fwiki.name} as File:{result.filename}"
+    _stash_drop(store, work, fwiki.api_url)
+    resumed = (f" (resumed from the upload stash at byte {resume[1]:,} of {scan.stat().st_size:,})"
+               if resume else "")
+    return result.filename, "uploaded", f"uploaded {scan.name} to {where} as File:{result.filename}{resumed}", \
+        {"description": description, "pagecount": result.pagecount}
+
+
+def _upload(fwiki: Wiki, scan: Path, name: str, sha1: str, description: str, meta: WorkMeta, store: Store,
+            work: Work, resume: tuple[str, int] | None) -> UploadResult:
+    """Upload, through the stash in chunks for a large scan; a killed run resumes from the recorded stash."""
+    size = scan.stat().st_size
+
+    def on_chunk(filekey: str, offset: int) -> None:
+        with store.tx() as c:
+            c.execute("INSERT INTO upload_stash (work_id, wiki, sha1, filename, filekey, offset, size)"
+                      " VALUES (?,?,?,?,?,?,?) ON CONFLICT (work_id, wiki) DO UPDATE SET sha1 = excluded.sha1,"
+                      " filename = excluded.filename, filekey = excluded.filekey, offset = excluded.offset,"
+                      " size = excluded.size, updated = strftime('%Y-%m-%dT%H:%M:%SZ', 'now')",
+                      (work.id, fwiki.api_url, sha1, name, filekey, offset, size))
+
+    try:
+        return fwiki.upload(scan, name, text=description, resume=resume, on_chunk=on_chunk,
+                            comment=f"{meta.title} ({meta.year})" if meta.year else meta.title)
+    except WikiError as e:
+        _record_upload(store, work, fwiki.api_url, name, sha1, "failed", e.message)
+        raise
+
+
+def _warned(fwiki: Wiki, result: UploadResult, scan: Path, name: str) -> str:
+    """The upload came back with warnings and nothing was saved: each one handled on its own, none ignored.
+
+    A duplicate (the same bytes under another name) is reused: its name is returned. Anything else stops.
+    """
+    w = result.warnings
+    if "duplicate" in w:  # the same file appeared under another name meanwhile
+        dup = w["duplicate"]
+        return str(dup[0] if isinstance(dup, list) else dup).replace("_", " ")
+    if "nochange" in w:  # the same bytes are already the current version of this very name
+        return name
+    if "exists" in w or "exists-normalized" in w or "page-exists" in w:
+        raise Refused(f"File:{name} on {fwiki.name} was just taken by a different file.",
+                      hint="Nothing else was changed. Choose another file_name in work.toml.")
+    if "was-deleted" in w or "duplicate-archive" in w:
+        what = "a file of that name" if "was-deleted" in w else "this very scan"
+        raise Refused(f"{what[0].upper() + what[1:]} was deleted from {fwiki.name} before (File:{name}); "
+                      "uploading it again needs a person's decision.",
+                      hint="Read the deletion log on the wiki to see why; if it is fine to upload, ask an "
+                           "administrator there, or choose another file_name in work.toml.")
+    if "badfilename" in w:
+        raise Refused(f"{fwiki.name} does not take the name File:{name}; it would store the scan as "
+                      f"File:{str(w['badfilename']).replace('_', ' ')}.",
+                      hint=f"Set file_name = \"{str(w['badfilename']).replace('_', ' ')}\" in work.toml (or another "
+                           "name), then run the same command again.")
+    raise Refused(f"{fwiki.name} warned about the upload of {scan.name}: {', '.join(map(str, w))}.",
+                  hint="Nothing was uploaded. Check the file and its name, then run the same command again.")
+
+
+def _stash_get(store: Store, work: Work, wiki: str, sha1: str) -> tuple[str, int] | None:
+    rows = store.query("SELECT filekey, offset FROM upload_stash WHERE work_id = ? AND wiki = ? AND sha1 = ?",
+                       (work.id, wiki, sha1))
+    return (str(rows[0]["filekey"]), int(rows[0]["offset"])) if rows else None
+
+
+def _stash_drop(store: Store, work: Work, wiki: str) -> None:
+    with store.tx() as c:
+        c.execute("DELETE FROM upload_stash WHERE work_id = ? AND wiki = ?", (work.id, wiki))
 
 
 def _record_upload(store: Store, work: Work, wiki: str, name: str, sha1: str, status: str,
@@ -474,11 +591,18 @@ def _account(wiki: Wiki) -> str | None:
     return creds.account if creds else None
 
 
-def _offline_plan(meta: WorkMeta, pages: list[plan.PlannedPage], name: str, kind: str) -> PublishReport:
+def _offline_plan(meta: WorkMeta, pages: list[plan.PlannedPage], name: str, files_to: str,
+                  wiki_name: str) -> PublishReport:
     """A dry run without the wiki: what would be sent if nothing existed yet."""
-    report = PublishReport(wiki="(not reachable)", file_wiki="(not reachable)", file_name=name,
-                           file_status="to-upload", file_note=f"would upload the scan as File:{name} unless it is "
-                           "already there", index_title=f"Index:{name}", dry_run=True, read_only=True)
+    where = {"local": f"{wiki_name} itself",
+             "commons": f"the shared file repository {wiki_name} reads (Commons on Wikimedia wikis)"}.get(
+        files_to, f"the shared file repository {wiki_name} reads (Commons on Wikimedia wikis), or {wiki_name} "
+                  "itself if it has none")
+    link = f"Index:{name}" if files_to == "local" else f"s:{meta.language}:Index:{name}"
+    report = PublishReport(wiki=wiki_name, file_wiki=where, file_name=name, file_status="to-upload",
+                           file_note=f"would upload the scan to {where} as File:{name}, unless it is already there",
+                           index_title=f"Index:{name}", dry_run=True, read_only=True,
+                           file_description=pt.build_file_description(meta, index_link=link))
     report.outcomes.append(Outcome(f"Index:{name}", None, "created", "would be created if it does not exist"))
     for p in pages:
         if p.publish:

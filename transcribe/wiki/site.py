@@ -8,7 +8,8 @@ Why `requests` for the calls and pywikibot only for names (checked against pywik
 - `ProofreadPage.save()` refuses to work on a wiki without the extension, so the portable paths (the test wiki,
   small MediaWikis) need raw API calls anyway, and `Site(url=...)` wants the article path, not api.php.
 What pywikibot does earn here: its families know where every Wikimedia wiki lives, so `wikisource:fr`,
-`wikisource:mul` and `commons:commons` resolve to their api.php without a network call. It is imported only
+`wikisource:mul` and `commons:commons` resolve to their api.php without a network call. Where a wiki's *files*
+live is never assumed: `meta=filerepoinfo` names its shared repository (Commons, on Wikimedia wikis) and its API. It is imported only
 for such names, with its own folder (`<config dir>/pywikibot`) and no user-config.py.
 
 Everything else (maxlag, retries with back-off, tokens, throttling of edits, chunked uploads) is here, small
@@ -25,7 +26,7 @@ import re
 import threading
 import time
 import urllib.parse
-from collections.abc import Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -48,6 +49,9 @@ PUT_THROTTLE = 10.0  # seconds between edits on a real wiki, like pywikibot's pu
 TIMEOUT = (10.0, 300.0)  # connect, read
 CHUNK_THRESHOLD = 50 * 1024 * 1024  # uploads bigger than this go in chunks (Commons takes 100 MiB in one request)
 CHUNK_SIZE = 8 * 1024 * 1024
+# TRANSCRIBE_CHUNK_SIZE=N (bytes): send files larger than N in chunks of N (a slow or unreliable connection; tests)
+CHUNK_ENV = "TRANSCRIBE_CHUNK_SIZE"
+POLL_FIRST, POLL_MAX, POLL_TOTAL = 0.2, 5.0, 1800.0  # seconds: polling an asynchronous upload's status
 
 WIKIMEDIA_DOMAINS = (
     "wikipedia.org", "wikisource.org", "wikimedia.org", "wiktionary.org", "wikibooks.org", "wikiquote.org",
@@ -77,9 +81,11 @@ _DEFAULT_INDEX_FIELDS: dict[str, dict[str, Any]] = {
 class ApiError(WikiError):
     """The wiki answered with an API error. `code` is MediaWiki's error code (`articleexists`, `editconflict`...)."""
 
-    def __init__(self, message: str, *, code: str, info: str = "", hint: str | None = None) -> None:
+    def __init__(self, message: str, *, code: str, info: str = "", hint: str | None = None,
+                 data: Mapping[str, Any] | None = None) -> None:
         self.code = code
         self.info = info
+        self.data = dict(data or {})  # the whole error object (e.g. `offset` of a chunk the stash refused)
         super().__init__(message, hint=hint)
 
 
@@ -120,10 +126,22 @@ class FileInfo:
 
 
 @dataclass(frozen=True)
+class FileRepo:
+    """One file repository a wiki reads (`meta=filerepoinfo`): its own ('local') or a shared one (Commons)."""
+
+    name: str  # 'local', 'shared', 'wikimediacommons'...
+    display_name: str
+    local: bool
+    api_url: str | None  # the repository wiki's api.php (a foreign API repo says it; a DB repo: scriptDirUrl)
+    can_upload: bool
+
+
+@dataclass(frozen=True)
 class UploadResult:
     result: str  # 'Success' or 'Warning' (nothing was saved)
     filename: str  # the final file name on the wiki, with spaces
     warnings: Mapping[str, Any] = field(default_factory=dict)  # 'exists', 'duplicate', 'was-deleted'...
+    pagecount: int | None = None  # of a PDF or DjVu, as the wiki read it
 
     @property
     def ok(self) -> bool:
@@ -379,7 +397,8 @@ class Wiki:
                         log.warning("%s: %s (%s); waiting %.0f s", self.name, code, info, wait)
                         time.sleep(wait)
                         continue
-                    raise ApiError(f"{self.name} refused {action}: {info or code} ({code}).", code=code, info=info)
+                    raise ApiError(f"{self.name} refused {action}: {info or code} ({code}).", code=code, info=info,
+                                   data=err)
             time.sleep(min(MAX_WAIT, wait if wait is not None else BACKOFF * 2 ** (attempt - 1)))
 
     def _wait_throttle(self) -> None:
@@ -442,7 +461,8 @@ class Wiki:
         if self._info is None:
             # One request on every wiki: a MediaWiki without ProofreadPage only warns about the unknown
             # `proofreadinfo` module and still answers the siteinfo part.
-            data = self.get(action="query", meta="siteinfo|proofreadinfo",
+            # meta=filerepoinfo rides along: where the wiki's files live costs no request of its own.
+            data = self.get(action="query", meta="siteinfo|proofreadinfo|filerepoinfo",
                             siprop="general|namespaces|extensions", piprop="namespaces|qualitylevels")
             self._info = data.get("query", {})
         return self._info
@@ -540,11 +560,52 @@ class Wiki:
         return out
 
     # -- files ---------------------------------------------------------------------------------------------
-    def commons(self, *, login: bool) -> Wiki:
-        """Wikimedia Commons, where this wiki's scans go: connected (and logged in) once per connection."""
-        if self._commons is None or (login and self._commons.user is None):
-            self._commons = connect("commons:commons", login=login)
-        return self._commons
+    @property
+    def file_repos(self) -> list[FileRepo]:
+        """The file repositories this wiki reads, its own first (`meta=filerepoinfo`)."""
+        out = []
+        for r in self._siteinfo().get("repos", []):
+            api = r.get("apiurl")
+            if not api and r.get("scriptDirUrl") and not r.get("local"):
+                # a database repository (Wikimedia's Commons) names its script folder, not its api.php
+                api = str(r["scriptDirUrl"]).rstrip("/") + "/api.php"
+            if api and api.startswith("//"):
+                api = urllib.parse.urlsplit(self.api_url).scheme + ":" + api
+            out.append(FileRepo(name=str(r.get("name", "")), display_name=str(r.get("displayname", "")),
+                                local=bool(r.get("local")), api_url=str(api) if api else None,
+                                can_upload=bool(r.get("canUpload"))))
+        return sorted(out, key=lambda r: not r.local)
+
+    @property
+    def shared_repo(self) -> FileRepo | None:
+        """The shared repository whose files this wiki shows (Commons on Wikimedia wikis), if it has one."""
+        return next((r for r in self.file_repos if not r.local and r.api_url), None)
+
+    def file_wiki(self, *, login: bool) -> Wiki:
+        """The wiki of this wiki's shared file repository (Commons), connected and logged in once per connection.
+
+        Its address comes from this wiki (`meta=filerepoinfo`), never from an assumption. The login is the one
+        stored for it, else (Wikimedia's single sign-on: one bot password works on every Wikimedia wiki) this
+        wiki's own.
+        """
+        repo = self.shared_repo
+        if repo is None or repo.api_url is None:
+            raise UsageError(
+                f"{self.name} reads no shared file repository (meta=filerepoinfo lists only its own files), so "
+                "there is no Commons to put the scan on.",
+                hint="Use --files-to local (or files_to = \"local\") to upload the scan to the wiki itself.")
+        if self._commons is None:
+            self._commons = connect(repo.api_url)
+        c = self._commons
+        if login and c.user is None:
+            creds = credentials.load_bot_password(c.api_url)
+            if creds is None and self._credentials is not None and (c.is_wikimedia or self.is_wikimedia):
+                creds = self._credentials
+            if creds is None:
+                raise AuthError(f"No login is stored for {c.name}, where {self.name} keeps its files.",
+                                hint=f"Run: transcribe login --wiki {self.wiki_arg} (it logs in to both).")
+            c._login(creds)
+        return c
 
     def file_info(self, name: str) -> FileInfo | None:
         """Size, SHA-1, MIME type and page count (PDF/DjVu) of `File:<name>`, or None when there is none."""
@@ -563,55 +624,114 @@ class Wiki:
         return [str(x["title"]).split(":", 1)[1] for x in data.get("query", {}).get("allimages", [])]
 
     def upload(self, path: Path, filename: str, *, text: str = "", comment: str = "",
-               ignore_warnings: bool = False, chunk_threshold: int = CHUNK_THRESHOLD,
-               chunk_size: int = CHUNK_SIZE) -> UploadResult:
-        """Upload `path` as `File:<filename>`; in chunks above `chunk_threshold` bytes.
+               ignore_warnings: bool = False, chunk_threshold: int | None = None, chunk_size: int | None = None,
+               resume: tuple[str, int] | None = None,
+               on_chunk: Callable[[str, int], None] | None = None) -> UploadResult:
+        """Upload `path` as `File:<filename>`; in chunks through the upload stash above `chunk_threshold` bytes.
 
         Warnings (`exists`, `duplicate`, `was-deleted`, `nochange`...) come back as data with result 'Warning'
-        and nothing saved, unless `ignore_warnings`.
+        and nothing saved, unless `ignore_warnings`. Chunked: `on_chunk(filekey, offset)` is called after every
+        chunk the wiki accepted (offset = size once the stash holds the whole file), and `resume=(filekey,
+        offset)` continues such an upload from the stash, e.g. after the process was killed.
         """
         path = Path(path)
         size = path.stat().st_size
-        common = {"action": "upload", "filename": filename, "text": text, "comment": comment, "token": ...}
+        env = int(os.environ.get(CHUNK_ENV) or 0)
+        chunk_size = chunk_size or env or CHUNK_SIZE
+        chunk_threshold = chunk_threshold if chunk_threshold is not None else (env or CHUNK_THRESHOLD)
+        common: dict[str, Any] = {"action": "upload", "filename": filename, "text": text, "comment": comment,
+                                  "token": ...}
         if ignore_warnings:
             common["ignorewarnings"] = "1"
-        if size <= chunk_threshold:
+        if size <= chunk_threshold and resume is None:
             data = self.post(files={"file": (filename, path.read_bytes())}, **common)
         else:
-            data = self._upload_chunks(path, filename, size, chunk_size, common)
+            filekey = self._upload_chunks(path, filename, size, chunk_size, resume, on_chunk or (lambda k, o: None))
+            data = self.post(**common, filekey=filekey)
+            data = self._poll(data, filekey, filename)
         up = data.get("upload", {})
         result = str(up.get("result", ""))
         if result not in ("Success", "Warning"):
             raise ApiError(f"{self.name} did not accept the upload of {filename} ({result or 'no result'}).",
                            code=result or "upload-failed", hint="Run the same command again.")
         final = str(up.get("filename") or filename).replace("_", " ")
-        return UploadResult(result, final, dict(up.get("warnings") or {}))
+        ii = up.get("imageinfo") or {}
+        return UploadResult(result, final, dict(up.get("warnings") or {}),
+                            int(ii["pagecount"]) if ii.get("pagecount") else None)
 
     def _upload_chunks(self, path: Path, filename: str, size: int, chunk_size: int,
-                       common: dict[str, Any]) -> dict[str, Any]:
+                       resume: tuple[str, int] | None, on_chunk: Callable[[str, int], None]) -> str:
+        """Send the file into the stash chunk by chunk; returns the file key of the whole stashed file."""
         filekey: str | None = None
         offset = 0
+        if resume is not None:
+            filekey, offset = resume
+            if offset >= size:
+                return filekey  # the stash holds the whole file already: only the commit is left
+            log.info("%s: resuming the upload of %s at byte %d of %d", self.name, filename, offset, size)
         # MediaWiki refuses non-final chunks under $wgMinUploadChunkSize (1024 bytes by default in 1.39).
         chunk_size = max(chunk_size, 1024)
+        realigned = 0
         with open(path, "rb") as f:
-            while offset < size:
+            while True:
                 f.seek(offset)
                 chunk = f.read(chunk_size)
+                last = offset + len(chunk) >= size
                 params: dict[str, Any] = {"action": "upload", "filename": filename, "stash": "1", "token": ...,
                                           "filesize": str(size), "offset": str(offset), "ignorewarnings": "1"}
-                if filekey:
+                if filekey and offset > 0:
                     params["filekey"] = filekey
-                data = self.post(files={"chunk": (filename, chunk)}, **params)
+                if last:
+                    params["async"] = "1"  # Commons assembles big files in a job; the answer is then 'Poll'
+                try:
+                    data = self.post(files={"chunk": (filename, chunk)}, **params)
+                except ApiError as e:
+                    if e.code == "stashfailed" and "offset" in e.data and realigned < 3 and filekey:
+                        # the wiki got a chunk whose answer was lost (a killed run): go on where the stash is
+                        realigned += 1
+                        offset = int(e.data["offset"])
+                        log.info("%s: the stash of %s is at byte %d; going on from there", self.name, filename,
+                                 offset)
+                        continue
+                    if resume is not None and offset > 0 and e.code in ("stashfailed", "missingresult",
+                                                                          "stashnosuchfilekey", "badupload"):
+                        log.warning("%s: the stashed part of %s is gone (%s); starting the upload again",
+                                    self.name, filename, e.code)
+                        resume, filekey, offset = None, None, 0
+                        continue
+                    raise
                 up = data.get("upload", {})
-                filekey = up.get("filekey") or filekey
-                if up.get("result") == "Success":
-                    break
-                if up.get("result") != "Continue":
-                    raise ApiError(f"{self.name} stopped the upload of {filename} at byte {offset}.",
-                                   code=str(up.get("result") or "upload-failed"), hint="Run the same command again.")
-                offset = int(up.get("offset", offset + len(chunk)))
-                log.debug("%s: uploaded %d of %d bytes of %s", self.name, offset, size, filename)
-        return self.post(**common, filekey=filekey)
+                filekey = str(up.get("filekey") or filekey or "")
+                result = up.get("result")
+                if result == "Continue":
+                    offset = int(up.get("offset", offset + len(chunk)))
+                    on_chunk(filekey, offset)
+                    log.debug("%s: uploaded %d of %d bytes of %s", self.name, offset, size, filename)
+                    continue
+                if result == "Poll":
+                    data = self._poll(data, filekey, filename)
+                    up = data.get("upload", {})
+                    filekey = str(up.get("filekey") or filekey)
+                    result = up.get("result")
+                if result == "Success":
+                    on_chunk(filekey, size)
+                    return filekey
+                raise ApiError(f"{self.name} stopped the upload of {filename} at byte {offset}.",
+                               code=str(result or "upload-failed"), hint="Run the same command again.")
+
+    def _poll(self, data: dict[str, Any], filekey: str, filename: str) -> dict[str, Any]:
+        """Wait for an asynchronous step of an upload (assembly of the chunks, publishing from the stash)."""
+        wait, waited = POLL_FIRST, 0.0
+        while data.get("upload", {}).get("result") == "Poll":
+            if waited > POLL_TOTAL:
+                raise WikiError(f"{self.name} is still assembling {filename} after {POLL_TOTAL / 60:.0f} minutes.",
+                                hint="The upload waits in the wiki's stash: run the same command again later.")
+            log.debug("%s: %s: %s", self.name, filename, data["upload"].get("stage", "queued"))
+            time.sleep(wait)
+            waited += wait
+            wait = min(POLL_MAX, wait * 2)
+            data = self.post(action="upload", checkstatus="1", filekey=filekey, token=...)
+        return data
 
 
 def _retry_after(r: requests.Response) -> float | None:
