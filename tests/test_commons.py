@@ -82,8 +82,8 @@ def test_publish_puts_the_scan_on_commons_and_the_index_and_pages_on_the_wikisou
     work = make_work(tmp_path / "work", pdf=scans[1], extra=EXTRA)
     res = runner.invoke(app, ["publish", str(work), "--wiki", wiki_en_commons.api_url])
     assert res.exit_code == 0, res.output
-    assert f"to 127.0.0.1:{commons.port} (the file repository of" in res.stderr
-    assert "the file has 5 page(s)" in res.stderr
+    assert f"to 127.0.0.1:{commons.port} (the file repository of" in res.stdout
+    assert "the file has 5 page(s)" in res.stdout
     # the scan is on Commons, once, byte for byte; the Wikisource has no copy and shows Commons' file
     versions = commons.file_versions(NAME)
     assert len(versions) == 1 and versions[0]["sha1"] == fsutil.sha1_file(scans[1])
@@ -111,7 +111,7 @@ def test_publish_puts_the_scan_on_commons_and_the_index_and_pages_on_the_wikisou
     assert commons.page_text(f"Page:{NAME}/1") is None and commons.page_text(f"Index:{NAME}") is None
     # a second run changes nothing and uploads nothing
     res = runner.invoke(app, ["publish", str(work), "--wiki", wiki_en_commons.api_url])
-    assert res.exit_code == 0 and "already on" in res.stderr and "0 created" in res.stderr, res.output
+    assert res.exit_code == 0 and "already on" in res.stdout and "0 created" in res.stdout, res.output
     assert len(commons.file_versions(NAME)) == 1
 
 
@@ -122,7 +122,7 @@ def test_a_scan_already_on_commons_under_another_name_is_reused(
     work = make_work(tmp_path / "work", pdf=scans[1])
     res = runner.invoke(app, ["publish", str(work), "--wiki", wiki_en_commons.api_url])
     assert res.exit_code == 0, res.output
-    assert "the same scan is already on" in res.stderr and "File:Glauber 1656 scan.pdf" in res.stderr
+    assert "the same scan is already on" in res.stdout and "File:Glauber 1656 scan.pdf" in res.stdout
     assert commons.file_versions(NAME) == [] and len(commons.file_versions("Glauber 1656 scan.pdf")) == 1
     assert wiki_en_commons.page_text("Index:Glauber 1656 scan.pdf") is not None
     assert wiki_en_commons.page_text("Page:Glauber 1656 scan.pdf/1") is not None
@@ -168,10 +168,10 @@ def test_dry_run_says_which_wiki_gets_the_file_under_what_name_with_what_descrip
     work = make_work(tmp_path / "work", pdf=scans[1], extra=EXTRA)
     res = runner.invoke(app, ["publish", str(work), "--wiki", wiki_en_commons.api_url, "--dry-run"])
     assert res.exit_code == 0, res.output
-    assert "would upload glauber.pdf (" in res.stderr and f"MB) to 127.0.0.1:{commons.port}" in res.stderr
-    assert f"as File:{NAME}" in res.stderr and f"file description page (File:{NAME}):" in res.stderr
-    assert "    {{Book" in res.stderr and f"     |Wikisource=s:en:Index:{NAME}" in res.stderr
-    assert "    [[Category:Alchemy books]]" in res.stderr
+    assert "would upload glauber.pdf (" in res.stdout and f"MB) to 127.0.0.1:{commons.port}" in res.stdout
+    assert f"as File:{NAME}" in res.stdout and f"file description page (File:{NAME}):" in res.stdout
+    assert "    {{Book" in res.stdout and f"     |Wikisource=s:en:Index:{NAME}" in res.stdout
+    assert "    [[Category:Alchemy books]]" in res.stdout
     assert commons.file_versions(NAME) == [] and wiki_en_commons.page_text(f"Index:{NAME}") is None
 
 
@@ -204,8 +204,8 @@ def test_offline_dry_run_heading_reads_well(tmp_path: Path, transcribe_config: P
     res = runner.invoke(app, ["publish", str(work), "--wiki", "http://127.0.0.1:9/api.php", "--dry-run"])
     assert res.exit_code == 0, res.output
     assert ('Dry run, nothing was written: "Annotationes über den Appendicem" for http://127.0.0.1:9/api.php, '
-            "which could not be reached") in res.stderr
-    assert "(not reachable)" not in res.stderr and "|Wikisource=s:en:Index:" in res.stderr
+            "which could not be reached") in res.stdout
+    assert "(not reachable)" not in res.stdout and "|Wikisource=s:en:Index:" in res.stdout
 
 
 # -- login: one command for both wikis ----------------------------------------------------------------------------
@@ -294,7 +294,7 @@ def test_a_publish_killed_between_chunks_resumes_from_the_stash(
     assert commons.file_versions(NAME) == []
     res = subprocess.run(cmd, env=env, capture_output=True, text=True, timeout=180, check=False)
     assert res.returncode == 0, res.stderr
-    assert "resumed from the upload stash at byte" in res.stderr
+    assert "resumed from the upload stash at byte" in res.stdout
     versions = commons.file_versions(NAME)
     assert len(versions) == 1 and versions[0]["sha1"] == fsutil.sha1_file(pdf) and versions[0]["size"] == size
     assert requests.get(versions[0]["url"], timeout=30).content == pdf.read_bytes()
