@@ -56,8 +56,9 @@ def run(
     institution: Annotated[str | None, typer.Option(
         "--institution", help="Holding library for works that name none.")] = None,
     files_to: Annotated[str | None, typer.Option(
-        "--files-to", help="Where to upload scans, for works that do not say: 'auto' (Commons for Wikimedia wikis), "
-                           "'local' (the wiki itself) or 'commons'.")]
+        "--files-to", help="Where to upload scans, for works that do not say: 'auto' (the shared file repository the "
+                           "wiki names, i.e. Commons on Wikimedia wikis; else the wiki itself), 'local' (the wiki "
+                           "itself) or 'commons' (the shared repository; refused if the wiki has none).")]
     = None,
     tessdata_dir: TessdataOpt = None,
     dpi: DpiOpt = 300,
