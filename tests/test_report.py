@@ -200,7 +200,10 @@ def test_director_report_reads_offline_prints_on_a4_and_links_its_definitions(tm
     assert dom.index('class="summary"') < dom.index('class="chart-time"') < dom.index('class="chart-readers"') \
         < dom.index('class="chart-contributors"') < dom.index("<table")  # words, then charts, then tables
     assert 'class="forecast-proofread"' in dom and 'stroke-dasharray="6 4"' in dom
-    assert len(re.findall(r'<rect class="bar views"', dom)) == len(s.readers)
+    # one bar per calendar month from the first to the last (March to November), quiet months as 0, not skipped
+    bars = re.findall(r'<rect class="bar views"[^>]*><title>(\d{4}-\d\d): ([\d,]+)', dom)
+    assert [m for m, _ in bars] == [f"2026-{m:02d}" for m in range(3, 12)]
+    assert dict(bars)["2026-06"] == "0" and dict(bars)["2026-11"] == "410"
     links = set(re.findall(r'href="#(def-[a-z-]+)"', dom))
     assert links and links <= set(re.findall(r'id="(def-[a-z-]+)"', dom))  # every definition one click away
     shot, pdf = tmp_path / "director.png", tmp_path / "director.pdf"

@@ -14,6 +14,7 @@ from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
 
 from transcribe.progress.credits import LEVEL_NAMES, LEVELS, Contributor, Summary, WorkSummary, period_of
+from transcribe.progress.pageviews import months
 
 if TYPE_CHECKING:
     from rich.table import Table
@@ -337,7 +338,15 @@ def _timeline_chart(points: Sequence[dict[str, int | str]],
 
 def _month_bars(points: Sequence[dict[str, int | str]], keys: Sequence[tuple[str, str, str]], css: str,
                 label: str) -> str:
-    """Stacked bars, one per month: `keys` are (field, colour, legend text)."""
+    """Stacked bars, one per month: `keys` are (field, colour, legend text).
+
+    A month with nothing to count is a bar of 0, not a missing slot: a time axis that skips quiet months would
+    show five silent months as neighbours.
+    """
+    if points:
+        given = {str(p["period"]): p for p in points}
+        points = [given.get(m) or {"period": m, **{k: 0 for k, _, _ in keys}}
+                  for m in months(str(points[0]["period"]), str(points[-1]["period"]))]
     left, top, w, h = 50, 15, 760, 160
     peak = max(sum(int(p[k]) for k, _, _ in keys) for p in points) or 1
     slot = w / len(points)
