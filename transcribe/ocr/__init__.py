@@ -207,7 +207,7 @@ def _read(job: PageJob, image: Path, tmp: Path) -> tuple[T.Output, dict[str, Any
         return out.error
     if job.method == "fast":
         return out, choices
-    xh = P.x_height(out.tsv)
+    xh = P.x_height(out.hocr)
     scale = P.scale_for(xh)
     choices["x_height"] = xh
     choices["scale"] = scale
@@ -215,10 +215,12 @@ def _read(job: PageJob, image: Path, tmp: Path) -> tuple[T.Output, dict[str, Any
         # Small text: read again from a scaled copy; its hOCR is put back on the original image's pixels.
         folder = tmp / "scaled"
         folder.mkdir()
-        scaled = read(P.scaled_copy(image, scale, folder / (Path(job.image_name).stem + ".png")), "scaled-out")
+        copy = P.scaled_copy(image, scale, folder / (Path(job.image_name).stem + ".png"))
+        scaled = read(copy, "scaled-out")
         if scaled.error is not None:
             return scaled.error
-        out = T.Output(text=scaled.text, hocr=P.unscale_hocr(scaled.hocr, scale), tsv=scaled.tsv)
+        hocr = P.unscale_hocr(scaled.hocr, scale, scaled_name=copy.name, image_name=image.name)
+        out = T.Output(text=scaled.text, hocr=hocr, tsv=scaled.tsv)
         choices["scale_reason"] = f"x-height {xh:g} px < {P.SMALL_X_HEIGHT:g}: scaled to {P.TARGET_X_HEIGHT:g} px"
     order = L.decide(out.tsv)
     choices["reading_order"] = "xy-cut" if order.text is not None else "tesseract"
