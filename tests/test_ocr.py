@@ -444,9 +444,11 @@ def test_learning_from_a_folder_of_checked_pages_makes_the_next_page_better(corp
     assert ocr(plain, "--models", "fra").exit_code == 0
     learned = ocr(folder, "--models", "fra", "--learn-from", str(gt))
     assert learned.exit_code == 0, learned.output
-    assert re.search(r"Learned from .*checked \(1 page\(s\)\): \d+ words of the book, \d+ recurring", learned.output)
+    assert re.search(r"Learned from .*checked \(1 page\(s\)\): [1-9]\d* recurring correction\(s\) \(.* -> .*\), "
+                     r"\d+ words of the book", learned.output), learned.output
     doc = json.loads((folder / "ocr.json").read_text(encoding="utf-8"))
     assert doc["settings"]["learned_words"] > 50 and doc["settings"]["learned_from"].endswith("(1 page(s))")
+    assert doc["settings"]["learned_corrections"] and choices(folder)["0002.tif"]["corrections_applied"] > 0
     before = score("0002", second, (plain / "0002.txt").read_text(encoding="utf-8")).cer
     after = score("0002", second, (folder / "0002.txt").read_text(encoding="utf-8")).cer
     assert after < before  # measured: 0.0830 -> 0.0804

@@ -116,8 +116,10 @@ def _learn(pages_dir: Path, settings: O.OcrSettings, source: str, wiki: str | No
         stems = {Path(p.image).stem: p.n for p in read_pages(pages_dir)}
         checked = learning.checked_pages_from_dir(Path(source), stems)
     learned = O.learn_from_checked(pages_dir, settings, checked, source=source, jobs=jobs)
-    typer.echo(f"Learned from {learned.learned_from}: {len(learned.user_words)} words of the book, "
-               f"{len(learned.corrections)} recurring correction(s).")
+    fixes = ", ".join(f"{a} -> {b}" for a, b in learned.corrections[:5])
+    more = " ..." if len(learned.corrections) > 5 else ""
+    typer.echo(f"Learned from {learned.learned_from}: {len(learned.corrections)} recurring correction(s)"
+               + (f" ({fixes}{more})" if fixes else "") + f", {learned.learned_words} words of the book.")
     return learned
 
 

@@ -1,7 +1,8 @@
 """Learning from the checked pages of the same book: its own words and the OCR confusions that recur in it.
 
 `learn(pairs)` takes (OCR text, checked text) of some pages of a work and returns:
-- words: the book's own spelling (every word of the checked text), given to Tesseract as `--user-words`;
+- words: the book's own spelling (every word of the checked text). Given to Tesseract as `--user-words` they
+  made one of nine measured pages worse, so the stage uses them only to keep correct words from being changed;
 - corrections: OCR word -> checked word, kept only when the alignment of the OCR with the checked text showed
   the same replacement at least twice, never another one for that OCR word, and the OCR word never appears in
   the checked text itself (so a correct word is never changed). The same confusions recur through a book
