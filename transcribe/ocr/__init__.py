@@ -27,10 +27,12 @@ from __future__ import annotations
 
 import concurrent.futures as cf
 import hashlib
+import html
 import itertools
 import json
 import logging
 import os
+import re
 import subprocess
 import tempfile
 import time
@@ -145,7 +147,6 @@ class OcrSummary:
     models: str | None = None  # the models the method read with (e.g. 'Fraktur+frk' for 'frk')
     method: str = DEFAULT_METHOD
     seconds: float = 0.0
-    choices: dict[int, dict[str, Any]] = field(default_factory=dict)  # page -> what was done (this run)
 
 
 # -- the worker -----------------------------------------------------------------------------------------------
@@ -350,7 +351,6 @@ def ocr_pages(
             continue
         todo.append((page, key))
 
-    earlier = _earlier_choices(pages_dir)
     try:
         if settings.models is None:
             for page, key in todo:
@@ -359,9 +359,7 @@ def ocr_pages(
         elif todo:
             _run_pages(pages_dir, settings, todo, store, work, summary, jobs, executor, send_images, progress)
     finally:
-        # Pages skipped as unchanged keep the record of what was done to them in an earlier run.
-        kept = {n: c for n, (k, c) in earlier.items() if keys.get(n) == k and n not in summary.choices}
-        write_ocr_json(pages_dir, pages, store, work, settings, fingerprint, keys, {**kept, **summary.choices})
+        write_ocr_json(pages_dir, pages, store, work, settings, fingerprint, keys)
     done_conf = [r["confidence"] for r in store.query(
         "SELECT confidence FROM ocr WHERE work_id = ? AND status = 'done' AND confidence IS NOT NULL", (work.id,))]
     summary.mean_confidence = round(sum(done_conf) / len(done_conf), 1) if done_conf else None
@@ -440,10 +438,11 @@ def _keep(pages_dir: Path, page: PageImage, key: str, result: PageResult, store:
         summary.failed.append(PageFailure(page.n, page.image, reason))
         return
     txt, hocr = output_paths(pages_dir, page.image)
-    fsutil.write_text(hocr, result.hocr)
+    # The page's choices travel in its own hOCR (written atomically before the state row), so that ocr.json can
+    # be rebuilt with them after a kill, when the run never got to write it.
+    fsutil.write_text(hocr, _with_choices(result.hocr, result.choices))
     fsutil.write_text(txt, result.text)
     status = "blank" if result.blank else "done"
-    summary.choices[page.n] = result.choices
     _record(store, work, page.n, key, status, confidence=result.confidence, chars=len(result.text.strip()),
             seconds=result.seconds)
     if result.blank:
@@ -465,25 +464,42 @@ def _record(store: Store, work: Work, n: int, key: str, status: str, *, confiden
         )
 
 
-def _earlier_choices(pages_dir: Path) -> dict[int, tuple[str, dict[str, Any]]]:
-    """Page -> (key, choices) from the ocr.json of an earlier run (nothing when there is none or it is damaged)."""
+_CHOICES_META = "transcribe-choices"
+_CHOICES_RE = re.compile(r"<meta name='transcribe-choices' content='([^']*)'\s*/>")
+
+
+def _with_choices(hocr: str, choices: dict[str, Any]) -> str:
+    if not choices or "</head>" not in hocr:
+        return hocr
+    blob = html.escape(json.dumps(choices, ensure_ascii=False, sort_keys=True), quote=True)
+    return hocr.replace("</head>", f"  <meta name='{_CHOICES_META}' content='{blob}' />\n </head>", 1)
+
+
+def page_choices(hocr_path: Path) -> dict[str, Any] | None:
+    """What was done to a page and why, from the head of its hOCR (None when it has no record)."""
     try:
-        doc = json.loads((pages_dir / OCR_JSON).read_text(encoding="utf-8"))
-        return {int(p["n"]): (str(p["key"]), dict(p["choices"])) for p in doc["pages"]
-                if isinstance(p.get("choices"), dict)}
-    except (OSError, ValueError, KeyError, TypeError, AttributeError):
-        return {}
+        with open(hocr_path, encoding="utf-8", errors="replace") as f:
+            head = f.read(8192)
+    except OSError:
+        return None
+    m = _CHOICES_RE.search(head)
+    if not m:
+        return None
+    try:
+        value = json.loads(html.unescape(m.group(1)))
+    except ValueError:
+        return None
+    return value if isinstance(value, dict) else None
 
 
 def write_ocr_json(pages_dir: Path, pages: list[PageImage], store: Store, work: Work, settings: OcrSettings,
-                   fingerprint: dict[str, Any], keys: dict[int, str],
-                   choices: dict[int, dict[str, Any]] | None = None) -> None:
+                   fingerprint: dict[str, Any], keys: dict[int, str]) -> None:
     """The mirror of the state for people and other tools. SQLite stays the truth; this is rebuilt every run.
 
     `current` is false for a page last handled with other settings or another image (an interrupted run).
-    `choices`: per page, what the method did and why (models, psm, x-height and scale, reading order...).
+    `choices`: per page, what the method did and why (models, psm, x-height and scale, reading order...), from
+    the page's hOCR.
     """
-    choices = choices or {}
     images = {p.n: p.image for p in pages}
     rows = store.query("SELECT * FROM ocr WHERE work_id = ? ORDER BY n", (work.id,))
     entries = []
@@ -499,7 +515,8 @@ def write_ocr_json(pages_dir: Path, pages: list[PageImage], store: Store, work: 
             "text": txt.name if r["status"] in ("done", "blank") else None,
             "hocr": hocr.name if r["status"] in ("done", "blank") else None,
             "key": r["key"], "updated": r["updated"],
-            "choices": choices.get(r["n"]) if keys.get(r["n"]) == r["key"] else None,
+            "choices": page_choices(hocr) if keys.get(r["n"]) == r["key"] and r["status"] in ("done", "blank")
+            else None,
         })
     shown = {k: v for k, v in asdict(settings).items() if k not in ("user_words", "corrections")}
     shown["user_words"] = len(settings.user_words)

@@ -56,8 +56,9 @@ def learn(pairs: Iterable[tuple[str, str]], *, source: str = "", pages: Iterable
     for ocr, checked in pairs:
         o, c = ocr.split(), checked.split()
         checked_words.update(w for w in (_core(t)[1] for t in c) if w)
-        for tag, i1, i2, j1, j2 in Levenshtein.opcodes(o, c):
-            if tag != "replace" or i2 - i1 != j2 - j1:
+        for op in Levenshtein.opcodes(o, c):
+            i1, i2, j1, j2 = op.src_start, op.src_end, op.dest_start, op.dest_end
+            if op.tag != "replace" or i2 - i1 != j2 - j1:
                 continue
             for a, b in zip(o[i1:i2], c[j1:j2]):
                 (_, ca, _), (_, cb, _) = _core(a), _core(b)
