@@ -122,3 +122,45 @@ def test_scores_plain_tesseract_like_baseline_csv_in_a_real_process(corpus, base
         want = {r["page"]: float(r["cer_relaxed"]) for r in csv.DictReader(f)}
     for p in relaxed["pages"]:
         assert p["cer"] == pytest.approx(want[p["page"] + ".tif"], abs=0.00006)
+
+
+def test_two_ocr_folders_compared_page_by_page(tmp_path):
+    gt = write(tmp_path / "gt", {"p1.gt.txt": "abcdefghij", "p2.gt.txt": "abcdefghij", "p3.gt.txt": "abcdefghij"})
+    new = write(tmp_path / "new", {"p1.txt": "abcdefghij", "p2.txt": "abcdefghXX", "p3.txt": "abcdefghiX"})
+    old = write(tmp_path / "old", {"p1.txt": "abcdefgXXX", "p2.txt": "abcdefghij", "p3.txt": "abcdefghiX",
+                                   "p4.txt": "only here"})
+    env = {"COLUMNS": "120"}
+    table = runner.invoke(app, ["evaluate", str(new), str(gt), "--against", str(old)], env=env)
+    assert table.exit_code == 0, table.output
+    lines = {ln.split()[0]: ln for ln in table.stdout.splitlines() if ln.startswith("p")}
+    assert lines["p1"].split()[-2:] == ["-30.00%", "better"] and lines["p2"].split()[-2:] == ["+20.00%", "worse"]
+    assert lines["p3"].endswith("same")
+    assert "better on 1 page(s), worse on 1, the same on 1" in table.stdout
+    assert "new: about 6.0 wrong characters in every 60-character line; old: about 8.0" in table.stdout
+    doc = json.loads(runner.invoke(app, ["evaluate", str(new), str(gt), "--against", str(old), "-f", "json"],
+                                   env=env).stdout)
+    assert doc["overall"] == {"cer": 0.1, "other_cer": pytest.approx(4 / 30), "change": pytest.approx(-1 / 30),
+                              "better": 1, "worse": 1, "same": 1}
+    assert [p["verdict"] for p in doc["pages"]] == ["better", "worse", "same"]
+    rows = list(csv.DictReader(io.StringIO(runner.invoke(
+        app, ["evaluate", str(new), str(gt), "--against", str(old), "-f", "csv"], env=env).stdout)))
+    assert rows[0] == {"page": "p1", "chars": "10", "cer": "0.0000", "other_cer": "0.3000", "change": "-0.3000",
+                       "verdict": "better"}
+    unrelated = write(tmp_path / "unrelated", {"q.txt": "x"})
+    write(gt, {"q.gt.txt": "y"})
+    assert runner.invoke(app, ["evaluate", str(new), str(gt), "--against", str(unrelated)],
+                         env=env).exit_code == ExitCode.INPUT
+
+
+def test_says_what_the_cer_means_and_how_plain_tesseract_did(tmp_path):
+    gt = write(tmp_path / "gt", {"a.gt.txt": "x" * 100, "b.gt.txt": "y" * 100})
+    ocr = write(tmp_path / "ocr", {"a.txt": "x" * 95, "b.txt": "y" * 100})
+    out = runner.invoke(app, ["evaluate", str(ocr), str(gt)]).stdout
+    assert "CER 2.50%: about 1.5 wrong characters in every 60-character line." in out
+    assert "Plain Tesseract" not in out  # not known for these pages
+    (gt / "baseline.csv").write_text("page,lang,chars,cer,cer_relaxed\na.tif,fra,100,0.1000,0.05\n"
+                                     "b.tif,fra,100,0.0500,0.05\n", encoding="utf-8")
+    out = runner.invoke(app, ["evaluate", str(ocr), str(gt)]).stdout
+    assert "Plain Tesseract on the same 2 page(s) (baseline.csv): CER 7.50%, about 4.5 wrong" in out
+    doc = json.loads(runner.invoke(app, ["evaluate", str(ocr), str(gt), "-f", "json", "--relaxed"]).stdout)
+    assert doc["plain_tesseract_cer"] == 0.05 and doc["wrong_per_60_characters"] == 1.5

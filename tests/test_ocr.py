@@ -320,3 +320,159 @@ def test_interrupted_and_killed_runs_resume_to_the_same_result(crops, tmp_path):
     assert outputs(folder) == outputs(reference)
     assert statuses(folder) == statuses(reference)
     assert not list(folder.glob(".*.part"))
+
+
+# -- methods: --fast is plain Tesseract, the default records what it did ---------------------------------------
+
+def choices(folder: Path) -> dict[str, dict]:
+    doc = json.loads((folder / "ocr.json").read_text(encoding="utf-8"))
+    return {p["image"]: p["choices"] for p in doc["pages"]}
+
+
+def test_fast_is_plain_tesseract_and_switching_method_redoes_pages(crops, tmp_path):
+    folder = pages_folder(tmp_path, crops[:2])
+    fast = ocr(folder, "--models", "fra", "--fast")
+    assert fast.exit_code == 0, fast.output
+    for name in ("0001", "0002"):
+        plain = subprocess.run(["tesseract", str(folder / f"{name}.png"), "-", "-l", "fra"], capture_output=True,
+                               text=True, check=True, env={**os.environ, **ENV}).stdout
+        assert (folder / f"{name}.txt").read_text(encoding="utf-8") == plain != ""
+    doc = json.loads((folder / "ocr.json").read_text(encoding="utf-8"))
+    assert doc["settings"]["method"] == "fast" and doc["settings"]["config"] == {}
+    assert choices(folder)["0001.png"] == {"method": "fast", "models": "fra", "psm": 3, "config": {}}
+
+    default = ocr(folder, "--models", "fra")
+    assert default.exit_code == 0 and "2 page(s) read" in default.output, default.output
+    c = choices(folder)["0001.png"]
+    assert c["method"] == "default" and c["config"] == {"textord_tabfind_find_tables": "0"}
+    assert c["x_height"] > 15 and c["scale"] == 1.0 and c["reading_order"] == "tesseract"
+    assert "0 page(s) read" in ocr(folder, "--models", "fra").output  # its choices survive a resume:
+    assert choices(folder)["0001.png"] == c
+    assert ocr(folder, "--fast", "--best", "--models", "fra").exit_code == ExitCode.INPUT
+
+
+def test_fraktur_is_read_with_the_script_model_too(corpus, tmp_path):
+    with Image.open(corpus / "vdsbb_glauanno_0015.tif") as im:
+        band = im.crop((0, 200, im.width, 520))
+        folder = tmp_path / "pages"
+        folder.mkdir()
+        band.save(folder / "0001.png", dpi=(300, 300))
+    result = ocr(folder, "--models", "frk")
+    assert result.exit_code == 0, result.output
+    assert "'Fraktur+frk'" in result.output
+    assert choices(folder)["0001.png"]["models"] == "Fraktur+frk"
+    assert json.loads((folder / "ocr.json").read_text())["pages"][0]["models"] == "Fraktur+frk"
+
+
+def test_small_print_is_read_larger_and_its_hocr_stays_on_the_page(corpus, tmp_path):
+    """fiscfrie_0015 has a 16 px x-height: it is read at 25 px, with fewer errors than plain Tesseract (0.045 ->
+    0.019); the hOCR boxes are those of the original image."""
+    folder = tmp_path / "pages"
+    folder.mkdir()
+    (folder / "0001.tif").symlink_to(corpus / "vdsbb_fiscfrie_0015.tif")
+    with Image.open(corpus / "vdsbb_fiscfrie_0015.tif") as im:
+        width, height = im.size
+    plain = tmp_path / "plain"
+    shutil.copytree(folder, plain, symlinks=True)
+    assert ocr(plain, "--models", "deu", "--fast").exit_code == 0
+    assert ocr(folder, "--models", "deu").exit_code == 0
+    c = choices(folder)["0001.tif"]
+    assert c["x_height"] < 18 and c["scale"] > 1.3 and "scaled" in c["scale_reason"]
+    hocr = (folder / "0001.hocr").read_text()
+    boxes = [tuple(map(int, m)) for m in re.findall(r"bbox (\d+) (\d+) (\d+) (\d+)", hocr)]
+    assert boxes and all(x1 <= width and y1 <= height for _, _, x1, y1 in boxes)
+    assert max(x1 for _, _, x1, _ in boxes) > 0.7 * width
+    image_attr = re.compile(r'image "[^"]*"; bbox 0 0 \d+ \d+; ppageno 0; scan_res \d+ \d+')
+    assert image_attr.search(hocr).group(0) == image_attr.search((plain / "0001.hocr").read_text()).group(0)
+    gt = (corpus / "vdsbb_fiscfrie_0015.gt.txt").read_text(encoding="utf-8")
+    ours = score("p", gt, (folder / "0001.txt").read_text(encoding="utf-8")).cer
+    theirs = score("p", gt, (plain / "0001.txt").read_text(encoding="utf-8")).cer
+    assert ours < 0.6 * theirs
+
+
+def _tsv(lines: list[tuple[int, int, int, str]]) -> str:
+    """Tesseract TSV of word rows: (block, left, top, text) with 20 px high words 12 px per character."""
+    rows = ["level\tpage_num\tblock_num\tpar_num\tline_num\tword_num\tleft\ttop\twidth\theight\tconf\ttext"]
+    line_of: dict[tuple[int, int], int] = {}
+    for block, left, top, text in lines:
+        line = line_of.setdefault((block, top), len(line_of) + 1)
+        x = left
+        for i, word in enumerate(text.split(), 1):
+            rows.append(f"5\t1\t{block}\t1\t{line}\t{i}\t{x}\t{top}\t{12 * len(word)}\t20\t90\t{word}")
+            x += 12 * len(word) + 8
+    return "\n".join(rows) + "\n"
+
+
+def test_reading_order_is_rebuilt_only_where_tesseract_cut_lines_apart():
+    from transcribe.ocr import layout
+
+    # Two columns 34 px apart that Tesseract read as blocks 1 and 2 line by line, interleaved: a full-width
+    # heading, then a left column (a1..a4) and a right column (b1..b4).
+    rows = [(1, 0, 0, "Heading of the page")]
+    for i in range(4):
+        rows += [(2 + i, 0, 60 + 30 * i, f"a{i} left text"), (6 + i, 170, 60 + 30 * i, f"b{i} right text")]
+    order = layout.decide(_tsv(rows))
+    assert order.fragmented > 0.8 and order.text is not None
+    assert order.text.split("\n")[:6] == ["Heading of the page", "a0 left text", "a1 left text", "a2 left text",
+                                          "a3 left text", "b0 right text"]
+    # One column read as one block: Tesseract's order is kept (its text, not ours).
+    plain = layout.decide(_tsv([(1, 0, 30 * i, f"line {i} of a page") for i in range(6)]))
+    assert plain.text is None and plain.fragmented == 0.0
+
+
+# -- learning from checked pages of the same book -------------------------------------------------------------
+
+def _book(corpus: Path, tmp: Path) -> tuple[Path, str, str]:
+    """Two consecutive pages of one French book; the checked text of the first, the truth of the second."""
+    folder = tmp / "book"
+    folder.mkdir()
+    for i, name in enumerate(("vdsbb_borrdisc_0018.tif", "vdsbb_borrdisc_0019.tif"), 1):
+        (folder / f"{i:04d}.tif").symlink_to(corpus / name)
+    first = (corpus / "vdsbb_borrdisc_0018.gt.txt").read_text(encoding="utf-8")
+    second = (corpus / "vdsbb_borrdisc_0019.gt.txt").read_text(encoding="utf-8")
+    return folder, first, second
+
+
+def test_learning_from_a_folder_of_checked_pages_makes_the_next_page_better(corpus, tmp_path):
+    folder, first, second = _book(corpus, tmp_path)
+    plain = tmp_path / "plain"
+    shutil.copytree(folder, plain, symlinks=True)
+    gt = tmp_path / "checked"
+    gt.mkdir()
+    (gt / "0001.gt.txt").write_text(first, encoding="utf-8")
+
+    assert ocr(plain, "--models", "fra").exit_code == 0
+    learned = ocr(folder, "--models", "fra", "--learn-from", str(gt))
+    assert learned.exit_code == 0, learned.output
+    assert re.search(r"Learned from .*checked \(1 page\(s\)\): [1-9]\d* recurring correction\(s\) \(.* -> .*\), "
+                     r"\d+ words of the book", learned.output), learned.output
+    doc = json.loads((folder / "ocr.json").read_text(encoding="utf-8"))
+    assert doc["settings"]["learned_words"] > 50 and doc["settings"]["learned_from"].endswith("(1 page(s))")
+    assert doc["settings"]["learned_corrections"] and choices(folder)["0002.tif"]["corrections_applied"] > 0
+    before = score("0002", second, (plain / "0002.txt").read_text(encoding="utf-8")).cer
+    after = score("0002", second, (folder / "0002.txt").read_text(encoding="utf-8")).cer
+    assert after < before  # measured: 0.0830 -> 0.0804
+
+    nothing = tmp_path / "unrelated"
+    nothing.mkdir()
+    (nothing / "other.gt.txt").write_text("x", encoding="utf-8")
+    wrong = ocr(folder, "--models", "fra", "--learn-from", str(nothing))
+    assert wrong.exit_code == ExitCode.INPUT and "named after a page image" in wrong.output
+
+
+def test_learning_from_the_checked_pages_of_an_index_on_the_wiki(corpus, tmp_path, wiki_en):
+    folder, first, _ = _book(corpus, tmp_path)
+    alice = wiki_en.human("Alice")
+    alice.edit("Page:Book.djvu/1", '<noinclude><pagequality level="3" user="Alice" /></noinclude>'
+               f"{first}<noinclude></noinclude>")
+    alice.edit("Page:Book.djvu/2", '<noinclude><pagequality level="1" user="Alice" /></noinclude>'
+               "not checked<noinclude></noinclude>")
+    result = ocr(folder, "--models", "fra", "--learn-from", "Index:Book.djvu", "--wiki", wiki_en.api_url)
+    assert result.exit_code == 0, result.output
+    assert "Learned from Index:Book.djvu (1 page(s))" in result.output
+    doc = json.loads((folder / "ocr.json").read_text(encoding="utf-8"))
+    assert doc["settings"]["learned_words"] > 50
+
+    none = ocr(folder, "--models", "fra", "--learn-from", "Index:Other.djvu", "--wiki", wiki_en.api_url)
+    assert none.exit_code == ExitCode.INPUT and "level 3" in none.output
+    assert ocr(folder, "--models", "fra", "--learn-from", "Index:Book.djvu").exit_code == ExitCode.INPUT

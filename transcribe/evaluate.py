@@ -181,3 +181,91 @@ def _read(path: Path) -> str:
                          hint="Save it as UTF-8 and run the command again.") from e
     except OSError as e:
         raise InputError(f"{path} cannot be read ({e.strerror}).") from e
+
+
+# -- what a CER means, and comparing two OCR folders ---------------------------------------------------------------
+
+LINE = 60  # characters in a printed line of a book, about
+
+
+def per_line(cer: float) -> float:
+    """About how many wrong characters a proofreader finds in every 60-character line at this CER."""
+    return cer * LINE
+
+
+def meaning(cer: float) -> str:
+    return f"about {per_line(cer):.1f} wrong characters in every {LINE}-character line"
+
+
+@dataclass(frozen=True)
+class PageChange:
+    page: str
+    chars: int
+    cer: float  # of the first folder
+    other_cer: float  # of the folder compared against
+
+    @property
+    def change(self) -> float:
+        return self.cer - self.other_cer
+
+    @property
+    def verdict(self) -> str:
+        # Half an error per 1000 characters either way is the same text for a proofreader.
+        if self.change < -0.0005:
+            return "better"
+        if self.change > 0.0005:
+            return "worse"
+        return "same"
+
+
+@dataclass
+class Comparison:
+    pages: list[PageChange]
+    first: Evaluation  # on the pages both folders have
+    other: Evaluation
+    only_one: list[str] = field(default_factory=list)  # pages scored in one folder only
+
+    def count(self, verdict: str) -> int:
+        return sum(1 for p in self.pages if p.verdict == verdict)
+
+
+def compare(ocr_dir: Path, other_dir: Path, gt_dir: Path, *, relaxed: bool = False) -> Comparison:
+    """Score two OCR folders against the same ground truth, page by page (pages both have)."""
+    a, b = evaluate(ocr_dir, gt_dir, relaxed=relaxed), evaluate(other_dir, gt_dir, relaxed=relaxed)
+    by_b = {p.page: p for p in b.pages}
+    common = [p for p in a.pages if p.page in by_b]
+    if not common:
+        raise InputError(f"{ocr_dir} and {other_dir} have no page in common with a ground truth in {gt_dir}.",
+                         hint="Compare two OCR runs of the same pages (their text files must have the same names).")
+    only = sorted({p.page for p in a.pages} ^ set(by_b))
+    changes = [PageChange(p.page, p.chars, p.cer, by_b[p.page].cer) for p in common]
+    return Comparison(changes, Evaluation(common, relaxed), Evaluation([by_b[p.page] for p in common], relaxed),
+                      only)
+
+
+def plain_tesseract(gt_dir: Path, result: Evaluation) -> tuple[float, int] | None:
+    """Plain Tesseract's CER on the same pages, when the ground truth comes with a `baseline.csv` (columns page
+    and cer, cer_relaxed for --relaxed, as in the test corpus) that has all of them; weighted like
+    `Evaluation.cer`. Else None."""
+    import csv
+
+    gt_dir = Path(gt_dir)
+    for path in (gt_dir / "baseline.csv", gt_dir.parent / "baseline.csv"):
+        if path.is_file():
+            break
+    else:
+        return None
+    try:
+        with open(path, newline="", encoding="utf-8") as f:
+            column = "cer_relaxed" if result.relaxed else "cer"
+            rows = {Path(r["page"]).stem: float(r[column]) for r in csv.DictReader(f) if r.get("page")}
+    except (OSError, KeyError, ValueError, UnicodeDecodeError):
+        return None
+    errors = 0.0
+    for p in result.pages:
+        stem = Path(p.gt_file).name.removesuffix(".gt.txt").removesuffix(".txt")
+        cer = rows.get(stem, rows.get(p.page))
+        if cer is None:
+            return None
+        errors += cer * p.chars
+    return (errors / result.chars if result.chars else 0.0), len(result.pages)

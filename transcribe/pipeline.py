@@ -75,6 +75,7 @@ class RunOptions:
     dpi: int = 300
     update_ocr: bool = False  # publish: replace the text of pages nobody has edited since our last OCR
     dry_run: bool = False  # publish: say what would change, change nothing
+    ocr_method: str = "default"  # 'fast', 'default' or 'best' (transcribe/ocr/method.py)
 
 
 def run_batch(manifest: Manifest, options: RunOptions, *, progress: ProgressFn | None = None) -> BatchResult:
@@ -234,7 +235,7 @@ def _ocr(entry: Entry, pages_dir: Path, store: Store, work: Work, options: RunOp
 
     tessdata = str(options.tessdata_dir) if options.tessdata_dir else None
     models = _models(entry.meta.language, entry.meta.models or None, options.tessdata_dir)
-    settings = OcrSettings(models=models, tessdata_dir=tessdata)
+    settings = OcrSettings(models=models, tessdata_dir=tessdata, method=options.ocr_method)
     return ocr_pages(pages_dir, settings, store=store, work=work, jobs=options.jobs, executor=executor,
                      send_images=remote, progress=progress)
 

@@ -66,6 +66,10 @@ def run(
         "--update-ocr", help="Replace the OCR text of wiki pages nobody has edited since the last run.")] = False,
     dry_run: Annotated[bool, typer.Option(
         "--dry-run", help="Show what publishing would do, change nothing on the wiki.")] = False,
+    fast: Annotated[bool, typer.Option("--fast", help="OCR with plain Tesseract (see 'transcribe ocr --help').")]
+    = False,
+    best: Annotated[bool, typer.Option("--best", help="OCR spending more CPU (see 'transcribe ocr --help').")]
+    = False,
     quiet: QuietOpt = False,
 ) -> None:
     """Split, OCR and publish (or --export) every work of a manifest. Stop any time; run again to continue."""
@@ -74,6 +78,8 @@ def run(
 
     if export is not None and wiki is not None:
         raise UsageError("Give either --export DIR (offline) or --wiki WIKI (publish), not both.")
+    if fast and best:
+        raise UsageError("Give either --fast or --best, not both.")
     defaults = {"licence": licence or "", "institution": institution or "", "files_to": files_to or ""}
     overrides = {"wiki": wiki} if wiki else {}
     m = load_manifest(manifest, defaults=defaults, overrides=overrides, tessdata_dir=tessdata_dir,
@@ -88,7 +94,8 @@ def run(
                 hint="Add 'wiki' to them or to [defaults], pass --wiki WIKI, or pass --export DIR to work offline.",
             )
     options = RunOptions(export_dir=export.resolve() if export else None, jobs=jobs, scheduler=scheduler,
-                         tessdata_dir=tessdata_dir, dpi=dpi, update_ocr=update_ocr, dry_run=dry_run)
+                         tessdata_dir=tessdata_dir, dpi=dpi, update_ocr=update_ocr, dry_run=dry_run,
+                         ocr_method="fast" if fast else "best" if best else "default")
     with progress_bar(quiet) as progress:
         result = run_batch(m, options, progress=progress)
 

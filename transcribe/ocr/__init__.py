@@ -5,16 +5,17 @@ small picklable result, so any `concurrent.futures.Executor` can run it (our thr
 `Client.get_executor()`). Workers never touch the pages folder's outputs nor SQLite: the parent writes
 `0001.txt` / `0001.hocr` atomically and records each page in its own transaction (table `ocr`, see store.py).
 
+Layout of the package: `method.py` (what fast/default/best do, and the measurements behind each choice),
+`tesseract.py` (running and probing the CLI), `prepare.py` (x-height, scaling, ink), `layout.py` (reading order
+of fragmented pages), `learn.py` (a book's own words and corrections from its checked pages).
+
 Choices, measured on the 15 corpus pages with Tesseract 5.3.0 (Debian 12) on 2 cores:
-- One Tesseract call per page writes txt, hOCR and TSV together (1.03x the cost of text alone, OCR-NOTES.md).
-  We run the tesseract CLI on the image FILE (never a PIL image: that loses the DPI and changes the text).
-- Page segmentation: the default `--psm 3` reproduces plain `tesseract IMAGE - -l LANG` exactly (mean CER
-  0.115, every page equal to baseline.csv). `--psm 4` has a better mean (0.103) thanks to two hard layouts
-  (a 1761 catalogue 0.530 -> 0.436, a commentary 0.268 -> 0.162) but is worse on five pages (Fraktur
-  glauanno_0016 0.117 -> 0.132, bankgraf 0.105 -> 0.113, three by < 0.002). Tesseract's mean word confidence
-  does not tell which of the two is better (it prefers the worse one on 0512 and glauanno_0016), and running
-  both doubles the time, so the default stays 3 and `--psm 4` is an option a community can check with
-  `transcribe evaluate` on its own pages.
+- One Tesseract call per page writes txt, hOCR and TSV together (1.03x the cost of text alone, OCR-NOTES.md);
+  the default method reads a page a second time only when its text is small (prepare.py).
+- Page segmentation stays `--psm 3` (plain Tesseract's). `--psm 4` has a better mean (0.103 against 0.115)
+  thanks to two hard layouts but is worse on five pages, and Tesseract's confidence does not tell which one is
+  better; the default method gets more on those two pages from its reading order and table settings
+  (method.py, layout.py). `--psm` stays an option a community can check with `transcribe evaluate`.
 - Workers: a thread pool of one `tesseract` subprocess per core, each with OMP_THREAD_LIMIT=1 (Tesseract's
   own OpenMP threads make it 6.7x slower per page here). The work happens in the subprocess, so threads are
   enough: a ProcessPoolExecutor used the same CPU (10 pages: 19.2-19.4 s either way) and its wall time was
@@ -25,10 +26,8 @@ Choices, measured on the 15 corpus pages with Tesseract 5.3.0 (Debian 12) on 2 c
 from __future__ import annotations
 
 import concurrent.futures as cf
-import contextlib
-import csv
 import hashlib
-import io
+import html
 import itertools
 import json
 import logging
@@ -36,15 +35,18 @@ import os
 import re
 import subprocess
 import tempfile
-import threading
 import time
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
 from transcribe import fsutil
-from transcribe.errors import InputError, MissingProgram
+from transcribe.errors import InputError
 from transcribe.events import ProgressFn, no_progress
+from transcribe.ocr import layout as L
+from transcribe.ocr import prepare as P
+from transcribe.ocr import tesseract as T
+from transcribe.ocr.method import METHODS, config_for, models_for
 from transcribe.split import PageImage, read_pages
 from transcribe.store import Store, Work
 
@@ -54,7 +56,10 @@ OCR_JSON = "ocr.json"
 DEFAULT_PSM = 3
 DEFAULT_TIMEOUT = 600.0  # seconds for one page; a 600 dpi newspaper page takes about a minute on one core
 # Bump when the way text, hOCR or the blank decision is made changes, so that finished pages are redone.
-PIPELINE_VERSION = "1"
+# 2: the methods (fast = version 1's plain Tesseract; default: table finder off, model companions, scaling of
+# small text, reading order of fragmented layouts; best). The method and the learned words are in the key too.
+PIPELINE_VERSION = "2"
+DEFAULT_METHOD = "default"
 
 # Blank pages: no word Tesseract is reasonably sure of, and almost no ink. Both, because a page of faint text
 # in a script the model does not know has no sure words but plenty of ink (it must reach a proofreader), and a
@@ -77,6 +82,17 @@ class OcrSettings:
     tessdata_dir: str | None = None
     psm: int = DEFAULT_PSM
     timeout: float = DEFAULT_TIMEOUT
+    method: str = DEFAULT_METHOD  # 'fast' (plain Tesseract), 'default' or 'best' (method.py)
+    # Learned from checked pages of the same book (learn.py): recurring OCR confusions, and words given to
+    # Tesseract as --user-words (learning leaves these out: measured, they made one of 9 pages worse).
+    user_words: tuple[str, ...] = ()
+    corrections: tuple[tuple[str, str], ...] = ()
+    learned_from: str | None = None
+    learned_words: int = 0  # words of the checked pages (they keep correct words from being "corrected")
+
+    def __post_init__(self) -> None:
+        if self.method not in METHODS:
+            raise ValueError(f"unknown OCR method {self.method!r}: one of {', '.join(METHODS)}")
 
 
 @dataclass(frozen=True)
@@ -91,6 +107,10 @@ class PageJob:
     tessdata_dir: str | None
     psm: int
     timeout: float
+    method: str = DEFAULT_METHOD
+    config: tuple[tuple[str, str], ...] = ()  # Tesseract -c variables
+    user_words: tuple[str, ...] = ()
+    corrections: tuple[tuple[str, str], ...] = ()
 
 
 @dataclass(frozen=True)
@@ -105,6 +125,7 @@ class PageResult:
     blank: bool = False
     reason: str | None = None  # why it failed, for people
     seconds: float = 0.0
+    choices: dict[str, Any] = field(default_factory=dict)  # what was done to the page and why (ocr.json)
 
 
 @dataclass(frozen=True)
@@ -123,19 +144,16 @@ class OcrSummary:
     no_model: int = 0  # no model for the language: recorded, ready for typing
     failed: list[PageFailure] = field(default_factory=list)
     mean_confidence: float | None = None  # over every page of the folder that has text
-    models: str | None = None
+    models: str | None = None  # the models the method read with (e.g. 'Fraktur+frk' for 'frk')
+    method: str = DEFAULT_METHOD
     seconds: float = 0.0
 
 
 # -- the worker -----------------------------------------------------------------------------------------------
 
-# Tesseract subprocesses of this process, so that an interrupted parent can stop them at once (thread pool).
-_running: set[subprocess.Popen[bytes]] = set()
-_running_lock = threading.Lock()
-
 
 def ocr_page(job: PageJob) -> PageResult:
-    """OCR one page with one Tesseract call (txt + hOCR + TSV). Never raises for a bad page: returns ok=False."""
+    """OCR one page by the job's method. Never raises for a bad page: returns ok=False with the reason."""
     start = time.monotonic()
     with tempfile.TemporaryDirectory(prefix="transcribe-ocr-") as tmp:
         if job.image_bytes is not None:
@@ -144,157 +162,117 @@ def ocr_page(job: PageJob) -> PageResult:
         else:
             assert job.image_path is not None
             image = Path(job.image_path)
-        out = Path(tmp) / "out"
-        cmd = [_tesseract_exe(), image.name, str(out), "-l", job.models, "--psm", str(job.psm)]
-        if job.tessdata_dir:
-            cmd += ["--tessdata-dir", job.tessdata_dir]
-        # The renderers as variables, not as the config files `txt hocr tsv`: Tesseract 5.3.0 looks for those in
-        # the tessdata folder, and a community's own --tessdata-dir has none (no output at all, exit 0).
-        cmd += ["-c", "tessedit_create_txt=1", "-c", "tessedit_create_hocr=1", "-c", "hocr_font_info=0",
-                "-c", "tessedit_create_tsv=1"]
         try:
-            code, stderr = _run(cmd, cwd=image.parent, timeout=job.timeout)
+            result = _read(job, image, Path(tmp))
         except subprocess.TimeoutExpired:
             return PageResult(job.n, False, reason=f"Tesseract took longer than {job.timeout:g} s and was stopped",
                               seconds=time.monotonic() - start)
-        except OSError as e:
-            return PageResult(job.n, False, reason=f"Tesseract could not be started ({e})",
+        except Exception as e:  # noqa: BLE001  Pillow raises many kinds for a damaged file
+            return PageResult(job.n, False, reason=f"the image could not be read ({e})",
                               seconds=time.monotonic() - start)
-        if code != 0 or not (out.with_suffix(".txt").exists() and out.with_suffix(".tsv").exists()):
-            return PageResult(job.n, False, reason=_explain_failure(code, stderr), seconds=time.monotonic() - start)
-        text = out.with_suffix(".txt").read_text(encoding="utf-8", errors="replace")
-        hocr = out.with_suffix(".hocr").read_text(encoding="utf-8", errors="replace")
-        confs = _word_confidences(out.with_suffix(".tsv").read_text(encoding="utf-8", errors="replace"))
+        if isinstance(result, str):
+            return PageResult(job.n, False, reason=result, seconds=time.monotonic() - start)
+        out, choices = result
+        confs = T.word_confidences(out.tsv)
         sure = any(c >= SURE_WORD_CONF and any(ch.isalnum() for ch in w) for c, w in confs)
         ink = None
         if not sure:  # only then does the ink decide (decoding the image again costs ~2 % of a page's OCR)
             try:
-                ink = _ink(image)
+                ink = P.ink(image)
             except Exception as e:  # noqa: BLE001  Pillow raises many kinds for a damaged file
                 return PageResult(job.n, False, reason=f"the image could not be read ({e})",
                                   seconds=time.monotonic() - start)
     confidence = round(sum(c for c, _ in confs) / len(confs), 2) if confs else None
     blank = ink is not None and ink < BLANK_MAX_INK
     return PageResult(
-        job.n, True, text="" if blank else text, hocr=hocr, confidence=confidence, words=len(confs),
+        job.n, True, text="" if blank else out.text, hocr=out.hocr, confidence=confidence, words=len(confs),
         ink=None if ink is None else round(ink, 5), blank=blank, seconds=round(time.monotonic() - start, 3),
+        choices=choices,
     )
 
 
-def _run(cmd: list[str], *, cwd: Path, timeout: float) -> tuple[int, str]:
-    env = dict(os.environ, OMP_THREAD_LIMIT="1")
-    proc = subprocess.Popen(cmd, cwd=cwd, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
-    with _running_lock:
-        _running.add(proc)
-    try:
-        _, err = proc.communicate(timeout=timeout)
-    except subprocess.TimeoutExpired:
-        proc.kill()
-        proc.communicate()
-        raise
-    finally:
-        with _running_lock:
-            _running.discard(proc)
-    return proc.returncode, err.decode("utf-8", errors="replace")
+def _read(job: PageJob, image: Path, tmp: Path) -> tuple[T.Output, dict[str, Any]] | str:
+    """Tesseract's output for the page after the method's steps, and what was done and why; or why it failed."""
+    choices: dict[str, Any] = {"method": job.method, "models": job.models, "psm": job.psm,
+                               "config": dict(job.config)}
+    user_words = None
+    if job.user_words:
+        user_words = tmp / "book.user-words"
+        user_words.write_text("\n".join(job.user_words) + "\n", encoding="utf-8")
+        choices["user_words"] = len(job.user_words)
 
+    def read(path: Path, name: str) -> T.Output:
+        return T.read_page(path, tmp / name, models=job.models, psm=job.psm, tessdata_dir=job.tessdata_dir,
+                           timeout=job.timeout, config=job.config, user_words=user_words)
 
-def _stop_running() -> None:
-    with _running_lock:
-        for proc in list(_running):
-            with contextlib.suppress(OSError):
-                proc.kill()
+    out = read(image, "out")
+    if out.error is not None:
+        return out.error
+    if job.method == "fast":
+        return out, choices
+    xh = P.x_height(out.hocr)
+    scale = P.scale_for(xh)
+    choices["x_height"] = xh
+    choices["scale"] = scale
+    if scale != 1.0:
+        # Small text: read again from a scaled copy; its hOCR is put back on the original image's pixels.
+        folder = tmp / "scaled"
+        folder.mkdir()
+        copy = P.scaled_copy(image, scale, folder / (Path(job.image_name).stem + ".png"))
+        scaled = read(copy, "scaled-out")
+        if scaled.error is not None:
+            return scaled.error
+        hocr = P.unscale_hocr(scaled.hocr, scale, scaled_name=copy.name, image_name=image.name)
+        out = T.Output(text=scaled.text, hocr=hocr, tsv=scaled.tsv)
+        choices["scale_reason"] = f"x-height {xh:g} px < {P.SMALL_X_HEIGHT:g}: scaled to {P.TARGET_X_HEIGHT:g} px"
+    order = L.decide(out.tsv)
+    choices["reading_order"] = "xy-cut" if order.text is not None else "tesseract"
+    choices["fragmented"] = order.fragmented
+    choices["unresolved"] = order.unresolved
+    choices["order_reason"] = order.reason
+    text = order.text if order.text is not None else out.text
+    if job.corrections:
+        from transcribe.ocr.learn import apply_corrections
 
-
-def _explain_failure(code: int, stderr: str) -> str:
-    lines = [ln.strip() for ln in stderr.splitlines() if ln.strip()]
-    # Tesseract 5.3.0 (leptonica 1.82) says "Error in pixReadStream..." / "Image file X cannot be read!" for a
-    # damaged or unknown image file; anything else is shown as its last line.
-    if any("cannot be read" in ln or "pixRead" in ln or "truncated" in ln for ln in lines):
-        return "the image file is damaged or not an image Tesseract can read"
-    if code < 0:
-        return f"Tesseract crashed (signal {-code})" + (f": {lines[-1]}" if lines else "")
-    if code == 0:
-        return "Tesseract ended without writing its text" + (f": {lines[-1]}" if lines else "")
-    return f"Tesseract failed (exit {code})" + (f": {lines[-1]}" if lines else "")
-
-
-def _word_confidences(tsv: str) -> list[tuple[float, str]]:
-    """(confidence, text) of every recognised word in Tesseract's TSV (level 5 rows with text)."""
-    words = []
-    for row in csv.DictReader(io.StringIO(tsv), delimiter="\t", quoting=csv.QUOTE_NONE):
-        text = (row.get("text") or "").strip()
-        if row.get("level") == "5" and text:
-            with contextlib.suppress(TypeError, ValueError):
-                conf = float(row["conf"])
-                if conf >= 0:
-                    words.append((conf, text))
-    return words
-
-
-def _ink(image: Path) -> float:
-    """Share of dark pixels (luminance < 128) in the image."""
-    from PIL import Image
-
-    with Image.open(image) as im:
-        im.load()
-        hist = im.convert("L").histogram()
-    total = sum(hist)
-    return sum(hist[:128]) / total if total else 0.0
-
-
-_tesseract_path: str | None = None
-
-
-def _tesseract_exe() -> str:
-    """langs.tesseract_exe(), looked up once per process rather than once per page."""
-    global _tesseract_path
-    if _tesseract_path is None:
-        from transcribe.langs import tesseract_exe
-
-        _tesseract_path = tesseract_exe()
-    return _tesseract_path
+        text, fixed = apply_corrections(text, dict(job.corrections))
+        choices["corrections_applied"] = fixed
+    return T.Output(text=text, hocr=out.hocr, tsv=out.tsv), choices
 
 
 # -- probing: what identifies the engine and the models ---------------------------------------------------------
 
-
-def tesseract_version() -> str:
-    """'5.3.0', from `tesseract --version`; MissingProgram when it is not installed."""
-    try:
-        out = subprocess.run([_tesseract_exe(), "--version"], capture_output=True, text=True, timeout=60,
-                             check=False)
-    except (OSError, subprocess.TimeoutExpired) as e:
-        raise MissingProgram(f"Tesseract could not be run ({e}). Reinstall it: sudo apt-get install tesseract-ocr") \
-            from e
-    m = re.search(r"tesseract\s+v?(\S+)", out.stdout + out.stderr)
-    return m.group(1) if m else "unknown"
+tesseract_version = T.tesseract_version
 
 
-def _model_identity(models: str, tessdata_dir: str | None) -> dict[str, str]:
-    """Model name -> sha1 of its .traineddata file, so that a retrained model with the same name redoes pages."""
-    from transcribe.langs import default_tessdata_dir
+def read_with(settings: OcrSettings) -> tuple[str | None, list[str]]:
+    """The models the method reads with (companions added, method.py) and why they differ from settings'."""
+    if not settings.models:
+        return settings.models, []
+    installed = None
+    if settings.method != "fast":
+        from transcribe.langs import installed_models
 
-    folder = Path(tessdata_dir) if tessdata_dir else default_tessdata_dir()
-    ident = {}
-    for name in models.split("+"):
-        for candidate in (f"{name}.traineddata", f"script/{name}.traineddata"):
-            path = folder / candidate if folder else None
-            if path is not None and path.is_file():
-                ident[name] = fsutil.sha1_file(path)
-                break
-        else:
-            ident[name] = "?"  # Tesseract found it elsewhere (TESSDATA_PREFIX); the name alone identifies it
-    return ident
+        installed = installed_models(Path(settings.tessdata_dir) if settings.tessdata_dir else None)
+    return models_for(settings.models, settings.method, installed)
 
 
 def settings_fingerprint(settings: OcrSettings) -> dict[str, Any]:
     """Every setting that changes the text, resolved (engine version, model files), for the page keys."""
+    models, _ = read_with(settings)
+    learned = None
+    if settings.user_words or settings.corrections:
+        blob = json.dumps([settings.user_words, settings.corrections], ensure_ascii=False)
+        learned = hashlib.sha1(blob.encode()).hexdigest()
     return {
         "pipeline": PIPELINE_VERSION,
         "tesseract": tesseract_version(),
         "models": settings.models,
-        "model_files": _model_identity(settings.models, settings.tessdata_dir) if settings.models else {},
+        "method": settings.method,
+        "read_with": models,
+        "config": dict(config_for(settings.method)),
+        "model_files": T.model_identity(models, settings.tessdata_dir) if models else {},
         "psm": settings.psm,
+        "learned": learned,
     }
 
 
@@ -346,7 +324,7 @@ def ocr_pages(
         raise InputError(f"There are no page images in {pages_dir}.",
                          hint="Run 'transcribe split SCAN -o FOLDER' first, then OCR that folder.")
     fsutil.remove_stale_parts(pages_dir)
-    summary = OcrSummary(total=len(pages), models=settings.models)
+    summary = OcrSummary(total=len(pages), models=read_with(settings)[0], method=settings.method)
 
     if settings.models:
         from transcribe.langs import resolve_models
@@ -405,14 +383,17 @@ def _run_pages(pages_dir: Path, settings: OcrSettings, todo: list[tuple[PageImag
     if executor is None:
         executor = cf.ThreadPoolExecutor(max_workers=jobs, thread_name_prefix="tesseract")
 
+    models = read_with(settings)[0] or ""
+
     def make_job(page: PageImage) -> PageJob:
         path = pages_dir / page.image
         return PageJob(
             n=page.n, image_name=page.image,
             image_path=None if send_images else str(path.resolve()),
             image_bytes=path.read_bytes() if send_images else None,
-            models=settings.models or "", tessdata_dir=settings.tessdata_dir, psm=settings.psm,
-            timeout=settings.timeout,
+            models=models, tessdata_dir=settings.tessdata_dir, psm=settings.psm,
+            timeout=settings.timeout, method=settings.method, config=config_for(settings.method),
+            user_words=settings.user_words, corrections=settings.corrections,
         )
 
     queue = iter(todo)
@@ -440,7 +421,7 @@ def _run_pages(pages_dir: Path, settings: OcrSettings, todo: list[tuple[PageImag
     except BaseException:
         for fut in pending:
             fut.cancel()
-        _stop_running()
+        T.stop_running()
         raise
     finally:
         if own:
@@ -457,7 +438,9 @@ def _keep(pages_dir: Path, page: PageImage, key: str, result: PageResult, store:
         summary.failed.append(PageFailure(page.n, page.image, reason))
         return
     txt, hocr = output_paths(pages_dir, page.image)
-    fsutil.write_text(hocr, result.hocr)
+    # The page's choices travel in its own hOCR (written atomically before the state row), so that ocr.json can
+    # be rebuilt with them after a kill, when the run never got to write it.
+    fsutil.write_text(hocr, _with_choices(result.hocr, result.choices))
     fsutil.write_text(txt, result.text)
     status = "blank" if result.blank else "done"
     _record(store, work, page.n, key, status, confidence=result.confidence, chars=len(result.text.strip()),
@@ -481,11 +464,41 @@ def _record(store: Store, work: Work, n: int, key: str, status: str, *, confiden
         )
 
 
+_CHOICES_META = "transcribe-choices"
+_CHOICES_RE = re.compile(r"<meta name='transcribe-choices' content='([^']*)'\s*/>")
+
+
+def _with_choices(hocr: str, choices: dict[str, Any]) -> str:
+    if not choices or "</head>" not in hocr:
+        return hocr
+    blob = html.escape(json.dumps(choices, ensure_ascii=False, sort_keys=True), quote=True)
+    return hocr.replace("</head>", f"  <meta name='{_CHOICES_META}' content='{blob}' />\n </head>", 1)
+
+
+def page_choices(hocr_path: Path) -> dict[str, Any] | None:
+    """What was done to a page and why, from the head of its hOCR (None when it has no record)."""
+    try:
+        with open(hocr_path, encoding="utf-8", errors="replace") as f:
+            head = f.read(8192)
+    except OSError:
+        return None
+    m = _CHOICES_RE.search(head)
+    if not m:
+        return None
+    try:
+        value = json.loads(html.unescape(m.group(1)))
+    except ValueError:
+        return None
+    return value if isinstance(value, dict) else None
+
+
 def write_ocr_json(pages_dir: Path, pages: list[PageImage], store: Store, work: Work, settings: OcrSettings,
                    fingerprint: dict[str, Any], keys: dict[int, str]) -> None:
     """The mirror of the state for people and other tools. SQLite stays the truth; this is rebuilt every run.
 
     `current` is false for a page last handled with other settings or another image (an interrupted run).
+    `choices`: per page, what the method did and why (models, psm, x-height and scale, reading order...), from
+    the page's hOCR.
     """
     images = {p.n: p.image for p in pages}
     rows = store.query("SELECT * FROM ocr WHERE work_id = ? ORDER BY n", (work.id,))
@@ -497,13 +510,18 @@ def write_ocr_json(pages_dir: Path, pages: list[PageImage], store: Store, work: 
         entries.append({
             "n": r["n"], "image": images[r["n"]], "status": r["status"], "blank": r["status"] == "blank",
             "current": keys.get(r["n"]) == r["key"],
-            "models": settings.models if keys.get(r["n"]) == r["key"] else None,
+            "models": fingerprint["read_with"] if keys.get(r["n"]) == r["key"] else None,
             "confidence": r["confidence"], "chars": r["chars"], "reason": r["reason"], "seconds": r["seconds"],
             "text": txt.name if r["status"] in ("done", "blank") else None,
             "hocr": hocr.name if r["status"] in ("done", "blank") else None,
             "key": r["key"], "updated": r["updated"],
+            "choices": page_choices(hocr) if keys.get(r["n"]) == r["key"] and r["status"] in ("done", "blank")
+            else None,
         })
-    doc = {"settings": {**asdict(settings), **fingerprint}, "pages": entries}
+    shown = {k: v for k, v in asdict(settings).items() if k not in ("user_words", "corrections")}
+    shown["user_words"] = len(settings.user_words)
+    shown["learned_corrections"] = dict(settings.corrections)
+    doc = {"settings": {**shown, **fingerprint}, "pages": entries}
     fsutil.write_text(pages_dir / OCR_JSON, json.dumps(doc, ensure_ascii=False, indent=1) + "\n")
 
 
@@ -518,3 +536,46 @@ def read_ocr_json(pages_dir: Path) -> dict[str, Any]:
     except (OSError, ValueError) as e:
         raise InputError(f"{path} is damaged ({e}).",
                          hint=f"Run 'transcribe ocr {pages_dir} --lang CODE' again to rebuild it.") from e
+
+
+# -- learning from checked pages of the same book ------------------------------------------------------------------
+
+
+def learn_from_checked(pages_dir: Path, settings: OcrSettings, checked: dict[int, tuple[str, str]], *,
+                       source: str, jobs: int | None = None, executor: cf.Executor | None = None) -> OcrSettings:
+    """`settings` with the words and corrections learned from `checked` (page number -> (name, checked text)).
+
+    The checked pages' images are read by the same method without learning (in the workers, nothing recorded),
+    and each reading is aligned with its checked text (learn.py). Pages of `checked` that are not in the folder
+    are left out.
+    """
+    from transcribe.ocr.learn import learn
+
+    pages_dir = Path(pages_dir)
+    check_pages_dir(pages_dir)
+    by_n = {p.n: p for p in read_pages(pages_dir)}
+    wanted = [(by_n[n], name, text) for n, (name, text) in sorted(checked.items()) if n in by_n]
+    if not wanted:
+        raise InputError(f"None of the checked pages is a page of {pages_dir}.",
+                         hint="The checked text of page N must be named after page image N (or be Page:.../N).")
+    plain = OcrSettings(models=settings.models, tessdata_dir=settings.tessdata_dir, psm=settings.psm,
+                        timeout=settings.timeout, method=settings.method)
+    models = read_with(plain)[0] or ""
+    own = executor is None
+    pool = executor or cf.ThreadPoolExecutor(max_workers=jobs or os.cpu_count() or 1)
+    try:
+        futures = [pool.submit(ocr_page, PageJob(
+            n=page.n, image_name=page.image, image_path=str((pages_dir / page.image).resolve()), image_bytes=None,
+            models=models, tessdata_dir=plain.tessdata_dir, psm=plain.psm, timeout=plain.timeout,
+            method=plain.method, config=config_for(plain.method))) for page, _, _ in wanted]
+        results = [f.result() for f in futures]
+    finally:
+        if own:
+            pool.shutdown(wait=True, cancel_futures=True)
+    pairs = [(r.text, text) for r, (_, _, text) in zip(results, wanted) if r.ok]
+    learned = learn(pairs, source=source, pages=[name for _, name, _ in wanted])
+    # The book's words are not given to Tesseract (--user-words): on the corpus runs (train on some pages,
+    # score the others) they made glauanno_0017 worse (0.0974 -> 0.0979); the corrections alone never did.
+    return OcrSettings(models=settings.models, tessdata_dir=settings.tessdata_dir, psm=settings.psm,
+                       timeout=settings.timeout, method=settings.method, corrections=learned.corrections,
+                       learned_from=f"{source} ({len(pairs)} page(s))", learned_words=len(learned.words))

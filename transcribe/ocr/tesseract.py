@@ -1,0 +1,153 @@
+"""Running and probing the `tesseract` CLI: one call per page image, engine version, model identity.
+
+We run the CLI on the image FILE (never a PIL image: that loses the DPI and changes the text, OCR-NOTES.md), with
+OMP_THREAD_LIMIT=1 (Tesseract 5.3.0's own OpenMP threads make it 6.7x slower per page on 2 cores).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import csv
+import io
+import os
+import re
+import subprocess
+import threading
+from dataclasses import dataclass
+from pathlib import Path
+
+from transcribe import fsutil
+from transcribe.errors import MissingProgram
+
+# Tesseract subprocesses of this process, so that an interrupted parent can stop them at once (thread pool).
+_running: set[subprocess.Popen[bytes]] = set()
+_running_lock = threading.Lock()
+
+
+@dataclass(frozen=True)
+class Output:
+    """What one Tesseract call wrote. `error` is None when it succeeded."""
+
+    text: str = ""
+    hocr: str = ""
+    tsv: str = ""
+    error: str | None = None
+
+
+def read_page(image: Path, out: Path, *, models: str, psm: int, tessdata_dir: str | None, timeout: float,
+              config: tuple[tuple[str, str], ...] = (), user_words: Path | None = None) -> Output:
+    """One Tesseract call writing txt + hOCR + TSV (1.03x the cost of text alone). Raises TimeoutExpired."""
+    cmd = [tesseract_exe(), image.name, str(out), "-l", models, "--psm", str(psm)]
+    if tessdata_dir:
+        cmd += ["--tessdata-dir", tessdata_dir]
+    if user_words is not None:
+        cmd += ["--user-words", str(user_words)]
+    # The renderers as variables, not as the config files `txt hocr tsv`: Tesseract 5.3.0 looks for those in
+    # the tessdata folder, and a community's own --tessdata-dir has none (no output at all, exit 0).
+    cmd += ["-c", "tessedit_create_txt=1", "-c", "tessedit_create_hocr=1", "-c", "hocr_font_info=0",
+            "-c", "tessedit_create_tsv=1"]
+    for name, value in config:
+        cmd += ["-c", f"{name}={value}"]
+    try:
+        code, stderr = _run(cmd, cwd=image.parent, timeout=timeout)
+    except OSError as e:
+        return Output(error=f"Tesseract could not be started ({e})")
+    if code != 0 or not (out.with_suffix(".txt").exists() and out.with_suffix(".tsv").exists()):
+        return Output(error=explain_failure(code, stderr))
+    return Output(
+        text=out.with_suffix(".txt").read_text(encoding="utf-8", errors="replace"),
+        hocr=out.with_suffix(".hocr").read_text(encoding="utf-8", errors="replace"),
+        tsv=out.with_suffix(".tsv").read_text(encoding="utf-8", errors="replace"),
+    )
+
+
+def _run(cmd: list[str], *, cwd: Path, timeout: float) -> tuple[int, str]:
+    env = dict(os.environ, OMP_THREAD_LIMIT="1")
+    proc = subprocess.Popen(cmd, cwd=cwd, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    with _running_lock:
+        _running.add(proc)
+    try:
+        _, err = proc.communicate(timeout=timeout)
+    except subprocess.TimeoutExpired:
+        proc.kill()
+        proc.communicate()
+        raise
+    finally:
+        with _running_lock:
+            _running.discard(proc)
+    return proc.returncode, err.decode("utf-8", errors="replace")
+
+
+def stop_running() -> None:
+    with _running_lock:
+        for proc in list(_running):
+            with contextlib.suppress(OSError):
+                proc.kill()
+
+
+def explain_failure(code: int, stderr: str) -> str:
+    lines = [ln.strip() for ln in stderr.splitlines() if ln.strip()]
+    # Tesseract 5.3.0 (leptonica 1.82) says "Error in pixReadStream..." / "Image file X cannot be read!" for a
+    # damaged or unknown image file; anything else is shown as its last line.
+    if any("cannot be read" in ln or "pixRead" in ln or "truncated" in ln for ln in lines):
+        return "the image file is damaged or not an image Tesseract can read"
+    if code < 0:
+        return f"Tesseract crashed (signal {-code})" + (f": {lines[-1]}" if lines else "")
+    if code == 0:
+        return "Tesseract ended without writing its text" + (f": {lines[-1]}" if lines else "")
+    return f"Tesseract failed (exit {code})" + (f": {lines[-1]}" if lines else "")
+
+
+def word_confidences(tsv: str) -> list[tuple[float, str]]:
+    """(confidence, text) of every recognised word in Tesseract's TSV (level 5 rows with text)."""
+    words = []
+    for row in csv.DictReader(io.StringIO(tsv), delimiter="\t", quoting=csv.QUOTE_NONE):
+        text = (row.get("text") or "").strip()
+        if row.get("level") == "5" and text:
+            with contextlib.suppress(TypeError, ValueError):
+                conf = float(row["conf"])
+                if conf >= 0:
+                    words.append((conf, text))
+    return words
+
+
+_tesseract_path: str | None = None
+
+
+def tesseract_exe() -> str:
+    """langs.tesseract_exe(), looked up once per process rather than once per page."""
+    global _tesseract_path
+    if _tesseract_path is None:
+        from transcribe.langs import tesseract_exe as find
+
+        _tesseract_path = find()
+    return _tesseract_path
+
+
+def tesseract_version() -> str:
+    """'5.3.0', from `tesseract --version`; MissingProgram when it is not installed."""
+    try:
+        out = subprocess.run([tesseract_exe(), "--version"], capture_output=True, text=True, timeout=60,
+                             check=False)
+    except (OSError, subprocess.TimeoutExpired) as e:
+        raise MissingProgram(f"Tesseract could not be run ({e}). Reinstall it: sudo apt-get install tesseract-ocr") \
+            from e
+    m = re.search(r"tesseract\s+v?(\S+)", out.stdout + out.stderr)
+    return m.group(1) if m else "unknown"
+
+
+def model_identity(models: str, tessdata_dir: str | None) -> dict[str, str]:
+    """Model name -> sha1 of its .traineddata file, so that a retrained model with the same name redoes pages."""
+    from transcribe.langs import default_tessdata_dir
+
+    folder = Path(tessdata_dir) if tessdata_dir else default_tessdata_dir()
+    ident = {}
+    for name in models.split("+"):
+        for candidate in (f"{name}.traineddata", f"script/{name}.traineddata"):
+            path = folder / candidate if folder else None
+            if path is not None and path.is_file():
+                ident[name] = fsutil.sha1_file(path)
+                break
+        else:
+            ident[name] = "?"  # Tesseract found it elsewhere (TESSDATA_PREFIX); the name alone identifies it
+    return ident
