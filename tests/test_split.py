@@ -389,6 +389,11 @@ def test_a_jpeg_page_is_kept_byte_for_byte_and_png_format_still_converts(colour,
     assert [p.image for p in again] == ["0001.png", "0002.png"]
     assert sorted(p.name for p in (tmp_path / "out").iterdir() if p.suffix != ".json") == ["0001.png", "0002.png"]
     assert pixels(tmp_path / "out" / "0001.png") == pixels(scans / "p1.jpg")
+    # A JPEG inside a ZIP is kept as it is too.
+    z = make_zip({"b/p1.jpg": (scans / "p1.jpg").read_bytes()}, tmp_path / "b.zip")
+    (page,) = split(z, tmp_path / "zip")
+    assert (page.image, page.method) == ("0001.jpg", "copied")
+    assert (tmp_path / "zip" / "0001.jpg").read_bytes() == (scans / "p1.jpg").read_bytes()
 
 
 def test_a_jpeg_compressed_tiff_becomes_one_jpeg_with_the_same_pixels(corpus, tmp_path):
@@ -410,15 +415,30 @@ def test_a_jpeg_compressed_tiff_becomes_one_jpeg_with_the_same_pixels(corpus, tm
 
 
 def test_another_writers_jpeg_tiff_is_joined_too_and_gray_converts_it(colour, tmp_path):
-    # Pillow 13 writes Photometric RGB in strips of 72 rows, a multiple of the 8-row MCU: joinable.
-    with Image.open(colour[0]) as im:
-        im.save(tmp_path / "scan.tif", compression="jpeg", dpi=(200, 200))
-    (page,) = split(tmp_path / "scan.tif", tmp_path / "out")
-    assert (page.image, page.method, page.dpi) == ("0001.jpg", "joined", 200)
+    # Pillow 13 writes Photometric RGB in strips of 72 rows, a multiple of the 8-row MCU: joinable; every frame
+    # of a multi-page TIFF is joined on its own.
+    with Image.open(colour[0]) as a, Image.open(colour[1]) as b:
+        a.save(tmp_path / "scan.tif", compression="jpeg", dpi=(200, 200), save_all=True, append_images=[b])
+    pages = split(tmp_path / "scan.tif", tmp_path / "out")
+    assert [(p.image, p.method, p.dpi) for p in pages] == [("0001.jpg", "joined", 200), ("0002.jpg", "joined", 200)]
     with Image.open(tmp_path / "scan.tif") as t:
-        assert pixels(tmp_path / "out" / page.image) == (t.mode, t.size, t.tobytes())
+        for n in (1, 2):
+            t.seek(n - 1)
+            assert pixels(tmp_path / "out" / f"000{n}.jpg") == (t.mode, t.size, t.tobytes())
+        t.seek(0)
         grey_pixels = t.convert("L").tobytes()
     # --gray must change the pixels, so the JPEG data cannot be kept: the page is converted to a grey PNG.
-    (page,) = split(tmp_path / "scan.tif", tmp_path / "grey", gray=True)
+    page = split(tmp_path / "scan.tif", tmp_path / "grey", gray=True)[0]
     assert (page.image, page.method) == ("0001.png", "converted")
     assert pixels(tmp_path / "grey" / "0001.png")[2] == grey_pixels
+
+
+def test_a_jpeg_tiff_whose_joined_pixels_would_differ_is_converted_as_before(tmp_path):
+    # YCbCr with 2x2 chroma subsampling (tests/data/README.md): its strips join into a valid JPEG, but one that
+    # decodes to slightly different pixels than Pillow's decoding of the TIFF (chroma upsampled and converted
+    # another way), so the pixel check must refuse it.
+    source = REPO / "tests" / "data" / "ycbcr-jpeg-strips.tif"
+    (page,) = split(source, tmp_path / "out")
+    assert (page.image, page.method, page.dpi) == ("0001.png", "converted", 75)
+    with Image.open(source) as t:
+        assert pixels(tmp_path / "out" / "0001.png") == (t.mode, t.size, t.tobytes())

@@ -37,7 +37,7 @@ def _segments(data: bytes) -> tuple[list[tuple[int, bytes]], bytes]:
     """(marker, payload) of every header segment up to and including SOS, and the entropy-coded data after it."""
     if data[:2] != b"\xff\xd8":
         raise _NotJoinable("no SOI")
-    i, out = 2, []
+    i, out = 2, list[tuple[int, bytes]]()
     while i + 2 <= len(data):
         if data[i] != 0xFF:
             raise _NotJoinable("bad marker")
@@ -110,12 +110,12 @@ def _join(path: str, im: Image.Image) -> bytes:
     scans: list[bytes] = []
     for k, strip in enumerate(strips):
         segs, scan = _segments(strip)
-        strip_sof = [p for m, p in segs if 0xC0 <= m <= 0xCF and m not in (0xC4, 0xC8, 0xCC)]
-        if [m for m, _ in segs if 0xC0 <= m <= 0xCF and m not in (0xC4, 0xC8, 0xCC)] != [SOF0]:
+        frames = [(m, q) for m, q in segs if 0xC0 <= m <= 0xCF and m not in (0xC4, 0xC8, 0xCC)]  # SOFn
+        if [m for m, _ in frames] != [SOF0]:
             raise _NotJoinable("not baseline")
         if any(m == DRI for m, _ in segs) or any(m == DRI for m, _ in tables):
             raise _NotJoinable("already uses restart markers")
-        p = strip_sof[0]
+        p = frames[0][1]
         strip_rows = min(rows, height - k * rows)
         precision, h, w = p[0], struct.unpack(">H", p[1:3])[0], struct.unpack(">H", p[3:5])[0]
         if precision != 8 or w != width or h != strip_rows:
