@@ -17,7 +17,7 @@ from pathlib import Path
 
 import pytest
 from conftest import REPO
-from PIL import Image
+from PIL import Image, ImageStat
 from typer.testing import CliRunner
 from wikifixtures import *
 
@@ -416,3 +416,13 @@ def test_a_pdf_of_jpeg_tiff_scans_is_the_size_of_their_jpeg_data(corpus: Path, t
     assert (tmp_path / "img-000.jpg").read_bytes() == (tmp_path / "pages" / "0001.jpg").read_bytes()
     sizes = re.findall(r"size:\s+([\d.]+) x ([\d.]+) pts", _out("pdfinfo", str(tmp_path / "book.pdf")))
     assert [float(v) for v in sizes[0]] == pytest.approx([1197 / 300 * 72, 1956 / 300 * 72], abs=0.01)
+    # The colours are right in a reader and in the DjVu: the joined JPEG holds RGB, not YCbCr, and says so (Adobe
+    # marker); a reader taking it for YCbCr would show a purple page (mean colour far from the scan's).
+    _out("pdftoppm", "-r", "300", "-f", "1", "-l", "1", "-png", str(tmp_path / "book.pdf"), str(tmp_path / "r"))
+    bundle(tmp_path / "pages", tmp_path / "book.djvu", jobs=1)
+    _out("ddjvu", "-format=ppm", "-page=1", str(tmp_path / "book.djvu"), str(tmp_path / "d.ppm"))
+    with Image.open(corpus / names[0]) as scan:
+        want = ImageStat.Stat(scan.convert("RGB")).mean
+    for shown in (tmp_path / "r-1.png", tmp_path / "d.ppm"):
+        with Image.open(shown) as im:
+            assert ImageStat.Stat(im.convert("RGB")).mean == pytest.approx(want, abs=3)
