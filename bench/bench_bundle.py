@@ -5,7 +5,8 @@
 transcribe: split (folder -> pages), ocr (Tesseract, hOCR), bundle (PDF; and DjVu for comparison).
 Baseline:   Debian's `img2pdf` (images -> PDF), then `ocrmypdf --jobs N -l LANG --output-type pdf`.
 Both use the same images and the same Tesseract model, one Tesseract thread each (OMP_THREAD_LIMIT=1).
-Reported: wall time, file size, and the CER of the text layer (`pdftotext` page by page) against the corpus
+Reported: wall time, file size, the PDF's size against the scans' JPEG data (issue 11: at most 1.1 x; split
+keeps JPEG data as .jpg pages, and the PDF of `split --format png` pages is made too, for comparison), and the CER of the text layer (`pdftotext` page by page) against the corpus
 ground truth, with the corpus' normalisation (NFC, whitespace collapsed; see transcribe/evaluate.py).
 Prints numbers from one run; it is not a test.
 """
@@ -29,6 +30,7 @@ from transcribe.bundle import bundle
 from transcribe.evaluate import char_errors, normalize
 from transcribe.ocr import OcrSettings, ocr_pages
 from transcribe.split import split
+from transcribe.split.jpeg import join_tiff_strips
 from transcribe.store import Store
 
 CORPUS = REPO.parent / "shared" / "corpus"
@@ -53,6 +55,16 @@ def _cer(pdf: Path, gts: list[Path]) -> tuple[float, list[float]]:
         errors, chars = errors + e, chars + len(gt)
         per_page.append(e / len(gt))
     return errors / chars, per_page
+
+
+def _jpeg_bytes(image: Path) -> int:
+    """The JPEG data in a scan: a JPEG file's size, a JPEG-in-TIFF's strips (0 for other scans)."""
+    from PIL import Image
+
+    if image.suffix.lower() in (".jpg", ".jpeg"):
+        return image.stat().st_size
+    with Image.open(image) as im:
+        return sum(im.tag_v2[279]) if join_tiff_strips(str(image), im) is not None else 0
 
 
 def _timed(args: list[str], env: dict[str, str]) -> float:
@@ -99,6 +111,12 @@ def main() -> None:
     ours_djvu = work / "transcribe.djvu"
     bundle(work / "pages", ours_djvu, lang="de", jobs=a.jobs)
     t4 = time.perf_counter()
+    pages_png = work / "pages-png"
+    split(scans, pages_png, fmt="png", jobs=a.jobs)
+    png_pdf = work / "png-pages.pdf"
+    bundle(pages_png, png_pdf, jobs=a.jobs)
+    jpeg_data = sum(_jpeg_bytes(p) for p in images)
+    kinds = sorted({p.suffix for p in (work / "pages").iterdir() if p.suffix in (".jpg", ".png", ".tif")})
     ocr_txt_cer = sum(char_errors(normalize(g.read_text(encoding="utf-8")),
                                   normalize((work / "pages" / f"{n:04d}.txt").read_text(encoding="utf-8")))
                       for n, g in enumerate(gts, 1)) / sum(len(normalize(g.read_text(encoding="utf-8"))) for g in gts)
@@ -106,6 +124,11 @@ def main() -> None:
     rows.append(("transcribe split+ocr+bundle -> PDF", t3 - t0, ours.stat().st_size, cer, per))
     print(f"  transcribe: split {t1 - t0:.1f} s, ocr {t2 - t1:.1f} s ({summary.total} pages), "
           f"bundle PDF {t3 - t2:.1f} s, bundle DjVu {t4 - t3:.1f} s ({ours_djvu.stat().st_size / 1e6:.2f} MB)")
+    if jpeg_data:
+        print(f"  JPEG data of the scans {jpeg_data / 1e6:.2f} MB; pages {', '.join(kinds)}; PDF "
+              f"{ours.stat().st_size / 1e6:.2f} MB = {ours.stat().st_size / jpeg_data:.3f} x the JPEG data "
+              f"(target <= 1.1); with split --format png pages (no text) {png_pdf.stat().st_size / 1e6:.2f} MB = "
+              f"{png_pdf.stat().st_size / jpeg_data:.1f} x")
     print(f"  CER of the OCR .txt files: {ocr_txt_cer:.4f} (the PDF text layer should match it)")
 
     # -- img2pdf + ocrmypdf ----------------------------------------------------------------------------------

@@ -17,7 +17,7 @@ from pathlib import Path
 
 import pytest
 from conftest import REPO
-from PIL import Image
+from PIL import Image, ImageStat
 from typer.testing import CliRunner
 from wikifixtures import *
 
@@ -25,6 +25,7 @@ from transcribe.bundle import BundleResult, bundle
 from transcribe.bundle.hocr import read_hocr
 from transcribe.cli import app
 from transcribe.errors import ExitCode, InputError, UsageError
+from transcribe.split import split
 
 # corpus file, crop box, how the page is stored in the folder
 BOOK = [
@@ -392,3 +393,36 @@ def test_the_wiki_counts_the_pages_and_reads_the_text_layer(
     text = {m["name"]: m["value"] for m in ii["metadata"]}["text"]
     for n, ocr in enumerate(_hocr_texts(book)):
         assert _similar(text[n]["value"], ocr) > 0.95, (ext, n)
+
+
+def test_a_pdf_of_jpeg_tiff_scans_is_the_size_of_their_jpeg_data(corpus: Path, tmp_path: Path) -> None:
+    # Issue 11: JPEG-compressed TIFF scans split to .jpg pages (their strips joined, not decoded) and embedded
+    # as they are (DCT): the PDF is at most 1.1 x the scans' JPEG data, where PNG pages made it 17 x.
+    scans = tmp_path / "scans"
+    scans.mkdir()
+    names = ["vdsbb_glauanno_0014.tif", "vdsbb_glauanno_0015.tif"]
+    jpeg_bytes = 0
+    for name in names:
+        (scans / name).write_bytes((corpus / name).read_bytes())
+        with Image.open(corpus / name) as im:
+            jpeg_bytes += sum(im.tag_v2[279])  # StripByteCounts: the JPEG data of the scan
+    split(scans, tmp_path / "pages", jobs=1)
+    result = bundle(tmp_path / "pages", tmp_path / "book.pdf", jobs=1)
+    assert result.pages == 2
+    assert result.size <= 1.1 * jpeg_bytes
+    listing = [ln.split() for ln in _out("pdfimages", "-list", str(tmp_path / "book.pdf")).splitlines()[2:]]
+    assert [(row[8], row[5]) for row in listing] == [("jpeg", "rgb")] * 2
+    _out("pdfimages", "-j", "-f", "1", "-l", "1", str(tmp_path / "book.pdf"), str(tmp_path / "img"))
+    assert (tmp_path / "img-000.jpg").read_bytes() == (tmp_path / "pages" / "0001.jpg").read_bytes()
+    sizes = re.findall(r"size:\s+([\d.]+) x ([\d.]+) pts", _out("pdfinfo", str(tmp_path / "book.pdf")))
+    assert [float(v) for v in sizes[0]] == pytest.approx([1197 / 300 * 72, 1956 / 300 * 72], abs=0.01)
+    # The colours are right in a reader and in the DjVu: the joined JPEG holds RGB, not YCbCr, and says so (Adobe
+    # marker); a reader taking it for YCbCr would show a purple page (mean colour far from the scan's).
+    _out("pdftoppm", "-r", "300", "-f", "1", "-l", "1", "-png", str(tmp_path / "book.pdf"), str(tmp_path / "r"))
+    bundle(tmp_path / "pages", tmp_path / "book.djvu", jobs=1)
+    _out("ddjvu", "-format=ppm", "-page=1", str(tmp_path / "book.djvu"), str(tmp_path / "d.ppm"))
+    with Image.open(corpus / names[0]) as scan:
+        want = ImageStat.Stat(scan.convert("RGB")).mean
+    for shown in (tmp_path / "r-1.png", tmp_path / "d.ppm"):
+        with Image.open(shown) as im:
+            assert ImageStat.Stat(im.convert("RGB")).mean == pytest.approx(want, abs=3)

@@ -371,3 +371,74 @@ def test_subprocess_killed_half_way_then_resumed(grey, tmp_path):
     assert not [p for p in out.iterdir() if p.name.startswith(".") and "part" in p.name]
     with sqlite3.connect(out / "transcribe.db") as db:
         assert db.execute("SELECT count(*) FROM pages").fetchone()[0] == 8
+
+
+# -- JPEG data kept as JPEG (format 'auto', the default) ---------------------------------------------------------
+def test_a_jpeg_page_is_kept_byte_for_byte_and_png_format_still_converts(colour, tmp_path):
+    scans = tmp_path / "scans"
+    scans.mkdir()
+    with Image.open(colour[0]) as im:
+        im.save(scans / "p1.jpg", quality=85, dpi=(150, 150))
+        im.save(scans / "p2.jpg", quality=85, progressive=True)  # progressive: not kept, converted as before
+    pages = split(scans, tmp_path / "out")
+    assert [(p.image, p.method, p.dpi) for p in pages] == [("0001.jpg", "copied", 150), ("0002.png", "converted", None)]
+    assert (tmp_path / "out" / "0001.jpg").read_bytes() == (scans / "p1.jpg").read_bytes()
+    assert pixels(tmp_path / "out" / "0002.png") == pixels(scans / "p2.jpg")
+    # --format png forces conversion; the .jpg of the earlier run is removed, nothing is left over.
+    again = split(scans, tmp_path / "out", fmt="png")
+    assert [p.image for p in again] == ["0001.png", "0002.png"]
+    assert sorted(p.name for p in (tmp_path / "out").iterdir() if p.suffix != ".json") == ["0001.png", "0002.png"]
+    assert pixels(tmp_path / "out" / "0001.png") == pixels(scans / "p1.jpg")
+    # A JPEG inside a ZIP is kept as it is too.
+    z = make_zip({"b/p1.jpg": (scans / "p1.jpg").read_bytes()}, tmp_path / "b.zip")
+    (page,) = split(z, tmp_path / "zip")
+    assert (page.image, page.method) == ("0001.jpg", "copied")
+    assert (tmp_path / "zip" / "0001.jpg").read_bytes() == (scans / "p1.jpg").read_bytes()
+
+
+def test_a_jpeg_compressed_tiff_becomes_one_jpeg_with_the_same_pixels(corpus, tmp_path):
+    # A corpus scan as libraries deliver it: a TIFF of 123 JPEG strips (Photometric RGB, JPEGTables).
+    source = corpus / "vdsbb_glauanno_0014.tif"
+    r = cli(source, "-o", tmp_path / "out")
+    assert r.exit_code == 0, r.output
+    assert "1 kept as JPEG" in r.output
+    (page,) = read_pages(tmp_path / "out")
+    assert (page.image, page.method, page.dpi) == ("0001.jpg", "joined", 300)
+    jpg = tmp_path / "out" / "0001.jpg"
+    with Image.open(jpg) as j, Image.open(source) as t:
+        assert j.format == "JPEG" and round(j.info["dpi"][0]) == 300
+        assert (j.mode, j.size, j.tobytes()) == (t.mode, t.size, t.tobytes())  # libjpeg decodes both: identical
+    # Not re-encoded: the file is the TIFF's JPEG data (plus a few hundred bytes of headers), not a new image.
+    with Image.open(source) as t:
+        jpeg_bytes = sum(t.tag_v2[279])
+    assert jpeg_bytes - 20_000 < jpg.stat().st_size < jpeg_bytes
+
+
+def test_another_writers_jpeg_tiff_is_joined_too_and_gray_converts_it(colour, tmp_path):
+    # Pillow 13 writes Photometric RGB in strips of 72 rows, a multiple of the 8-row MCU: joinable; every frame
+    # of a multi-page TIFF is joined on its own.
+    with Image.open(colour[0]) as a, Image.open(colour[1]) as b:
+        a.save(tmp_path / "scan.tif", compression="jpeg", dpi=(200, 200), save_all=True, append_images=[b])
+    pages = split(tmp_path / "scan.tif", tmp_path / "out")
+    assert [(p.image, p.method, p.dpi) for p in pages] == [("0001.jpg", "joined", 200), ("0002.jpg", "joined", 200)]
+    with Image.open(tmp_path / "scan.tif") as t:
+        for n in (1, 2):
+            t.seek(n - 1)
+            assert pixels(tmp_path / "out" / f"000{n}.jpg") == (t.mode, t.size, t.tobytes())
+        t.seek(0)
+        grey_pixels = t.convert("L").tobytes()
+    # --gray must change the pixels, so the JPEG data cannot be kept: the page is converted to a grey PNG.
+    page = split(tmp_path / "scan.tif", tmp_path / "grey", gray=True)[0]
+    assert (page.image, page.method) == ("0001.png", "converted")
+    assert pixels(tmp_path / "grey" / "0001.png")[2] == grey_pixels
+
+
+def test_a_jpeg_tiff_whose_joined_pixels_would_differ_is_converted_as_before(tmp_path):
+    # YCbCr with 2x2 chroma subsampling (tests/data/README.md): its strips join into a valid JPEG, but one that
+    # decodes to slightly different pixels than Pillow's decoding of the TIFF (chroma upsampled and converted
+    # another way), so the pixel check must refuse it.
+    source = REPO / "tests" / "data" / "ycbcr-jpeg-strips.tif"
+    (page,) = split(source, tmp_path / "out")
+    assert (page.image, page.method, page.dpi) == ("0001.png", "converted", 75)
+    with Image.open(source) as t:
+        assert pixels(tmp_path / "out" / "0001.png") == (t.mode, t.size, t.tobytes())

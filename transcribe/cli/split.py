@@ -14,6 +14,7 @@ from transcribe.store import DB_NAME, Store
 
 
 class Format(str, Enum):
+    auto = "auto"
     png = "png"
     tiff = "tiff"
 
@@ -28,7 +29,10 @@ def split_command(
         file_okay=False, show_default=False)],
     pages: Annotated[str | None, typer.Option(
         "--pages", "-p", help="Only these pages, by position in the scan: '5-20', '3,7,9-12' or '40-'.")] = None,
-    fmt: Annotated[Format, typer.Option("--format", "-f", help="Image format of the pages.")] = Format.png,
+    fmt: Annotated[Format, typer.Option(
+        "--format", "-f",
+        help="Image format of the pages. auto: JPEG scans (and JPEG-compressed TIFFs) stay JPEG (0001.jpg, the "
+             "same pixels, a small PDF), everything else PNG; png or tiff: every page converted.")] = Format.auto,
     gray: Annotated[bool, typer.Option("--gray", help="Make colour pages grey (smaller files; black-and-white pages stay as they are).")] = False,
     dpi: DpiOpt = 300,
     max_pixels: Annotated[int | None, typer.Option(
@@ -62,6 +66,7 @@ def summary_line(pages: list[PageImage], scan: Path, out: Path, dpi: int) -> str
         "rendered": f"rendered at {dpi} dpi",
         "decoded": "decoded at the scan's own resolution",
         "converted": "converted losslessly",
+        "joined": "kept as JPEG (TIFF strips joined, not decoded)",
         "copied": "copied as they were",
         "kept": "kept",
     }

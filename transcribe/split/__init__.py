@@ -1,7 +1,7 @@
 """Scan -> one image per page, numbered as Wikisource numbers them (`Page:<file>/n`, n = position in the file).
 
 Inputs: a PDF (poppler), a DjVu (djvulibre), a multi-page TIFF, a single image, a folder of images (natural
-order) or a ZIP of images. Output: `DIR/0001.png ...` and the record `DIR/pages.json` (see docs/design.md).
+order) or a ZIP of images. Output: `DIR/0001.png ...` (`0001.jpg` for JPEG data) and the record `DIR/pages.json` (see docs/design.md).
 
 How a page is made, best first:
 - a PDF page that paints one embedded image covering the page and nothing else visible is *extracted*: its
@@ -9,7 +9,10 @@ How a page is made, best first:
   decoding, see `split/pdf.py`); any other PDF page is *rendered* with pdftoppm at `dpi`;
 - a DjVu page is *decoded* by ddjvu at the page's own resolution;
 - an image (alone, in a folder, in a ZIP, a TIFF frame) is *converted* to the output format without loss, or
-  *copied* as it is when it already is a PNG (or TIFF) of the wanted kind.
+  *copied* as it is when it already is a PNG (or TIFF) of the wanted kind, or (format 'auto', the default) a
+  baseline JPEG: JPEG data stays JPEG, so a book's PDF is not ten times its scans;
+- a JPEG-compressed TIFF frame is *joined* into one JPEG file without decoding (`split/jpeg.py`), when its
+  strips allow it and the result decodes to the same pixels; otherwise it is converted.
 
 The work is shared out: `split/inputs.py` says what a scan is and lists its pages, `split/pages.py` makes one
 page's image (the unit of work, run in threads), `split/pdf.py` knows PDFs, `split/tools.py` runs programs; this
@@ -49,7 +52,6 @@ from transcribe.split.inputs import (
 )
 from transcribe.split.inputs import inspect as _inspect
 from transcribe.split.pages import (
-    EXTENSIONS,
     FORMATS,
     Job,
     Made,
@@ -83,7 +85,7 @@ class PageImage:
     height: int
     dpi: int | None
     sha1: str  # of the image file
-    method: str = ""  # 'extracted', 'rendered', 'decoded', 'converted' or 'copied'
+    method: str = ""  # 'extracted', 'rendered', 'decoded', 'converted', 'copied' or 'joined' (JPEG-in-TIFF)
 
 
 # -- the record: pages.json, the journal, the state ----------------------------------------------------------------
@@ -175,14 +177,15 @@ def _keep(made: Made, target: Path, p: SourcePage, key: str, journal: TextIO, st
 
 
 # -- the stage -----------------------------------------------------------------------------------------------------
-def split(scan: Path, out_dir: Path, *, pages: str | None = None, dpi: int = 300, fmt: str = "png",
+def split(scan: Path, out_dir: Path, *, pages: str | None = None, dpi: int = 300, fmt: str = "auto",
           gray: bool = False, jobs: int | None = None, store: Store | None = None, work: Work | None = None,
           progress: ProgressFn | None = None, note: NoteFn | None = None,
           max_pixels: int | None = None, info: Scan | None = None) -> list[PageImage]:
     """Split `scan` into one image per page in `out_dir`; return every page now recorded there, by n.
 
     `pages` picks some pages ('5-20', '3,7,9-12'); `dpi` is for rendered PDF pages only (extracted images and
-    DjVu pages keep their own resolution); `fmt` is 'png' or 'tiff'; `gray` turns colour pages grey;
+    DjVu pages keep their own resolution); `fmt` is 'auto' (JPEG data kept as
+    .jpg pages, everything else PNG), 'png' or 'tiff' (every page converted); `gray` turns colour pages grey;
     `max_pixels` overrides Pillow's decompression-bomb limit (0: none). `note(text)` receives remarks for the
     user (ignored files, pages kept from an earlier run). `info`: what `inspect_scan(scan, skip=out_dir)`
     already found, so that a caller who looked first does not make the scan be read and hashed twice.
@@ -197,7 +200,7 @@ def _split(scan: Path, out_dir: Path, *, pages: str | None, dpi: int, fmt: str, 
            store: Store | None, work: Work | None, progress: ProgressFn | None, note: NoteFn | None,
            max_pixels: int | None, info: Scan | None) -> list[PageImage]:
     if fmt not in FORMATS:
-        raise UsageError(f"--format '{fmt}' is not supported: use png or tiff.")
+        raise UsageError(f"--format '{fmt}' is not supported: use auto, png or tiff.")
     if not 30 <= dpi <= 1200:
         raise UsageError(f"--dpi {dpi} is out of range: use a value between 30 and 1200 (300 suits OCR).")
     say = note or (lambda text: None)
@@ -210,7 +213,6 @@ def _split(scan: Path, out_dir: Path, *, pages: str | None, dpi: int, fmt: str, 
     count = len(info.pages)
     wanted = parse_page_spec(pages, count, scan.name)
     settings = Settings(dpi=dpi, fmt=fmt, gray=gray, max_pixels=max_pixels)
-    ext = EXTENSIONS[fmt]
     width = max(4, len(str(count)))
 
     previous = _previous(out_dir) if out_dir.is_dir() else {}
@@ -250,7 +252,8 @@ def _split(scan: Path, out_dir: Path, *, pages: str | None, dpi: int, fmt: str, 
                     for other in futures:
                         other.cancel()
                     continue
-                page = _keep(made, out_dir / f"{p.n:0{width}d}{ext}", p, keys[p.n], journal, store, work)
+                # The extension is the page's own: .jpg for JPEG data kept as it is, else the --format's.
+                page = _keep(made, out_dir / f"{p.n:0{width}d}{Path(made.tmp).suffix}", p, keys[p.n], journal, store, work)
                 done[p.n] = page
                 finished += 1
                 report("split", finished, total)

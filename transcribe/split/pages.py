@@ -22,6 +22,7 @@ from PIL import Image
 
 from transcribe.errors import InputError
 from transcribe.split import pdf as _pdf
+from transcribe.split.jpeg import join_tiff_strips, keepable_jpeg, same_pixels
 from transcribe.split.tools import last_line, run
 
 
@@ -38,10 +39,13 @@ class SourcePage:
     fingerprint: str = ""  # SHA-1 of what this page is made from (the whole scan, or its own image file)
 
 
-FORMATS = ("png", "tiff")
-EXTENSIONS = {"png": ".png", "tiff": ".tif"}
+# 'auto': JPEG data stays JPEG (a .jpg page, see split/jpeg.py), anything else becomes PNG. 'png' and 'tiff'
+# convert every page, JPEG ones too (decoded, losslessly stored: much larger files).
+FORMATS = ("auto", "png", "tiff")
+EXTENSIONS = {"png": ".png", "tiff": ".tif", "jpeg": ".jpg"}
 # Bump when the output of a page changes for the same input and settings, so old pages are redone.
-SPLIT_VERSION = 1
+# 2: JPEG pages and JPEG-in-TIFF frames are kept as .jpg pages by default.
+SPLIT_VERSION = 2
 
 # We check Image.MAX_IMAGE_PIXELS ourselves before decoding and raise a clear InputError; Pillow's own warning
 # (between 1x and 2x the limit) would only repeat it in programmer's words.
@@ -54,6 +58,15 @@ class Settings:
     fmt: str
     gray: bool
     max_pixels: int | None
+
+    @property
+    def out_fmt(self) -> str:
+        """The format of a page that is not kept as JPEG."""
+        return "png" if self.fmt == "auto" else self.fmt
+
+    def keeps_jpeg(self, im: Image.Image) -> bool:
+        """Keep this image's JPEG data (format 'auto'; with --gray only when it is grey already)."""
+        return self.fmt == "auto" and (not self.gray or im.mode == "L")
 
     def key_part(self) -> str:
         return json.dumps({"dpi": self.dpi, "fmt": self.fmt, "gray": self.gray, "v": SPLIT_VERSION},
@@ -99,15 +112,16 @@ class Made:
 def make_page(job: Job) -> Made:
     """Make the image of one page under a temporary name in the scratch folder (runs in a worker thread)."""
     page, s = job.page, job.settings
-    ext = EXTENSIONS[s.fmt]
+    ext = EXTENSIONS[s.out_fmt]
     tmp = Path(job.scratch) / f"{page.n:04d}{ext}"
+    jpg = tmp.with_suffix(EXTENSIONS["jpeg"])
     if page.kind == "pdf":
         assert job.pdf_plan is not None
         plan = job.pdf_plan
         if plan.extract:
             _check_pixels(plan.width * plan.height, page.source, s.max_pixels)
             wrapped, produced = _pdf.extract(Path(page.path), plan, Path(job.scratch))
-            if wrapped and isinstance(produced, bytes) and s.fmt == "png" and not (s.gray and plan.colours == 3):
+            if wrapped and isinstance(produced, bytes) and s.out_fmt == "png" and not (s.gray and plan.colours == 3):
                 tmp.write_bytes(produced)  # the stored pixels, in a PNG file without decoding
                 return Made(str(tmp), plan.width, plan.height, plan.dpi, "extracted")
             # A grey image comes back from pdfimages as RGB with equal channels: make it grey again, losslessly.
@@ -120,7 +134,7 @@ def make_page(job: Job) -> Made:
                 if isinstance(produced, Path):
                     produced.unlink(missing_ok=True)
         _check_pixels(job.pdf_plan.render_pixels(s.dpi), page.source, s.max_pixels, rendering=s.dpi)
-        _pdf.render(Path(page.path), page.n, s.dpi, s.fmt, s.gray, tmp)
+        _pdf.render(Path(page.path), page.n, s.dpi, s.out_fmt, s.gray, tmp)
         with Image.open(tmp) as im:
             return Made(str(tmp), im.width, im.height, s.dpi, "rendered")
     if page.kind == "djvu":
@@ -138,6 +152,10 @@ def make_page(job: Job) -> Made:
         with zipfile.ZipFile(page.path) as z:
             data = z.read(page.ref)
         with open_image(io.BytesIO(data), page.source, s.max_pixels) as im:
+            if s.keeps_jpeg(im) and keepable_jpeg(im):
+                _verify(io.BytesIO(data), page.source)
+                jpg.write_bytes(data)
+                return Made(str(jpg), im.width, im.height, dpi_of(im), "copied")
             if _can_copy(im, s):
                 _verify(io.BytesIO(data), page.source)
                 tmp.write_bytes(data)
@@ -146,7 +164,19 @@ def make_page(job: Job) -> Made:
     with open_image(Path(page.path), page.source, s.max_pixels) as im:
         if page.frame:
             im.seek(page.frame)
-        elif _can_copy(im, s):
+        if s.keeps_jpeg(im):
+            if not page.frame and keepable_jpeg(im):
+                _verify(Path(page.path), page.source)
+                shutil.copyfile(page.path, jpg)
+                return Made(str(jpg), im.width, im.height, dpi_of(im), "copied")
+            joined = join_tiff_strips(page.path, im)
+            if joined is not None:
+                _load(im, page.source)
+                # Only when the joined file decodes to the very pixels of the frame (see split/jpeg.py).
+                if same_pixels(joined, im):
+                    jpg.write_bytes(joined)
+                    return Made(str(jpg), im.width, im.height, dpi_of(im), "joined")
+        if not page.frame and _can_copy(im, s):
             _verify(Path(page.path), page.source)
             shutil.copyfile(page.path, tmp)
             return Made(str(tmp), im.width, im.height, dpi_of(im), "copied")
@@ -156,7 +186,7 @@ def make_page(job: Job) -> Made:
 def _can_copy(im: Image.Image, s: Settings) -> bool:
     """An image file already in the wanted format (one frame, and grey when --gray) is kept byte for byte."""
     fmt = {"PNG": "png", "TIFF": "tiff"}.get(im.format or "")
-    return fmt == s.fmt and getattr(im, "n_frames", 1) == 1 and (not s.gray or im.mode in ("1", "L"))
+    return fmt == s.out_fmt and getattr(im, "n_frames", 1) == 1 and (not s.gray or im.mode in ("1", "L"))
 
 
 @contextlib.contextmanager
@@ -214,12 +244,17 @@ def dpi_of(im: Image.Image) -> int | None:
     return value or None
 
 
-def _save(im: Image.Image, tmp: Path, s: Settings, dpi: int | None, method: str, label: str) -> Made:
+def _load(im: Image.Image, label: str) -> None:
     try:
         im.load()
     except (OSError, SyntaxError, ValueError) as e:
         raise InputError(f"{label} is damaged or truncated ({e}).",
                          hint="Copy or export this page again, then run the same command.") from e
+
+
+def _save(im: Image.Image, tmp: Path, s: Settings, dpi: int | None, method: str, label: str) -> Made:
+    _load(im, label)
+    s = replace(s, fmt=s.out_fmt)
     out = im
     if s.gray and im.mode not in ("1", "L", "I;16", "I"):
         out = im.convert("L")
