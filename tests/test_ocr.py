@@ -476,3 +476,20 @@ def test_learning_from_the_checked_pages_of_an_index_on_the_wiki(corpus, tmp_pat
     none = ocr(folder, "--models", "fra", "--learn-from", "Index:Other.djvu", "--wiki", wiki_en.api_url)
     assert none.exit_code == ExitCode.INPUT and "level 3" in none.output
     assert ocr(folder, "--models", "fra", "--learn-from", "Index:Book.djvu").exit_code == ExitCode.INPUT
+
+
+def test_a_jpeg_page_split_from_a_jpeg_tiff_reads_as_well_as_its_png(corpus, tmp_path):
+    """split keeps a JPEG-in-TIFF scan as a .jpg page (no DPI marker can be in it); OCR reads it at the scan's
+    resolution, so its text is the text of the same page split to PNG, not Tesseract's guess at a resolution."""
+    from transcribe.split import split
+
+    scan = corpus / "vdsbb_glauanno_0016.tif"  # Tesseract 5.3 guesses 360 dpi for its .jpg, and reads it differently
+    jpg = split(scan, tmp_path / "jpg")
+    png = split(scan, tmp_path / "png", fmt="png")
+    assert jpg[0].image.endswith(".jpg") and png[0].image.endswith(".png") and jpg[0].dpi == 300
+    texts = []
+    for folder in (tmp_path / "jpg", tmp_path / "png"):
+        res = ocr(folder, "--models", "frk", "--fast", "--jobs", "1")
+        assert res.exit_code == 0, res.output
+        texts.append((folder / "0001.txt").read_text(encoding="utf-8"))
+    assert texts[0] == texts[1] and len(texts[0]) > 800

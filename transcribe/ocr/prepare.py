@@ -38,12 +38,15 @@ def scale_for(xh: float | None) -> float:
     return round(min(MAX_SCALE, TARGET_X_HEIGHT / xh), 3)
 
 
-def scaled_copy(image: Path, factor: float, target: Path) -> Path:
-    """`image` scaled by `factor` (Lanczos, in grey) as a PNG, with its DPI scaled too: Tesseract reads the DPI."""
+def scaled_copy(image: Path, factor: float, target: Path, *, dpi: int | None = None) -> Path:
+    """`image` scaled by `factor` (Lanczos, in grey) as a PNG, with its DPI scaled too: Tesseract reads the DPI.
+
+    `dpi` is the resolution split recorded, for an image that does not carry one.
+    """
     from PIL import Image
 
     with Image.open(image) as im:
-        dpi = im.info.get("dpi") or (300, 300)
+        dpi = im.info.get("dpi") or ((dpi, dpi) if dpi else (300, 300))
         grey = im.convert("L")
     size = (max(1, round(grey.width * factor)), max(1, round(grey.height * factor)))
     grey.resize(size, Image.Resampling.LANCZOS).save(target, dpi=(float(dpi[0]) * factor, float(dpi[1]) * factor))

@@ -35,9 +35,15 @@ class Output:
 
 
 def read_page(image: Path, out: Path, *, models: str, psm: int, tessdata_dir: str | None, timeout: float,
-              config: tuple[tuple[str, str], ...] = (), user_words: Path | None = None) -> Output:
-    """One Tesseract call writing txt + hOCR + TSV (1.03x the cost of text alone). Raises TimeoutExpired."""
+              config: tuple[tuple[str, str], ...] = (), user_words: Path | None = None,
+              dpi: int | None = None) -> Output:
+    """One Tesseract call writing txt + hOCR + TSV (1.03x the cost of text alone). Raises TimeoutExpired.
+
+    `dpi` is the image's known resolution, for images that cannot say it themselves (an RGB JPEG page).
+    """
     cmd = [tesseract_exe(), image.name, str(out), "-l", models, "--psm", str(psm)]
+    if dpi:
+        cmd += ["--dpi", str(dpi)]
     if tessdata_dir:
         cmd += ["--tessdata-dir", tessdata_dir]
     if user_words is not None:
