@@ -39,5 +39,8 @@ def baseline(corpus: Path) -> dict[str, float]:
         return {row["page"]: float(row["cer"]) for row in csv.DictReader(f)}
 
 
+# Small rendered scans for publishing (tests/publish_helpers.py): fixture scans.
+from publish_helpers import scans  # noqa: F401
+
 # The real local MediaWiki (tests/wikiserver.py): fixtures wiki_en, wiki_fr, wiki_en_shared, fault_proxy...
 from wikifixtures import *

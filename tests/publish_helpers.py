@@ -11,6 +11,8 @@ import shutil
 import subprocess
 from pathlib import Path
 
+import pytest
+
 REPO = Path(__file__).resolve().parents[1]
 GLAUBER = REPO / "samples" / "glauber"
 PDF = GLAUBER / "glauber.pdf"
@@ -84,3 +86,11 @@ def small_pdf(images: Path, cache: Path, pages: int = 5) -> Path:
         files = [str(images / f"{(n - 1) % 5 + 1:04d}.png") for n in range(1, pages + 1)]
         out.write_bytes(img2pdf.convert(files))
     return out
+
+
+# A module-scoped fixture: a test module that imports it renders the scans once.
+@pytest.fixture(scope="module")
+def scans(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Path]:
+    cache = tmp_path_factory.mktemp("scans")
+    images = render_images(cache)
+    return images, small_pdf(images, cache)

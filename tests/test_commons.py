@@ -15,7 +15,7 @@ from pathlib import Path
 
 import pytest
 import requests
-from publish_helpers import make_work, render_images, small_pdf
+from publish_helpers import make_work, render_images
 from typer.testing import CliRunner
 from wikiserver import FaultProxy, WikiServer, tiny_pdf
 
@@ -39,13 +39,6 @@ description = "Glauber's notes on the appendix."
 source_url = "https://library.example/glauber"
 categories = ["Glauber collection", "Alchemy books"]
 """
-
-
-@pytest.fixture(scope="module")
-def scans(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Path]:
-    cache = tmp_path_factory.mktemp("scans")
-    images = render_images(cache)
-    return images, small_pdf(images, cache)
 
 
 @pytest.fixture

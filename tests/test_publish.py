@@ -13,7 +13,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from publish_helpers import make_work, render_images, small_pdf
+from publish_helpers import make_work, small_pdf
 from typer.testing import CliRunner
 from wikiserver import FaultProxy, WikiServer
 
@@ -27,13 +27,6 @@ from transcribe.work import load_work
 pytestmark = pytest.mark.wiki
 runner = CliRunner()
 NAME = "Annotationes über den Appendicem (1656).pdf"
-
-
-@pytest.fixture(scope="module")
-def scans(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Path]:
-    cache = tmp_path_factory.mktemp("scans")
-    images = render_images(cache)
-    return images, small_pdf(images, cache)
 
 
 @pytest.fixture
