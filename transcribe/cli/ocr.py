@@ -54,7 +54,7 @@ def ocr_command(
         "--best", help="Spend more CPU for a little better text (adds the Latin script model to Latin-script "
                        "languages).")] = False,
     learn_from: Annotated[str | None, typer.Option(
-        "--learn-from", help="Checked pages of the same book to learn its words and recurring OCR errors from: a "
+        "--learn-from", help="Checked pages of the same book to learn its recurring OCR errors from: a "
                              "folder of X.gt.txt / X.txt named after the page images, or \"Index:NAME\" with "
                              "--wiki (its pages at level 3 or 4).", show_default=False)] = None,
     wiki: WikiOpt = None,
