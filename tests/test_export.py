@@ -186,3 +186,20 @@ def test_the_page_list_reads_as_its_labels() -> None:
     assert describe_labels(label_pages("1=Cover 2to5=roman 2=1 6=1", 9)) == "Cover, i–iv, 1–4"
     assert describe_labels(label_pages("1to3=highroman 4=1 6=— 7=5", 9)) == "I–III, 1–2, —, 5–7"
     assert describe_labels(["1", "3", "4"]) == "1, 3–4"  # a gap is not hidden by the dash
+
+
+@pytest.mark.wiki
+def test_publish_export_with_wiki_shows_that_wikis_own_names_and_falls_back_when_it_does_not_answer(
+        tmp_path: Path, images: Path, wiki_fr) -> None:
+    work = make_work(tmp_path / "w", images, language="fr")
+    res = runner.invoke(app, ["publish", str(work), "--export", str(tmp_path / "fr"), "--wiki", wiki_fr.api_url])
+    assert res.exit_code == 0, res.output
+    index = (tmp_path / "fr" / "index.html").read_text(encoding="utf-8")
+    assert "<th>Avancement</th><td>À corriger</td>" in index and "<b>Livre:" in index
+    # a wiki that does not answer: the same export, offline, with one note saying so
+    res = runner.invoke(app, ["publish", str(work), "--export", str(tmp_path / "off"),
+                              "--wiki", "http://127.0.0.1:9/api.php"])
+    assert res.exit_code == 0, res.output
+    assert "note: Cannot reach http://127.0.0.1:9/api.php" in res.stderr and "own table" in res.stderr
+    offline = (tmp_path / "off" / "index.html").read_text(encoding="utf-8")
+    assert "<b>Livre:" in offline and "Avancement" not in offline  # fr names from the table, en.wikisource's fields

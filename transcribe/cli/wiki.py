@@ -6,7 +6,7 @@ import os
 import sys
 from enum import Enum
 from pathlib import Path
-from typing import TYPE_CHECKING, Annotated
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
@@ -161,7 +161,8 @@ def publish_command(
         scan = found[0]
     pages_dir = work_dir / PAGES_DIR
     if export is not None:
-        _export(scan, pages_dir, meta, export, quiet, files_to.value, wiki or meta.wiki or "the wiki")
+        _export(scan, pages_dir, meta, export, quiet, files_to.value, wiki or meta.wiki or "the wiki",
+                _reachable(wiki))
         return
     from transcribe.errors import PagesFailed, WikiError
     from transcribe.wiki.plan import read_pages
@@ -238,12 +239,28 @@ def _show(report: PublishReport, title: str) -> None:
             typer.echo(f"{o.status}\t{o.title}\t{o.reason}")
 
 
+def _reachable(wiki: str | None) -> Any:
+    """The wiki named with --wiki, connected without logging in, for an export that shows its own fields and
+    namespace names; None (with a note) when it does not answer: the export is made offline all the same.
+    A wrong address or a missing network fails at the first request (no retries before a wiki has answered)."""
+    if not wiki:
+        return None
+    from transcribe.errors import WikiError
+    from transcribe.wiki.site import connect
+
+    try:
+        return connect(wiki)
+    except WikiError as e:
+        err(f"note: {e.message} The preview uses the project's own table of index fields and namespace names.")
+        return None
+
+
 def _export(scan: Path, pages_dir: Path, meta: WorkMeta, out: Path, quiet: bool, files_to: str = "auto",
-            target: str = "the wiki") -> None:
+            target: str = "the wiki", site: Any = None) -> None:
     from transcribe.wiki.export import export_work
 
     with progress_bar(quiet) as bar:
-        r = export_work(scan, pages_dir, meta, out, progress=bar)
+        r = export_work(scan, pages_dir, meta, out, progress=bar, site=site)
     err(f"Exported \"{meta.title}\": {r.pages} page text(s), the Index page"
         + (" and the file description" if not r.notes else "") + f" into {out / 'wikitext'}.")
     where = {"local": f"{target} itself", "commons": f"the shared file repository of {target} (Commons on "
