@@ -32,6 +32,7 @@ from datetime import UTC, datetime
 import requests
 
 from transcribe import __version__
+from transcribe.progress.credits import periods_between
 from transcribe.store import Store
 
 log = logging.getLogger(__name__)
@@ -76,12 +77,7 @@ def last_complete_month(now: datetime | None = None) -> str:
 
 def months(first: str, last: str) -> list[str]:
     """'2026-11', '2027-02' -> ['2026-11', '2026-12', '2027-01', '2027-02']."""
-    y, m = int(first[:4]), int(first[5:7])
-    out: list[str] = []
-    while f"{y:04d}-{m:02d}" <= last:
-        out.append(f"{y:04d}-{m:02d}")
-        y, m = (y + 1, 1) if m == 12 else (y, m + 1)
-    return out
+    return periods_between(first + "-01", last + "-01", "month")
 
 
 class PageViews:

@@ -13,8 +13,15 @@ import json
 from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
 
-from transcribe.progress.credits import LEVEL_NAMES, LEVELS, Contributor, Summary, WorkSummary, period_of
-from transcribe.progress.pageviews import months
+from transcribe.progress.credits import (
+    LEVEL_NAMES,
+    LEVELS,
+    Contributor,
+    Summary,
+    WorkSummary,
+    period_of,
+    periods_between,
+)
 
 if TYPE_CHECKING:
     from rich.table import Table
@@ -346,7 +353,7 @@ def _month_bars(points: Sequence[dict[str, int | str]], keys: Sequence[tuple[str
     if points:
         given = {str(p["period"]): p for p in points}
         points = [given.get(m) or {"period": m, **{k: 0 for k, _, _ in keys}}
-                  for m in months(str(points[0]["period"]), str(points[-1]["period"]))]
+                  for m in periods_between(str(points[0]["period"]) + "-01", str(points[-1]["period"]) + "-01", "month")]
     left, top, w, h = 50, 15, 760, 160
     peak = max(sum(int(p[k]) for k, _, _ in keys) for p in points) or 1
     slot = w / len(points)
