@@ -33,6 +33,7 @@ from transcribe.progress.credits import (
     current_level,
     last_proofreading,
     moves,
+    period_of,
 )
 from transcribe.progress.credits import (
     summarize as summarize_credits,
@@ -278,10 +279,7 @@ def summarize(works: Sequence[WorkProgress], *, wiki: str, by: str = "month", bo
     summary.generated = generated
     summary.since, summary.until = since, until
     if lo:
-        first = lo[:7] if by == "month" else None
-        summary.timeline = [p for p in summary.timeline
-                            if (first and str(p["period"]) >= first) or (not first and str(p["period"]) >=
-                                                                          _week_of(lo))]
+        summary.timeline = [p for p in summary.timeline if str(p["period"]) >= period_of(lo, by)]
     for s, w in zip(summary.works, period, strict=True):
         _forecast(s, [w], now)
         _reuse(s, w)
@@ -310,7 +308,4 @@ def summarize(works: Sequence[WorkProgress], *, wiki: str, by: str = "month", bo
     return summary
 
 
-def _week_of(ts: str) -> str:
-    y, w, _ = _dt(ts).isocalendar()
-    return f"{y}-W{w:02d}"
 
