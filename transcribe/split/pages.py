@@ -153,11 +153,11 @@ def make_page(job: Job) -> Made:
             data = z.read(page.ref)
         with open_image(io.BytesIO(data), page.source, s.max_pixels) as im:
             if s.keeps_jpeg(im) and keepable_jpeg(im):
-                _verify(io.BytesIO(data), page.source)
+                _load(im, page.source)
                 jpg.write_bytes(data)
                 return Made(str(jpg), im.width, im.height, dpi_of(im), "copied")
             if _can_copy(im, s):
-                _verify(io.BytesIO(data), page.source)
+                _load(im, page.source)
                 tmp.write_bytes(data)
                 return Made(str(tmp), im.width, im.height, dpi_of(im), "copied")
             return _save(im, tmp, s, dpi_of(im), "converted", page.source)
@@ -166,7 +166,7 @@ def make_page(job: Job) -> Made:
             im.seek(page.frame)
         if s.keeps_jpeg(im):
             if not page.frame and keepable_jpeg(im):
-                _verify(Path(page.path), page.source)
+                _load(im, page.source)
                 shutil.copyfile(page.path, jpg)
                 return Made(str(jpg), im.width, im.height, dpi_of(im), "copied")
             joined = join_tiff_strips(page.path, im)
@@ -177,7 +177,7 @@ def make_page(job: Job) -> Made:
                     jpg.write_bytes(joined)
                     return Made(str(jpg), im.width, im.height, dpi_of(im), "joined")
         if not page.frame and _can_copy(im, s):
-            _verify(Path(page.path), page.source)
+            _load(im, page.source)
             shutil.copyfile(page.path, tmp)
             return Made(str(tmp), im.width, im.height, dpi_of(im), "copied")
         return _save(im, tmp, s, dpi_of(im), "converted", page.source)
@@ -225,16 +225,6 @@ def _count(pixels: int) -> str:
     return f"{pixels / 1e6:.0f} million" if pixels >= 10**7 else f"{pixels:,}"
 
 
-def _verify(src: Path | io.BytesIO, label: str) -> None:
-    """Check a file we are about to copy unchanged: a truncated image must not slip through."""
-    try:
-        with Image.open(src) as im:
-            im.load()
-    except (OSError, SyntaxError, ValueError) as e:
-        raise InputError(f"{label} is damaged or truncated ({e}).",
-                         hint="Copy or export this page again, then run the same command.") from e
-
-
 def dpi_of(im: Image.Image) -> int | None:
     dpi = im.info.get("dpi")
     try:
@@ -245,6 +235,7 @@ def dpi_of(im: Image.Image) -> int | None:
 
 
 def _load(im: Image.Image, label: str) -> None:
+    """Decode the open image in full: a truncated file must not slip through (as a copy or a join)."""
     try:
         im.load()
     except (OSError, SyntaxError, ValueError) as e:
