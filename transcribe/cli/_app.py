@@ -149,7 +149,6 @@ def details(e: BaseException, *, limit: int = 8) -> list[str]:
     code = getattr(e, "exit_code", None)
     kind = f"{type(e).__module__}.{type(e).__name__}"
     lines = [f"{kind}, exit {int(code)} ({code.name.lower().replace('_', '-')})" if code is not None else kind]
-    lines += [str(d) for d in getattr(e, "details", None) or ()]  # facts a raiser chose to attach
     seen: set[int] = {id(e)}
     cause = e.__cause__ or e.__context__
     while cause is not None and id(cause) not in seen and len(lines) < limit:
