@@ -328,14 +328,14 @@ def ocr_pages(
         raise InputError(f"There are no page images in {pages_dir}.",
                          hint="Run 'transcribe split SCAN -o FOLDER' first, then OCR that folder.")
     fsutil.remove_stale_parts(pages_dir)
-    summary = OcrSummary(total=len(pages), models=read_with(settings)[0], method=settings.method)
-
     if settings.models:
         from transcribe.langs import resolve_models
 
         # Finds a missing model before any page is touched (LanguageError: exit 5, with install advice).
         resolve_models(None, settings.models, Path(settings.tessdata_dir) if settings.tessdata_dir else None)
+    # resolved once: asking Tesseract which models are installed is a program run (`tesseract --list-langs`)
     fingerprint = settings_fingerprint(settings)
+    summary = OcrSummary(total=len(pages), models=fingerprint["read_with"], method=settings.method)
     previous = {r["n"]: r for r in store.query("SELECT * FROM ocr WHERE work_id = ?", (work.id,))}
 
     todo: list[tuple[PageImage, str]] = []
@@ -361,7 +361,8 @@ def ocr_pages(
                 _record(store, work, page.n, key, "no-model")
                 summary.no_model += 1
         elif todo:
-            _run_pages(pages_dir, settings, todo, store, work, summary, jobs, executor, send_images, progress)
+            _run_pages(pages_dir, settings, fingerprint["read_with"], todo, store, work, summary, jobs, executor,
+                       send_images, progress)
     finally:
         write_ocr_json(pages_dir, pages, store, work, settings, fingerprint, keys)
     done_conf = [r["confidence"] for r in store.query(
@@ -378,16 +379,14 @@ def _finished(status: str, pages_dir: Path, image: str) -> bool:
     return status in ("done", "blank") and txt.is_file() and hocr.is_file()
 
 
-def _run_pages(pages_dir: Path, settings: OcrSettings, todo: list[tuple[PageImage, str]], store: Store,
-               work: Work, summary: OcrSummary, jobs: int | None, executor: cf.Executor | None, send_images: bool,
+def _run_pages(pages_dir: Path, settings: OcrSettings, models: str, todo: list[tuple[PageImage, str]],
+               store: Store, work: Work, summary: OcrSummary, jobs: int | None, executor: cf.Executor | None, send_images: bool,
                progress: ProgressFn) -> None:
     assert settings.models is not None
     jobs = jobs or os.cpu_count() or 1
     own = executor is None
     if executor is None:
         executor = cf.ThreadPoolExecutor(max_workers=jobs, thread_name_prefix="tesseract")
-
-    models = read_with(settings)[0] or ""
 
     def make_job(page: PageImage) -> PageJob:
         path = pages_dir / page.image
