@@ -36,7 +36,7 @@ import re
 import subprocess
 import tempfile
 import time
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
@@ -83,9 +83,8 @@ class OcrSettings:
     psm: int = DEFAULT_PSM
     timeout: float = DEFAULT_TIMEOUT
     method: str = DEFAULT_METHOD  # 'fast' (plain Tesseract), 'default' or 'best' (method.py)
-    # Learned from checked pages of the same book (learn.py): recurring OCR confusions, and words given to
-    # Tesseract as --user-words (learning leaves these out: measured, they made one of 9 pages worse).
-    user_words: tuple[str, ...] = ()
+    # Learned from checked pages of the same book (learn.py): recurring OCR confusions. The book's words are not
+    # given to Tesseract as --user-words: measured, they made one of 9 pages worse.
     corrections: tuple[tuple[str, str], ...] = ()
     learned_from: str | None = None
     learned_words: int = 0  # words of the checked pages (they keep correct words from being "corrected")
@@ -109,7 +108,6 @@ class PageJob:
     timeout: float
     method: str = DEFAULT_METHOD
     config: tuple[tuple[str, str], ...] = ()  # Tesseract -c variables
-    user_words: tuple[str, ...] = ()
     corrections: tuple[tuple[str, str], ...] = ()
     # The page's resolution as split recorded it. Tesseract 5.3 (leptonica) finds none in an RGB JPEG page (it can
     # carry no JFIF marker, see split/jpeg.py) and guesses one: measured on 5 JPEG-TIFF pages, CER 0.1061 with the
@@ -199,15 +197,10 @@ def _read(job: PageJob, image: Path, tmp: Path) -> tuple[T.Output, dict[str, Any
     """Tesseract's output for the page after the method's steps, and what was done and why; or why it failed."""
     choices: dict[str, Any] = {"method": job.method, "models": job.models, "psm": job.psm,
                                "config": dict(job.config)}
-    user_words = None
-    if job.user_words:
-        user_words = tmp / "book.user-words"
-        user_words.write_text("\n".join(job.user_words) + "\n", encoding="utf-8")
-        choices["user_words"] = len(job.user_words)
 
     def read(path: Path, name: str, dpi: int | None = None) -> T.Output:
         return T.read_page(path, tmp / name, models=job.models, psm=job.psm, tessdata_dir=job.tessdata_dir,
-                           timeout=job.timeout, config=job.config, user_words=user_words, dpi=dpi)
+                           timeout=job.timeout, config=job.config, dpi=dpi)
 
     out = read(image, "out", job.dpi)
     if out.error is not None:
@@ -264,8 +257,8 @@ def settings_fingerprint(settings: OcrSettings) -> dict[str, Any]:
     """Every setting that changes the text, resolved (engine version, model files), for the page keys."""
     models, _ = read_with(settings)
     learned = None
-    if settings.user_words or settings.corrections:
-        blob = json.dumps([settings.user_words, settings.corrections], ensure_ascii=False)
+    if settings.corrections:
+        blob = json.dumps(settings.corrections, ensure_ascii=False)
         learned = hashlib.sha1(blob.encode()).hexdigest()
     return {
         "pipeline": PIPELINE_VERSION,
@@ -396,7 +389,7 @@ def _run_pages(pages_dir: Path, settings: OcrSettings, models: str, todo: list[t
             image_bytes=path.read_bytes() if send_images else None,
             models=models, tessdata_dir=settings.tessdata_dir, psm=settings.psm,
             timeout=settings.timeout, method=settings.method, config=config_for(settings.method),
-            user_words=settings.user_words, corrections=settings.corrections, dpi=page.dpi,
+            corrections=settings.corrections, dpi=page.dpi,
         )
 
     queue = iter(todo)
@@ -521,8 +514,7 @@ def write_ocr_json(pages_dir: Path, pages: list[PageImage], store: Store, work: 
             "choices": page_choices(hocr) if keys.get(r["n"]) == r["key"] and r["status"] in ("done", "blank")
             else None,
         })
-    shown = {k: v for k, v in asdict(settings).items() if k not in ("user_words", "corrections")}
-    shown["user_words"] = len(settings.user_words)
+    shown = {k: v for k, v in asdict(settings).items() if k != "corrections"}
     shown["learned_corrections"] = dict(settings.corrections)
     doc = {"settings": {**shown, **fingerprint}, "pages": entries}
     fsutil.write_text(pages_dir / OCR_JSON, json.dumps(doc, ensure_ascii=False, indent=1) + "\n")
@@ -561,8 +553,7 @@ def learn_from_checked(pages_dir: Path, settings: OcrSettings, checked: dict[int
     if not wanted:
         raise InputError(f"None of the checked pages is a page of {pages_dir}.",
                          hint="The checked text of page N must be named after page image N (or be Page:.../N).")
-    plain = OcrSettings(models=settings.models, tessdata_dir=settings.tessdata_dir, psm=settings.psm,
-                        timeout=settings.timeout, method=settings.method)
+    plain = replace(settings, corrections=(), learned_from=None, learned_words=0)  # read as the run will, unlearned
     models = read_with(plain)[0] or ""
     own = executor is None
     pool = executor or cf.ThreadPoolExecutor(max_workers=jobs or os.cpu_count() or 1)
@@ -579,6 +570,5 @@ def learn_from_checked(pages_dir: Path, settings: OcrSettings, checked: dict[int
     learned = learn(pairs, source=source, pages=[name for _, name, _ in wanted])
     # The book's words are not given to Tesseract (--user-words): on the corpus runs (train on some pages,
     # score the others) they made glauanno_0017 worse (0.0974 -> 0.0979); the corrections alone never did.
-    return OcrSettings(models=settings.models, tessdata_dir=settings.tessdata_dir, psm=settings.psm,
-                       timeout=settings.timeout, method=settings.method, corrections=learned.corrections,
-                       learned_from=f"{source} ({len(pairs)} page(s))", learned_words=len(learned.words))
+    return replace(settings, corrections=learned.corrections, learned_from=f"{source} ({len(pairs)} page(s))",
+                   learned_words=len(learned.words))

@@ -35,8 +35,7 @@ class Output:
 
 
 def read_page(image: Path, out: Path, *, models: str, psm: int, tessdata_dir: str | None, timeout: float,
-              config: tuple[tuple[str, str], ...] = (), user_words: Path | None = None,
-              dpi: int | None = None) -> Output:
+              config: tuple[tuple[str, str], ...] = (), dpi: int | None = None) -> Output:
     """One Tesseract call writing txt + hOCR + TSV (1.03x the cost of text alone). Raises TimeoutExpired.
 
     `dpi` is the image's known resolution, for images that cannot say it themselves (an RGB JPEG page).
@@ -46,8 +45,6 @@ def read_page(image: Path, out: Path, *, models: str, psm: int, tessdata_dir: st
         cmd += ["--dpi", str(dpi)]
     if tessdata_dir:
         cmd += ["--tessdata-dir", tessdata_dir]
-    if user_words is not None:
-        cmd += ["--user-words", str(user_words)]
     # The renderers as variables, not as the config files `txt hocr tsv`: Tesseract 5.3.0 looks for those in
     # the tessdata folder, and a community's own --tessdata-dir has none (no output at all, exit 0).
     cmd += ["-c", "tessedit_create_txt=1", "-c", "tessedit_create_hocr=1", "-c", "hocr_font_info=0",
