@@ -1,8 +1,8 @@
 """A real HTTP file server on 127.0.0.1 (http.server in a thread) that can misbehave on purpose.
 
 It serves files from a folder, with or without Range support, and can be told to answer the next request(s) for a
-path with a fault: 429 or 503 with Retry-After, a 5xx, a connection dropped in the middle of the body, an HTML
-login page. It records every request (path, Range header, status), so tests can count what was asked.
+path with a fault: 429 or 503 with Retry-After ("429:1"), a 5xx ("500"), a connection dropped in the middle of
+the body ("drop"), an HTML login page ("html"), a body sent slowly ("slow:3", over 3 seconds). It records every request (path, Range header, status), so tests can count what was asked.
 
     with FileServer(folder) as srv:
         srv.faults["/x.bin"] = ["429:1", "drop"]     # first request 429 Retry-After: 1, second dropped mid-body
@@ -13,6 +13,7 @@ login page. It records every request (path, Range header, status), so tests can 
 from __future__ import annotations
 
 import threading
+import time
 from dataclasses import dataclass
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
@@ -28,6 +29,11 @@ class Logged:
     agent: str | None = None
 
 
+class _QuietServer(ThreadingHTTPServer):
+    def handle_error(self, request: object, client_address: object) -> None:
+        pass  # a client that hung up (killed on purpose) is not news
+
+
 class FileServer:
     def __init__(self, root: Path, *, ranges: bool = True) -> None:
         self.root = Path(root)
@@ -36,7 +42,7 @@ class FileServer:
         self.login: set[str] = set()  # paths answered 401 always
         self.log: list[Logged] = []
         self._lock = threading.Lock()
-        self._httpd = ThreadingHTTPServer(("127.0.0.1", 0), self._handler())
+        self._httpd = _QuietServer(("127.0.0.1", 0), self._handler())
         self._httpd.daemon_threads = True
         self._thread = threading.Thread(target=self._httpd.serve_forever, args=(0.05,), daemon=True)
 
@@ -122,6 +128,14 @@ class FileServer:
                     self.wfile.write(body[: len(body) // 2])
                     self.wfile.flush()
                     self.connection.shutdown(2)  # the socket closes with the body half sent
+                    return None
+                if fault and fault.startswith("slow"):  # "slow:SECONDS" spread over the body, 64 KiB at a time
+                    chunks = [body[i:i + 65536] for i in range(0, len(body), 65536)]
+                    pause = float(fault.partition(":")[2] or 2) / max(1, len(chunks))
+                    for chunk in chunks:
+                        self.wfile.write(chunk)
+                        self.wfile.flush()
+                        time.sleep(pause)
                     return None
                 self.wfile.write(body)
                 return None

@@ -24,6 +24,7 @@ import os
 import re
 import tempfile
 import tomllib
+import uuid
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -283,11 +284,14 @@ def _link(target: Path, link: Path) -> None:
             return
     elif link.exists():
         return  # the user's own file (or folder) by that name wins
-    tmp = link.with_name(f".{link.name}.{os.getpid()}.link")
-    with contextlib.suppress(FileNotFoundError):
-        tmp.unlink()
+    tmp = link.with_name(f".{link.name}.{uuid.uuid4().hex}.link")  # unique: other processes and threads link too
     os.symlink(target, tmp)
-    os.replace(tmp, link)
+    try:
+        os.replace(tmp, link)
+    except BaseException:
+        with contextlib.suppress(FileNotFoundError):
+            tmp.unlink()
+        raise
 
 
 def _link_debian(folder: Path, debian: Path) -> None:
