@@ -162,3 +162,17 @@ def test_a_catalogue_model_with_debians_in_one_folder(models_dir: Path) -> None:
                           "--psm", "7", "--tessdata-dir", str(models_dir)], capture_output=True, text=True,
                          env={**os.environ, "OMP_THREAD_LIMIT": "1"}, check=True)
     assert "Lieder" in out.stdout
+
+
+def test_a_read_only_models_folder_still_gives_one_folder(models_dir: Path) -> None:
+    M.install("german_print", source=SHARED_MODELS.as_uri())
+    if subprocess.run(["chattr", "+i", str(models_dir)], capture_output=True).returncode != 0:
+        pytest.skip("chattr +i (to make a folder read-only for root too) is not possible here")
+    try:
+        assert not (models_dir / "grc.traineddata").exists()
+        folder = M.tessdata_for("german_print+grc", None)
+        assert folder is not None and folder != models_dir
+        assert {"german_print", "grc"} <= L.installed_models(folder)
+        assert M.tessdata_for("german_print+grc", None) == folder  # again: the same, no error
+    finally:
+        subprocess.run(["chattr", "-i", str(models_dir)], check=True)

@@ -220,7 +220,12 @@ def install(
                               "(see 'transcribe langs models').")
     for name in wanted:
         M.get_model(name)  # every name checked before anything is fetched
+    def identity(path: Path) -> tuple[int, int] | None:
+        return (path.stat().st_ino, path.stat().st_mtime_ns) if path.exists() else None
+
     with progress_bar(quiet) as progress:
         for name in wanted:
+            before = identity(M.models_dir() / cat[name].file)
             path = M.install(name, source=source, progress=progress, retries=retries, timeout=timeout)
-            typer.echo(f"installed: {name} ({cat[name].licence}) in {path}")
+            was = "already installed" if identity(path) == before else "installed"
+            typer.echo(f"{was}: {name} ({cat[name].licence}) in {path}")
