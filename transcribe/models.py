@@ -4,7 +4,7 @@ Tesseract can load any combination from.
 - The catalogue lists public models that read some scripts, languages or periods better than Debian's, with their
   source address (pinned to a commit), SHA-256, size, licence, kind (float models can be fine-tuned) and what
   justifies them (`measured`). `replaces` names the Debian models the default OCR method reads in place of when
-  the model is installed and `recommended`.
+  the model is installed (a `recommended` one before the others).
 - `install(name)` downloads a model with `transcribe.download` (resumable, checked, atomic) into `models_dir()`
   under its catalogue file name; `source` installs from a local copy instead (a folder, a `file:` address, or an
   http(s) base address holding the file by that name), through the same code.
@@ -65,7 +65,7 @@ class CatalogModel:
     kind: str  # 'float' (can be fine-tuned) | 'integer'
     licence: str  # SPDX identifier
     licence_note: str
-    replaces: tuple[str, ...]  # Debian models the default reads in place of when installed and recommended
+    replaces: tuple[str, ...]  # Debian models the default reads in place of when installed (recommended first)
     recommended: bool
     measured: str  # what justifies it, and where the numbers come from
 
@@ -249,12 +249,14 @@ def better_missing(models: str, language_code: str | None) -> list[CatalogModel]
 
 
 def installed_replacements(models: str, language_code: str | None) -> dict[str, CatalogModel]:
-    """Each model of `models` -> the installed recommended catalogue model that replaces it for the language."""
+    """Each model of `models` -> the installed catalogue model that replaces it for the language (a recommended
+    one first, then in the catalogue's order)."""
     have = installed_catalogue_models()
+    ordered = sorted(catalogue().values(), key=lambda m: not m.recommended)
     out: dict[str, CatalogModel] = {}
     for wanted in (m.strip().removeprefix("script/") for m in models.split("+") if m.strip()):
-        for m in catalogue().values():
-            if m.recommended and m.name in have and wanted in m.replaces \
+        for m in ordered:
+            if m.name in have and wanted in m.replaces \
                     and (language_code is None or language_code in m.languages):
                 out[wanted] = m
                 break

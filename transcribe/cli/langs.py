@@ -193,7 +193,7 @@ def models_(
     widths = [max(len(row[i]) for row in table) for i in range(len(table[0]))]
     for row in table:
         typer.echo("  ".join(cell.ljust(w) for cell, w in zip(row, widths, strict=True)).rstrip())
-    typer.echo(f"* recommended: the default OCR reads with it in place of Debian's model when it is installed. "
+    typer.echo(f"* recommended. Installed models are read in place of the Debian models they replace (see --format json). "
                f"Models folder: {M.models_dir()}")
 
 
