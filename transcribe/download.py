@@ -159,6 +159,24 @@ def _unresolvable(e: BaseException) -> bool:
     return False
 
 
+def _refusal(url: str, status: int) -> DownloadError | None:
+    """The error for an answer that asking again will not change (404/410, 401/403), or None."""
+    if status in (404, 410):
+        return NotFound(f"{url}: not found (HTTP {status}).", url=url, status=status,
+                        hint="Check the address; the file may have moved.")
+    if status in (401, 403):
+        return NeedsLogin(f"{url}: the server wants a login (HTTP {status}).", url=url, status=status,
+                          hint="transcribe cannot log in to it: get the file another way (a browser with your "
+                               "login), then give its local path.")
+    return None
+
+
+def _no_host(url: str) -> DownloadError:
+    host = urllib.parse.urlsplit(url).hostname
+    return DownloadError(f"{url}: the host {host} cannot be found (no network, or a wrong address).", url=url,
+                         hint="Check the address and the network connection.")
+
+
 class _Hashes:
     def __init__(self) -> None:
         self.sha1 = hashlib.sha1()
@@ -348,22 +366,16 @@ def _fetch_http(url: str, dest: Path, part: Path, f: IO[bytes], s: requests.Sess
             raise DownloadError(f"{url} is not a valid address ({e}).", url=url) from None
         except (requests.exceptions.ConnectionError, requests.exceptions.Timeout) as e:
             if _unresolvable(e):
-                host = urllib.parse.urlsplit(url).hostname
-                raise DownloadError(f"{url}: the host {host} cannot be found (no network, or a wrong address).",
-                                    url=url, hint="Check the address and the network connection.") from None
+                raise _no_host(url) from None
             give_up_or_wait(f"no answer ({type(e).__name__})", None)
             continue
         with r:
             status = r.status_code
             ctype = r.headers.get("Content-Type")
-            if status in (404, 410):
-                part.unlink(missing_ok=True)
-                raise NotFound(f"{url}: not found (HTTP {status}).", url=url, status=status,
-                               hint="Check the address; the file may have moved.")
-            if status in (401, 403):
-                raise NeedsLogin(f"{url}: the server wants a login (HTTP {status}).", url=url, status=status,
-                                 hint="transcribe cannot log in to it: get the file another way "
-                                      "(a browser with your login), then give its local path.")
+            if (refusal := _refusal(url, status)) is not None:
+                if isinstance(refusal, NotFound):
+                    part.unlink(missing_ok=True)
+                raise refusal
             if status == 416 and have:
                 # the part is as long as the file or longer (the file changed?): start again
                 f.truncate(0)
@@ -488,13 +500,8 @@ def _get_bytes(url: str, s: requests.Session, *, retries: int, timeout: float,
         try:
             r = s.get(url, timeout=(min(CONNECT_TIMEOUT, timeout), timeout))
             status = r.status_code
-            if status in (404, 410):
-                raise NotFound(f"{url}: not found (HTTP {status}).", url=url, status=status,
-                               hint="Check the address.")
-            if status in (401, 403):
-                raise NeedsLogin(f"{url}: the server wants a login (HTTP {status}).", url=url, status=status,
-                                 hint="transcribe cannot log in to it: save the document with a browser and "
-                                      "give its local path.")
+            if (refusal := _refusal(url, status)) is not None:
+                raise refusal
             if status == 200:
                 return r.content, r.headers.get("Content-Type")
             if status in (429, 503):
@@ -507,9 +514,7 @@ def _get_bytes(url: str, s: requests.Session, *, retries: int, timeout: float,
         except (requests.exceptions.ConnectionError, requests.exceptions.Timeout,
                 requests.exceptions.ChunkedEncodingError) as e:
             if _unresolvable(e):
-                host = urllib.parse.urlsplit(url).hostname
-                raise DownloadError(f"{url}: the host {host} cannot be found (no network, or a wrong address).",
-                                    url=url, hint="Check the address and the network connection.") from None
+                raise _no_host(url) from None
             problem = f"no answer ({type(e).__name__})"
         if attempt >= retries:
             raise DownloadError(f"{url}: {problem}, {attempt + 1} attempt(s).", url=url, status=status,

@@ -51,6 +51,28 @@ def _row(lang: L.Language, installed: set[str]) -> dict[str, Any]:
     }
 
 
+def _machine_readable(rows: list[dict[str, Any]], fmt: Format, csv_columns: list[str]) -> bool:
+    """Print `rows` as JSON or CSV (lists joined with spaces) and return True; False for a table."""
+    if fmt is Format.json:
+        typer.echo(json.dumps(rows, ensure_ascii=False, indent=2))
+        return True
+    if fmt is Format.csv:
+        out = io.StringIO()
+        w = csv.writer(out, lineterminator="\n")
+        w.writerow(csv_columns)
+        for r in rows:
+            w.writerow([" ".join(r[k]) if isinstance(r[k], list) else r[k] for k in csv_columns])
+        typer.echo(out.getvalue(), nl=False)
+        return True
+    return False
+
+
+def _print_table(table: list[list[str]]) -> None:
+    widths = [max(len(row[i]) for row in table) for i in range(len(table[0]))]
+    for row in table:
+        typer.echo("  ".join(cell.ljust(w) for cell, w in zip(row, widths, strict=True)).rstrip())
+
+
 @command("list", group=sub)
 def list_(
     installed: Annotated[bool, typer.Option("--installed", help="Only languages whose models are installed.")]
@@ -68,23 +90,12 @@ def list_(
         keep = {"installed"} if installed else set()
         keep |= {"missing"} if missing else set()
         rows = [r for r in rows if r["status"] in keep]
-    if fmt is Format.json:
-        typer.echo(json.dumps(rows, ensure_ascii=False, indent=2))
-        return
-    if fmt is Format.csv:
-        out = io.StringIO()
-        w = csv.writer(out, lineterminator="\n")
-        w.writerow(["code", "name", "native_name", "scripts", "direction", "models", "packages", "status"])
-        for r in rows:
-            w.writerow([r["code"], r["name"], r["native_name"], " ".join(r["scripts"]), r["direction"],
-                        r["models"], " ".join(r["packages"]), r["status"]])
-        typer.echo(out.getvalue(), nl=False)
+    if _machine_readable(rows, fmt, ["code", "name", "native_name", "scripts", "direction", "models", "packages",
+                                     "status"]):
         return
     table = [["code", "name", "script", "models", "status"]]
     table += [[r["code"], r["name"], "+".join(r["scripts"]), r["models"] or "-", r["status"]] for r in rows]
-    widths = [max(len(row[i]) for row in table) for i in range(len(table[0]))]
-    for row in table:
-        typer.echo("  ".join(cell.ljust(w) for cell, w in zip(row, widths, strict=True)).rstrip())
+    _print_table(table)
     counts = {s: sum(r["status"] == s for r in rows) for s in ("installed", "missing", "no model")}
     typer.echo(f"{len(rows)} languages: {counts['installed']} installed, {counts['missing']} missing a model, "
         f"{counts['no model']} without a Tesseract model (pages made ready for typing).")
@@ -175,26 +186,15 @@ def models_(
     """Public models beyond Debian's (langs/models.toml): what each reads, its licence, and whether it is installed."""
     installed = M.installed_catalogue_models()
     rows = [_model_row(m, installed) for m in M.catalogue().values()]
-    if fmt is Format.json:
-        typer.echo(json.dumps(rows, ensure_ascii=False, indent=2))
-        return
-    if fmt is Format.csv:
-        out = io.StringIO()
-        w = csv.writer(out, lineterminator="\n")
-        keys = ["name", "reads", "kind", "size", "licence", "status", "recommended", "replaces", "url", "sha256"]
-        w.writerow(keys)
-        for r in rows:
-            w.writerow([" ".join(r[k]) if isinstance(r[k], list) else r[k] for k in keys])
-        typer.echo(out.getvalue(), nl=False)
+    if _machine_readable(rows, fmt, ["name", "reads", "kind", "size", "licence", "status", "recommended",
+                                     "replaces", "url", "sha256"]):
         return
     table = [["name", "reads (scripts; languages; years)", "kind", "size", "licence", "status"]]
     table += [[r["name"] + (" *" if r["recommended"] else ""), r["reads"], r["kind"], _mb(r["size"]),
                r["licence"], r["status"]] for r in rows]
-    widths = [max(len(row[i]) for row in table) for i in range(len(table[0]))]
-    for row in table:
-        typer.echo("  ".join(cell.ljust(w) for cell, w in zip(row, widths, strict=True)).rstrip())
-    typer.echo(f"* recommended. Installed models are read in place of the Debian models they replace (see --format json). "
-               f"Models folder: {M.models_dir()}")
+    _print_table(table)
+    typer.echo("* recommended. An installed model is read in place of the Debian models it replaces "
+               f"(--format json shows them). Models folder: {M.models_dir()}")
 
 
 @command("install", group=sub)
