@@ -35,14 +35,14 @@ class _QuietServer(ThreadingHTTPServer):
 
 
 class FileServer:
-    def __init__(self, root: Path, *, ranges: bool = True) -> None:
+    def __init__(self, root: Path, *, ranges: bool = True, port: int = 0) -> None:
         self.root = Path(root)
         self.ranges = ranges  # honour Range (206), or ignore it (200, whole file)
         self.faults: dict[str, list[str]] = {}  # path -> one fault per coming request, in order
         self.login: set[str] = set()  # paths answered 401 always
         self.log: list[Logged] = []
         self._lock = threading.Lock()
-        self._httpd = _QuietServer(("127.0.0.1", 0), self._handler())
+        self._httpd = _QuietServer(("127.0.0.1", port), self._handler())
         self._httpd.daemon_threads = True
         self._thread = threading.Thread(target=self._httpd.serve_forever, args=(0.05,), daemon=True)
 
@@ -58,6 +58,10 @@ class FileServer:
     def base(self) -> str:
         host, port = self._httpd.server_address[:2]
         return f"http://{host}:{port}"
+
+    @property
+    def port(self) -> int:
+        return int(self._httpd.server_address[1])
 
     def url(self, name: str) -> str:
         return f"{self.base}/{name}"

@@ -5,6 +5,7 @@ from __future__ import annotations
 import hashlib
 import json
 import os
+import threading
 import time
 from email.utils import formatdate
 from pathlib import Path
@@ -179,6 +180,21 @@ def test_get_json_http_file_and_not_json(srv: FileServer, served: Path) -> None:
         D.get_json(srv.url("page.html"))
     with pytest.raises(D.NotFound):
         D.get_json(srv.url("missing.json"))
+
+
+def test_a_server_stopped_and_started_again(served: Path, tmp_path: Path) -> None:
+    with FileServer(served) as srv:
+        port, url = srv.port, srv.url("model.bin")
+    later: list[FileServer] = []
+    timer = threading.Timer(0.3, lambda: later.append(FileServer(served, port=port).__enter__()))
+    timer.start()
+    try:
+        got = D.fetch(url, tmp_path / "m", sha256=SHA256, retries=30, max_wait=0.1)  # refused, refused... answered
+        assert got.sha256 == SHA256 and got.requests > 1
+    finally:
+        timer.join()
+        for s in later:
+            s.__exit__(None, None, None)
 
 
 def test_an_unknown_host_or_a_dead_server_fails_fast(tmp_path: Path) -> None:

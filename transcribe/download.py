@@ -263,14 +263,20 @@ def fetch(url: str, dest: Path, *, sha256: str | None = None, sha1: str | None =
     """
     dest = Path(dest)
     part = dest.with_name(dest.name + ".part")
-    if is_local(url):
-        return _copy_local(url, dest, part, sha256=sha256, sha1=sha1, size=size, progress=progress)
-    own = session is None
-    s = session if session is not None else _new_session()
+    local = is_local(url)
+    own = session is None and not local
+    s = _new_session() if own else session
     try:
+        if local or s is None:
+            return _copy_local(url, dest, part, sha256=sha256, sha1=sha1, size=size, progress=progress)
         with _locked_part(part) as f:
             return _fetch_http(url, dest, part, f, s, sha256=sha256, sha1=sha1, size=size, retries=retries,
                                timeout=timeout, max_wait=max_wait, expect=expect, progress=progress)
+    except requests.exceptions.RequestException as e:  # one not retried (too many redirects, a bad header...)
+        raise DownloadError(f"{url}: {type(e).__name__}: {e}", url=url) from None
+    except OSError as e:  # writing the part or the file (permissions, a full disk)
+        raise DownloadError(f"{dest} cannot be written ({e.strerror or e}).", url=url,
+                            hint="Check that the folder can be written and the disk has space.") from None
     finally:
         if own:
             s.close()
@@ -335,9 +341,11 @@ def _fetch_http(url: str, dest: Path, part: Path, f: IO[bytes], s: requests.Sess
     def give_up_or_wait(message: str, status: int | None, wait: float | None = None) -> None:
         nonlocal attempt
         if attempt >= retries:
-            raise DownloadError(f"{url}: {message}, {attempt + 1} attempt(s); the part fetched so far is kept.",
+            kept = os.fstat(f.fileno()).st_size
+            raise DownloadError(f"{url}: {message}, {attempt + 1} attempt(s)"
+                                + (f"; the {kept} bytes fetched so far are kept." if kept else "."),
                                 url=url, status=status,
-                                hint="Run the same command again later to continue.")
+                                hint=f"Run the same command again later{' to continue' if kept else ''}.")
         time.sleep(min(max_wait, wait) if wait is not None else backoff(attempt, max_wait))
         attempt += 1
 
@@ -420,6 +428,7 @@ def _fetch_http(url: str, dest: Path, part: Path, f: IO[bytes], s: requests.Sess
                 if have:
                     f.truncate(0)  # Range ignored: the whole file comes again
                     hashed = _Hashes()
+                resumed = False
                 length = r.headers.get("Content-Length")
                 total = int(length) if length and length.isdigit() else None
             if size is not None and total is not None and total != size:
