@@ -162,6 +162,8 @@ def test_file_addresses_and_paths_take_the_same_path(served: Path, tmp_path: Pat
     for i, address in enumerate([src.as_uri(), str(src)]):
         got = D.fetch(address, tmp_path / f"c{i}", sha256=SHA256, sha1=SHA1)
         assert (tmp_path / f"c{i}").read_bytes() == DATA and got.sha256 == SHA256 and got.requests == 0
+    with D.session() as s:  # a caller's session does not change that
+        assert D.fetch(src.as_uri(), tmp_path / "c3", sha1=SHA1, session=s).requests == 0
     (tmp_path / "c2.part").write_bytes(DATA[:5000])
     assert D.fetch(str(src), tmp_path / "c2", sha256=SHA256).resumed
     with pytest.raises(D.ChecksumMismatch):

@@ -176,3 +176,18 @@ def test_a_read_only_models_folder_still_gives_one_folder(models_dir: Path) -> N
         assert M.tessdata_for("german_print+grc", None) == folder  # again: the same, no error
     finally:
         subprocess.run(["chattr", "-i", str(models_dir)], check=True)
+
+
+def test_setup_goes_on_with_debians_models_when_the_source_cannot_be_reached(tmp_path: Path) -> None:
+    """As on a machine that reaches only the package registries: a proxy that refuses, or no DNS."""
+    with FileServer(tmp_path) as srv:
+        dead = srv.base  # nothing listens there any more
+    env = {**os.environ, M.ENV_VAR: str(tmp_path / "models"), "HTTPS_PROXY": dead, "HTTP_PROXY": dead,
+           "https_proxy": dead, "http_proxy": dead}
+    t = time.monotonic()
+    proc = subprocess.run([str(REPO / "scripts" / "setup")], capture_output=True, text=True, env=env, timeout=300)
+    assert proc.returncode == 0, proc.stderr
+    about_models = [ln for ln in proc.stderr.splitlines() if "model" in ln]
+    assert len(about_models) == 1 and "Debian's models are used" in about_models[0], proc.stderr
+    assert time.monotonic() - t < 30
+    assert not list((tmp_path / "models").glob("*.traineddata"))
