@@ -117,18 +117,37 @@ def test_missing_models_are_found_before_any_work(folder: Path) -> None:
     assert problem.startswith("books.toml, work 'scans/second.pdf': models:") and "nosuchmodel" in problem
 
 
-def test_a_misspelt_field_is_pointed_out(folder: Path) -> None:
+def test_a_misspelt_field_is_a_problem_and_a_far_one_an_extra_field(folder: Path) -> None:
     (folder / "books.toml").write_text('[[work]]\nscan = "scans/second.pdf"\ntitel = "T"\nlanguage = "de"\n',
                                        encoding="utf-8")
     result = runner.invoke(app, ["run", str(folder / "books.toml"), "--export", str(folder / "out")])
     assert result.exit_code == ExitCode.MANIFEST
-    assert "'title' is missing" in result.stderr and "'titel' is not a known field (did you mean 'title'?)" \
-        in result.stderr
-    (folder / "books.toml").write_text('[[work]]\nscan = "scans/second.pdf"\ntitle = "T"\nlanguage = "de"\n'
-                                       'autor = "Glauber"\n', encoding="utf-8")
-    m = load_manifest(folder / "books.toml")
-    assert m.warnings == [("books.toml: the field 'autor' is not a known field (did you mean 'author'?); its "
-                           "values are kept as extra fields of the Index page")]
+    assert "books.toml: the field 'titel' is not a known field; did you mean 'title'?" in result.stderr
+    assert "'title' is missing" in result.stderr
+    # A spreadsheet: every misspelt column is listed once with its suggestion, and nothing is exported.
+    (folder / "books.csv").write_text("scan;title;Autor;language;Publsher;Signatur\n"
+                                      "scans/second.pdf;T;Glauber;de;Brandt;Ms. 12\n", encoding="utf-8")
+    result = runner.invoke(app, ["run", str(folder / "books.csv"), "--export", str(folder / "out")])
+    assert result.exit_code == ExitCode.MANIFEST, result.output
+    assert "books.csv line 1: the column 'Autor' is not a known field; did you mean 'author'?" in result.stderr
+    assert "books.csv line 1: the column 'Publsher' is not a known field; did you mean 'publisher'?" in result.stderr
+    assert "2 problem(s)" in result.stderr and not (folder / "out").exists()
+    # A column far from every field is an extra field, with a note that says where it goes.
+    (folder / "books.csv").write_text("scan;title;author;language;Signatur;Volumes\n"
+                                      "scans/second.pdf;T;Glauber;de;Ms. 12;3\n", encoding="utf-8")
+    m = load_manifest(folder / "books.csv")
+    assert m.entries[0].meta.extra == {"signatur": "Ms. 12", "volumes": "3"}
+    assert m.warnings[0].startswith("books.csv: the column 'Signatur' is not a known field; its values go to the "
+                                    "Index page's field of that name where the wiki's Index form has one")
+    # work.toml (publish WORK): the misspelt key is named next to the field it leaves missing.
+    work = folder / "work"
+    work.mkdir()
+    shutil.copy(SAMPLE_PDF, work / "glauber.pdf")
+    (work / "work.toml").write_text('titel = "T"\nlanguage = "de"\nscan = "glauber.pdf"\n', encoding="utf-8")
+    result = runner.invoke(app, ["publish", str(work), "--export", str(folder / "out")])
+    assert result.exit_code == ExitCode.MANIFEST
+    assert "'titel' is not a known field; did you mean 'title'? (rename it)" in result.stderr
+    assert "'title' is missing" in result.stderr
 
 
 def test_toml_syntax_error_names_the_line(folder: Path) -> None:

@@ -13,7 +13,6 @@ and OCR in `books.transcribe/<id>/pages/`.
 from __future__ import annotations
 
 import csv
-import difflib
 import io
 import logging
 import re
@@ -24,7 +23,7 @@ from pathlib import Path
 from typing import Any
 
 from transcribe.errors import LanguageError, ManifestError
-from transcribe.work import PAGES_DIR, WorkMeta, field_name
+from transcribe.work import PAGES_DIR, WorkMeta, field_name, misspelt_field
 
 log = logging.getLogger(__name__)
 
@@ -173,7 +172,11 @@ def _read_toml(path: Path) -> tuple[list[tuple[str, dict[str, Any]]], dict[str, 
         if key not in ("defaults", "work"):
             warnings.append(f"{path.name}: the top-level key '{key}' is not used (works go in [[work]] tables)")
     unknown = sorted({str(k) for w in works for k in w if _norm_key(str(k)) not in _known_keys()})
-    warnings += [_unknown_field(path.name, "field", k) for k in unknown]
+    for k in unknown:
+        if (guess := misspelt_field(_norm_key(k), _known_keys())) is not None:
+            problems.append(_misspelt(path.name, "field", k, guess))
+        else:
+            warnings.append(_unknown_field(path.name, "field", k))
     rows = []
     for i, w in enumerate(works, 1):
         label = w.get("id") or w.get("scan")
@@ -214,7 +217,10 @@ def _read_csv(path: Path) -> tuple[list[tuple[str, dict[str, Any]]], dict[str, s
                                     "mean the same field; keep one")
                 seen[k] = name
                 if k and k not in _known_keys():
-                    warnings.append(_unknown_field(path.name, "column", name))
+                    if (guess := misspelt_field(k, _known_keys())) is not None:
+                        problems.append(_misspelt(f"{path.name} line {start}", "column", name, guess))
+                    else:
+                        warnings.append(_unknown_field(path.name, "column", name))
             continue
         if len(record) > len(header) and any(c.strip() for c in record[len(header):]):
             problems.append(f"{path.name} line {start}: {len(record)} cells but the header has {len(header)} "
@@ -226,10 +232,15 @@ def _read_csv(path: Path) -> tuple[list[tuple[str, dict[str, Any]]], dict[str, s
     return rows, {}, problems, warnings
 
 
+def _misspelt(where: str, what: str, name: str, guess: str) -> str:
+    """A key close to a known field: a problem, since its values would otherwise go nowhere the user meant."""
+    return f"{where}: the {what} '{name}' is not a known field; did you mean '{guess}'? (rename the {what})"
+
+
 def _unknown_field(file: str, what: str, name: str) -> str:
-    guess = difflib.get_close_matches(_norm_key(name), sorted(_known_keys()), n=1, cutoff=0.75)
-    return (f"{file}: the {what} '{name}' is not a known field" + (f" (did you mean '{guess[0]}'?)" if guess else "")
-            + "; its values are kept as extra fields of the Index page")
+    """A key far from every field: an extra field, passed to the Index page field of the same name."""
+    return (f"{file}: the {what} '{name}' is not a known field; its values go to the Index page's field of that "
+            "name where the wiki's Index form has one, else they are left out (the preview and publish name them)")
 
 
 def _known_keys() -> set[str]:
@@ -274,7 +285,7 @@ def _entry(
     else:
         work_id = _slug(Path(scan_value).stem) if scan_value else ""
     try:
-        meta = WorkMeta.from_mapping(values, where=where)
+        meta = WorkMeta.from_mapping(values, where=where, names_checked=True)
     except ManifestError as e:
         problems += e.problems
         meta = None

@@ -199,7 +199,7 @@ th,td{border:1px solid #c8ccd1;padding:4px 8px;text-align:left;vertical-align:to
 .text{white-space:pre-wrap;font-family:serif;font-size:1.05em;line-height:1.5;background:#fff;
       border:1px solid #c8ccd1;padding:12px;margin:0}
 nav a{margin-right:12px}
-img.thumb{height:60px;border:1px solid #c8ccd1}
+img.thumb{height:240px;border:1px solid #c8ccd1}
 """
 
 
@@ -227,9 +227,13 @@ def _index_html(meta: WorkMeta, name: str, rows: list[dict[str, Any]], fields: l
     summary = ", ".join(f"{v} {k.lower()}" for k, v in by_level.items())
     who = " · ".join(x for x in (meta.author, meta.year, meta.publisher, meta.place) if x)
     notes = "".join(f"<p class=\"meta\">Note: {e(n)}</p>" for n in [*report.notes, report.ns_note] if n)
-    if report.unmapped:
-        notes += (f"<p class=\"meta\">Not on the Index page (the wiki has no field for it): "
-                  f"{e(', '.join(report.unmapped))}</p>")
+    on_file, left_out = pt.split_unmapped(report.unmapped)
+    if on_file:
+        notes += (f"<p class=\"meta\">On the file's description page ({{{{Book}}}}), since the Index page has no "
+                  f"field for them: {e(', '.join(on_file))}</p>")
+    if left_out:
+        notes += (f"<p class=\"meta\">Left out (neither the Index page nor the file's description page has a "
+                  f"field for them): {e(', '.join(left_out))}</p>")
     out = [f"<header><h1>{e(meta.title)}</h1><div class=\"meta\">{e(who)}</div>",
            (f"<div class=\"meta\">Will be published as <b>File:{e(name)}</b>, <b>{e(report.index_ns)}:{e(name)}</b> "
             f"and <b>{e(report.page_ns)}:{e(name)}/1</b> … <b>/{len(rows)}</b>. {len(rows)} pages: {e(summary)}."
