@@ -157,15 +157,32 @@ def test_toml_syntax_error_names_the_line(folder: Path) -> None:
     assert "books.toml is not valid TOML" in result.stderr and "line 2" in result.stderr
 
 
-def test_init_writes_a_working_example_and_never_overwrites(folder: Path) -> None:
+def test_init_writes_placeholders_refused_until_filled_in_and_never_overwrites(folder: Path) -> None:
     target = folder / "books.toml"
     result = runner.invoke(app, ["init", str(target)])
     assert result.exit_code == 0, result.output
     assert f"Wrote {target}." in result.stdout and "transcribe run" in result.stderr
-    # The example names scans/glauber.pdf: with that scan in place it is a valid manifest as it stands.
-    shutil.copy(SAMPLE_PDF, folder / "scans" / "glauber.pdf")
+    # Run unedited, it publishes nobody's metadata: every field still to fill in is named, nothing starts.
+    result = runner.invoke(app, ["run", str(target), "--export", str(folder / "out")])
+    assert result.exit_code == ExitCode.MANIFEST, result.output
+    for key in ("wiki", "licence", "institution"):
+        assert f"books.toml, [defaults]: '{key}' is still the example's placeholder <" in result.stderr, key
+    for key in ("scan", "title", "author", "year", "language", "source_url"):
+        assert f"'{key}' is still the example's placeholder <" in result.stderr, key
+    assert "9 problem(s)" in result.stderr and not (folder / "out").exists()
+    assert "Staatsbibliothek" not in "".join(ln.split("#")[0] for ln in target.read_text().splitlines())
+    # Filled in (placeholders replaced, an optional one deleted), it is a valid manifest as it stands.
+    filled = {"<wikisource:xx>": "wikisource:de", "<licence template>": "PD-old-70", "<your library>": "Our Library",
+              "<scans/your-book.pdf>": "scans/second.pdf", "<title as printed>": "Our Book", "<author>": "Someone",
+              "<year>": "1701", "<language code>": "de"}
+    text = target.read_text(encoding="utf-8")
+    for old, new in filled.items():
+        text = text.replace(f'"{old}"', f'"{new}"')
+    target.write_text("\n".join(ln for ln in text.splitlines() if not ln.startswith("source_url")) + "\n",
+                      encoding="utf-8")
     (e,) = load_manifest(target, publishing=True).entries
-    assert e.meta.title == "Annotationes vber den Appendicem" and e.meta.wiki == "wikisource:de"
+    assert (e.meta.title, e.meta.wiki, e.meta.institution, e.id) == ("Our Book", "wikisource:de", "Our Library",
+                                                                     "second")
 
     target.write_text("# my real list\n", encoding="utf-8")
     again = runner.invoke(app, ["init", str(target)])
@@ -175,8 +192,10 @@ def test_init_writes_a_working_example_and_never_overwrites(folder: Path) -> Non
 
     csv_result = runner.invoke(app, ["init", str(folder / "books.csv")])
     assert csv_result.exit_code == 0
-    (row,) = load_manifest(folder / "books.csv").entries
-    assert row.id == "glauber-annotationes"
+    with pytest.raises(ManifestError) as e:
+        load_manifest(folder / "books.csv")
+    assert "books.csv line 2: 'title' is still the example's placeholder <title as printed>" in e.value.problems[1]
+    assert len(e.value.problems) == 9
 
 
 def test_the_samples_are_valid() -> None:
