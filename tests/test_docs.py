@@ -149,6 +149,60 @@ def test_every_page_the_readme_says_to_open_is_made_by_the_command_it_names(demo
     assert "demo-out/index.html" in told and last.startswith("Open demo-out/index.html in a browser"), last
 
 
+def _first_hour() -> list[str]:
+    """The commands of the README's "Your first hour", in order, each on one line."""
+    section = README.split("**Your first hour**")[1].split("\n## ")[0]
+    return [" ".join(c.split()) for c in re.findall(r"`([^`]*transcribe [^`]*)`", section)]
+
+
+def test_the_first_hour_works_as_written_after_set_up(demo: dict[str, Any]) -> None:
+    """Every command of "Your first hour", as written, in the folder the demo ran in (set-up made .venv there)."""
+    commands = _first_hour()
+    assert len(commands) == 6 and all(c.startswith(".venv/bin/transcribe ") for c in commands), commands
+    root: Path = demo["root"]
+    tool = Path(sys.executable).parent / "transcribe"  # this environment's .venv/bin/transcribe
+    assert tool.is_file(), f"{tool} is missing: the package is not installed (scripts/setup)"
+    (root / ".venv" / "bin").mkdir(parents=True)
+    (root / ".venv" / "bin" / "transcribe").symlink_to(tool)
+    env = {**os.environ, "OMP_THREAD_LIMIT": "1"}
+
+    def run(command: str) -> subprocess.CompletedProcess[str]:
+        return subprocess.run(shlex.split(command), cwd=root, capture_output=True, text=True, timeout=300,
+                              check=False, env=env)
+
+    evaluate, check, init, preview, login, publish = commands
+    res = run(evaluate)
+    assert res.returncode == 0, res.stderr
+    said = float(re.search(r"\(CER (0\.\d+) = about", README).group(1))
+    cer = float(re.search(r"^CER ([\d.]+)%:", res.stdout, re.MULTILINE).group(1)) / 100
+    assert abs(cer - said) < 0.015, f"the README says CER {said}, the demo's pages read {cer:.4f}"
+    res = run(check)
+    assert res.returncode == 0 and res.stdout.startswith("ready: French"), res.stdout + res.stderr
+    res = run(init)
+    assert res.returncode == 0, res.stderr
+    # "replace its placeholders with your book's details": a one-page book of the user's own
+    (root / "scans" / "my-book").mkdir(parents=True)
+    shutil.copy(root / "samples" / "manifest.transcribe" / "glauber" / "pages" / "0001.png",
+                root / "scans" / "my-book" / "0001.png")
+    text = (root / "books.toml").read_text(encoding="utf-8")
+    for placeholder, value in {"<wikisource:xx>": "wikisource:de", "<licence template>": "PD-old-70",
+                               "<your library>": "Our Library", "<scans/your-book.pdf>": "scans/my-book",
+                               "<title as printed>": "My Book", "<author>": "Someone", "<year>": "1659",
+                               "<language code>": "de", "<address of the scan in your catalogue>": "https://x.org/1"
+                               }.items():
+        text = text.replace(f'"{placeholder}"', f'"{value}"')
+    (root / "books.toml").write_text(text, encoding="utf-8")
+    res = run(preview)
+    assert res.returncode == 0, res.stderr
+    last = res.stderr.strip().splitlines()[-1]
+    assert last.startswith("Open preview/index.html in a browser") and (root / "preview" / "index.html").is_file()
+    # login and publishing need the real wiki: their command lines are checked, not sent
+    group = typer.main.get_command(app)
+    for command in (login, publish):
+        name, *args = shlex.split(command)[1:]
+        group.commands[name].make_context(name, args)
+
+
 def _no_result_on_stderr(res: Any, *results: str) -> None:
     for text in results:
         assert text in res.stdout, (text, res.stdout, res.stderr)
