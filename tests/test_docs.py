@@ -60,6 +60,35 @@ def test_every_command_has_help_and_is_in_the_readme() -> None:
         assert f"transcribe {' '.join(path)}" in README, f"'transcribe {' '.join(path)}' is not in the README"
 
 
+def test_help_speaks_words_not_python_types() -> None:
+    """No `<list[Path]>`, `<str>`, `{scan}`: metavars a person reads; every command says what --verbose does."""
+    for path in _commands():
+        out = runner.invoke(app, [*path, "--help"], env={"COLUMNS": "200"}).stdout
+        usage = out.splitlines()[0]
+        assert "{" not in usage, (path, usage)
+        assert not re.search(r"\s<(list\[.*?\]|str|int|float|int range|float range|path|dir|file)>", out), (path, out)
+        assert "--verbose (before or after the command)" in out, path
+    split_help = runner.invoke(app, ["split", "--help"], env={"COLUMNS": "200"}).stdout
+    assert "Usage: transcribe split [OPTIONS] SCAN" in split_help and "-o, --out DIR" in split_help
+    assert "-f, --format auto|png|tiff" in split_help and "-j, --jobs N" in split_help
+    langs_help = runner.invoke(app, ["langs", "list", "--help"], env={"COLUMNS": "200"}).stdout
+    assert "--langs-dir DIR" in langs_help
+    progress_help = runner.invoke(app, ["progress", "--help"], env={"COLUMNS": "200"}).stdout
+    assert "Usage: transcribe progress [OPTIONS] [INDEX]..." in progress_help
+    # the Dask advice is the README's, word for word
+    run_help = " ".join(runner.invoke(app, ["run", "--help"], env={"COLUMNS": "200"}).stdout.split())
+    advice = ".venv/bin/pip install 'transcribe[dask]'"
+    assert advice in run_help and advice in README
+
+
+def test_ocr_without_a_language_is_a_usage_error_naming_lang(tmp_path: Path) -> None:
+    res = runner.invoke(app, ["ocr", str(tmp_path)])
+    assert res.exit_code == ExitCode.USAGE
+    assert res.stderr.startswith("error: Say which language the pages are in: --lang CODE") and "--models" in \
+        res.stderr
+    assert not (tmp_path / "transcribe.db").exists()
+
+
 def test_readme_exit_code_table_matches_the_code() -> None:
     rows = dict(re.findall(r"^\|\s*(\d+)\s*\|\s*`?([a-z-]+)`?\s*\|", README, re.MULTILINE))
     expected = {str(int(c)): c.name.lower().replace("_", "-") for c in ExitCode}

@@ -24,7 +24,7 @@ from transcribe.cli._app import (
     err,
     progress_bar,
 )
-from transcribe.errors import InputError, PagesFailed
+from transcribe.errors import InputError, PagesFailed, UsageError
 from transcribe.store import DB_NAME, Store
 
 DirArg = Annotated[
@@ -76,6 +76,10 @@ def ocr_command(
     if wiki and not learn_from:
         raise InputError("--wiki is only used with --learn-from \"Index:NAME\".",
                          hint="Leave out --wiki, or add --learn-from \"Index:NAME\".")
+    if not lang and not (models or "").strip():
+        raise UsageError("Say which language the pages are in: --lang CODE (the Wikisource code, e.g. --lang de; "
+                         "'transcribe langs list' shows them all), or which Tesseract models to read with: "
+                         "--models frk.")
     # A missing model is found here, before any page is touched (exit 5, with what to install).
     resolved = resolve_models(lang, models, tessdata_dir)
     method = "fast" if fast else "best" if best else O.DEFAULT_METHOD
