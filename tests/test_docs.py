@@ -89,6 +89,38 @@ def test_ocr_without_a_language_is_a_usage_error_naming_lang(tmp_path: Path) -> 
     assert not (tmp_path / "transcribe.db").exists()
 
 
+def _imports(path: Path) -> set[str]:
+    """The transcribe modules a file imports, at the top or inside a function."""
+    import ast
+
+    found: set[str] = set()
+    for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+        if isinstance(node, ast.ImportFrom) and node.module and node.module.startswith("transcribe"):
+            found |= {node.module} | {f"{node.module}.{a.name}" for a in node.names}
+        elif isinstance(node, ast.Import):
+            found |= {a.name for a in node.names if a.name.startswith("transcribe")}
+    return found
+
+
+def test_imports_point_one_way_as_design_md_says() -> None:
+    package = REPO / "transcribe"
+    stages = ("transcribe.split", "transcribe.ocr", "transcribe.bundle", "transcribe.wiki", "transcribe.progress",
+              "transcribe.pipeline", "transcribe.manifest", "transcribe.cli")
+    for path in package.rglob("*.py"):
+        rel = path.relative_to(REPO).with_suffix("").as_posix().replace("/", ".")
+        imported = _imports(path)
+        if not rel.startswith(("transcribe.cli", "transcribe.__main__")):
+            assert not any(m.startswith("transcribe.cli") for m in imported), f"{rel} imports the CLI"
+        if rel.startswith("transcribe.wiki"):  # publishing is before progress reports and after OCR
+            wrong = {m for m in imported if m.startswith(("transcribe.progress", "transcribe.ocr"))}
+            assert not wrong, f"{rel} imports {wrong}: a later or sideways stage (see docs/design.md)"
+        if rel in ("transcribe.levels", "transcribe.work", "transcribe.store", "transcribe.errors",
+                   "transcribe.fsutil", "transcribe.events"):
+            assert not {m for m in imported if m.startswith(stages)}, f"{rel} imports a stage"
+    design = (REPO / "docs" / "design.md").read_text(encoding="utf-8")
+    assert "| `levels.py` |" in design and "`levels`" in design.split("|")[0]
+
+
 def test_readme_exit_code_table_matches_the_code() -> None:
     rows = dict(re.findall(r"^\|\s*(\d+)\s*\|\s*`?([a-z-]+)`?\s*\|", README, re.MULTILINE))
     expected = {str(int(c)): c.name.lower().replace("_", "-") for c in ExitCode}

@@ -24,6 +24,13 @@ from transcribe.errors import ManifestError
 
 WORK_FILE = "work.toml"
 PAGES_DIR = "pages"
+OCR_JSON = "ocr.json"  # in a pages folder: every page's OCR status and choices (written by ocr)
+
+
+def output_paths(pages_dir: Path, image: str) -> tuple[Path, Path]:
+    """Where OCR puts a page image's text and hOCR in its pages folder: 0001.png -> 0001.txt, 0001.hocr."""
+    stem = Path(image).stem
+    return pages_dir / f"{stem}.txt", pages_dir / f"{stem}.hocr"
 
 
 _ALIASES = {"license": "licence", "lang": "language", "url": "source_url", "pagelist": "page_labels",

@@ -22,9 +22,8 @@ from typing import Any
 
 from transcribe import fsutil
 from transcribe.events import ProgressFn, no_progress
+from transcribe.levels import LEVEL_COLOURS, LEVEL_NAMES
 from transcribe.pagelabels import PageLabelError, describe_labels, label_pages
-from transcribe.progress.credits import LEVEL_NAMES
-from transcribe.progress.report import LEVEL_COLOURS
 from transcribe.store import Store, Work
 from transcribe.wiki import pagetext as pt
 from transcribe.wiki import plan
