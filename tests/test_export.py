@@ -96,9 +96,17 @@ def test_preview_says_where_metadata_without_an_index_field_goes(tmp_path: Path,
     assert "no Index field for institution, source_url: on the file's description page ({{Book}}) only." \
         in res.stderr
     assert "no Index field for signatur, nor one on the file's description page (left out)." in res.stderr
-    # thumbnails big enough to judge a page at a glance
-    assert re.search(r"img\.thumb\{height:(\d+)px", index) and \
-        200 <= int(re.search(r"img\.thumb\{height:(\d+)px", index).group(1)) <= 300
+    # thumbnails big enough to judge a page at a glance, and light: small files of their own, not the big images
+    shown = re.search(r"img\.thumb\{height:(\d+)px", index)
+    assert shown and 200 <= int(shown.group(1)) <= 300
+    thumbs = re.findall(r'<img class="thumb" loading="lazy" src="([^"]+)"', index)
+    assert thumbs == ["thumbs/0001.jpg", "thumbs/0002.jpg"]
+    from PIL import Image
+
+    for t in thumbs:
+        with Image.open(tmp_path / "out" / t) as im:
+            assert im.height <= int(shown.group(1))  # (these test pages are small: never enlarged)
+        assert (tmp_path / "out" / t).stat().st_size < 40_000
 
 
 def test_cli_export_refuses_a_file_name_the_wiki_cannot_take(tmp_path: Path) -> None:
