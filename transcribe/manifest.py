@@ -261,7 +261,7 @@ def _entry(
     values: dict[str, Any] = {}
     for key, value in data.items():
         values[_norm_key(str(key))] = value
-    from_defaults = set()
+    from_defaults: set[str] = set()
     for k, v in defaults.items():
         if not str(values.get(k, "") or "").strip():
             values[k] = v

@@ -264,7 +264,7 @@ def _index_html(meta: WorkMeta, name: str, rows: list[dict[str, Any]], fields: l
         p = r["page"]
         link = f"pages/{p.n:04d}.html"
         thumb = f'<img class="thumb" loading="lazy" src="{e(r["thumb"])}" alt="">' if r["thumb"] else ""
-        first = " ".join(p.body.split())[:90]
+        first = " ".join(p.body.split())[:300]  # as much as a row beside its thumbnail holds
         out.append(f'<tr><td><a href="{link}">{p.n}</a></td><td>{e(r["label"])}</td><td><a href="{link}">{thumb}'
                    f'</a></td><td>{_level_badge(p)}</td><td class="first">{e(first)}</td></tr>')
     out.append("</tbody></table>")
