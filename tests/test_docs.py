@@ -60,6 +60,67 @@ def test_every_command_has_help_and_is_in_the_readme() -> None:
         assert f"transcribe {' '.join(path)}" in README, f"'transcribe {' '.join(path)}' is not in the README"
 
 
+def test_help_speaks_words_not_python_types() -> None:
+    """No `<list[Path]>`, `<str>`, `{scan}`: metavars a person reads; every command says what --verbose does."""
+    for path in _commands():
+        out = runner.invoke(app, [*path, "--help"], env={"COLUMNS": "200"}).stdout
+        usage = out.splitlines()[0]
+        assert "{" not in usage, (path, usage)
+        assert not re.search(r"\s<(list\[.*?\]|str|int|float|int range|float range|path|dir|file)>", out), (path, out)
+        assert "--verbose (before or after the command)" in out, path
+    split_help = runner.invoke(app, ["split", "--help"], env={"COLUMNS": "200"}).stdout
+    assert "Usage: transcribe split [OPTIONS] SCAN" in split_help and "-o, --out DIR" in split_help
+    assert "-f, --format auto|png|tiff" in split_help and "-j, --jobs N" in split_help
+    langs_help = runner.invoke(app, ["langs", "list", "--help"], env={"COLUMNS": "200"}).stdout
+    assert "--langs-dir DIR" in langs_help
+    progress_help = runner.invoke(app, ["progress", "--help"], env={"COLUMNS": "200"}).stdout
+    assert "Usage: transcribe progress [OPTIONS] [INDEX]..." in progress_help
+    # the Dask advice is the README's, word for word
+    run_help = " ".join(runner.invoke(app, ["run", "--help"], env={"COLUMNS": "200"}).stdout.split())
+    advice = ".venv/bin/pip install 'transcribe[dask]'"
+    assert advice in run_help and advice in README
+
+
+def test_ocr_without_a_language_is_a_usage_error_naming_lang(tmp_path: Path) -> None:
+    res = runner.invoke(app, ["ocr", str(tmp_path)])
+    assert res.exit_code == ExitCode.USAGE
+    assert res.stderr.startswith("error: Say which language the pages are in: --lang CODE") and "--models" in \
+        res.stderr
+    assert not (tmp_path / "transcribe.db").exists()
+
+
+def _imports(path: Path) -> set[str]:
+    """The transcribe modules a file imports, at the top or inside a function."""
+    import ast
+
+    found: set[str] = set()
+    for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+        if isinstance(node, ast.ImportFrom) and node.module and node.module.startswith("transcribe"):
+            found |= {node.module} | {f"{node.module}.{a.name}" for a in node.names}
+        elif isinstance(node, ast.Import):
+            found |= {a.name for a in node.names if a.name.startswith("transcribe")}
+    return found
+
+
+def test_imports_point_one_way_as_design_md_says() -> None:
+    package = REPO / "transcribe"
+    stages = ("transcribe.split", "transcribe.ocr", "transcribe.bundle", "transcribe.wiki", "transcribe.progress",
+              "transcribe.pipeline", "transcribe.manifest", "transcribe.cli")
+    for path in package.rglob("*.py"):
+        rel = path.relative_to(REPO).with_suffix("").as_posix().replace("/", ".")
+        imported = _imports(path)
+        if not rel.startswith(("transcribe.cli", "transcribe.__main__")):
+            assert not any(m.startswith("transcribe.cli") for m in imported), f"{rel} imports the CLI"
+        if rel.startswith("transcribe.wiki"):  # publishing is before progress reports and after OCR
+            wrong = {m for m in imported if m.startswith(("transcribe.progress", "transcribe.ocr"))}
+            assert not wrong, f"{rel} imports {wrong}: a later or sideways stage (see docs/design.md)"
+        if rel in ("transcribe.levels", "transcribe.work", "transcribe.store", "transcribe.errors",
+                   "transcribe.fsutil", "transcribe.events"):
+            assert not {m for m in imported if m.startswith(stages)}, f"{rel} imports a stage"
+    design = (REPO / "docs" / "design.md").read_text(encoding="utf-8")
+    assert "| `levels.py` |" in design and "`levels`" in design.split("|")[0]
+
+
 def test_readme_exit_code_table_matches_the_code() -> None:
     rows = dict(re.findall(r"^\|\s*(\d+)\s*\|\s*`?([a-z-]+)`?\s*\|", README, re.MULTILINE))
     expected = {str(int(c)): c.name.lower().replace("_", "-") for c in ExitCode}
@@ -147,6 +208,60 @@ def test_every_page_the_readme_says_to_open_is_made_by_the_command_it_names(demo
     # and the demo's last line says the same as the README
     last = demo["stderr"].strip().splitlines()[-1]
     assert "demo-out/index.html" in told and last.startswith("Open demo-out/index.html in a browser"), last
+
+
+def _first_hour() -> list[str]:
+    """The commands of the README's "Your first hour", in order, each on one line."""
+    section = README.split("**Your first hour**")[1].split("\n## ")[0]
+    return [" ".join(c.split()) for c in re.findall(r"`([^`]*transcribe [^`]*)`", section)]
+
+
+def test_the_first_hour_works_as_written_after_set_up(demo: dict[str, Any]) -> None:
+    """Every command of "Your first hour", as written, in the folder the demo ran in (set-up made .venv there)."""
+    commands = _first_hour()
+    assert len(commands) == 6 and all(c.startswith(".venv/bin/transcribe ") for c in commands), commands
+    root: Path = demo["root"]
+    tool = Path(sys.executable).parent / "transcribe"  # this environment's .venv/bin/transcribe
+    assert tool.is_file(), f"{tool} is missing: the package is not installed (scripts/setup)"
+    (root / ".venv" / "bin").mkdir(parents=True)
+    (root / ".venv" / "bin" / "transcribe").symlink_to(tool)
+    env = {**os.environ, "OMP_THREAD_LIMIT": "1"}
+
+    def run(command: str) -> subprocess.CompletedProcess[str]:
+        return subprocess.run(shlex.split(command), cwd=root, capture_output=True, text=True, timeout=300,
+                              check=False, env=env)
+
+    evaluate, check, init, preview, login, publish = commands
+    res = run(evaluate)
+    assert res.returncode == 0, res.stderr
+    said = float(re.search(r"\(CER (0\.\d+) = about", README).group(1))
+    cer = float(re.search(r"^CER ([\d.]+)%:", res.stdout, re.MULTILINE).group(1)) / 100
+    assert abs(cer - said) < 0.015, f"the README says CER {said}, the demo's pages read {cer:.4f}"
+    res = run(check)
+    assert res.returncode == 0 and res.stdout.startswith("ready: French"), res.stdout + res.stderr
+    res = run(init)
+    assert res.returncode == 0, res.stderr
+    # "replace its placeholders with your book's details": a one-page book of the user's own
+    (root / "scans" / "my-book").mkdir(parents=True)
+    shutil.copy(root / "samples" / "manifest.transcribe" / "glauber" / "pages" / "0001.png",
+                root / "scans" / "my-book" / "0001.png")
+    text = (root / "books.toml").read_text(encoding="utf-8")
+    for placeholder, value in {"<wikisource:xx>": "wikisource:de", "<licence template>": "PD-old-70",
+                               "<your library>": "Our Library", "<scans/your-book.pdf>": "scans/my-book",
+                               "<title as printed>": "My Book", "<author>": "Someone", "<year>": "1659",
+                               "<language code>": "de", "<address of the scan in your catalogue>": "https://x.org/1"
+                               }.items():
+        text = text.replace(f'"{placeholder}"', f'"{value}"')
+    (root / "books.toml").write_text(text, encoding="utf-8")
+    res = run(preview)
+    assert res.returncode == 0, res.stderr
+    last = res.stderr.strip().splitlines()[-1]
+    assert last.startswith("Open preview/index.html in a browser") and (root / "preview" / "index.html").is_file()
+    # login and publishing need the real wiki: their command lines are checked, not sent
+    group = typer.main.get_command(app)
+    for command in (login, publish):
+        name, *args = shlex.split(command)[1:]
+        group.commands[name].make_context(name, args)
 
 
 def _no_result_on_stderr(res: Any, *results: str) -> None:

@@ -152,11 +152,27 @@ def test_two_ocr_folders_compared_page_by_page(tmp_path):
                          env=env).exit_code == ExitCode.INPUT
 
 
+def test_two_folders_both_called_pages_get_distinct_headings(tmp_path):
+    gt = write(tmp_path / "gt", {"p1.gt.txt": "abcdefghij"})
+    fast = write(tmp_path / "fast" / "pages", {"p1.txt": "abcdefghiX"})
+    best = write(tmp_path / "best" / "pages", {"p1.txt": "abcdefghij"})
+    out = runner.invoke(app, ["evaluate", str(best), str(gt), "--against", str(fast)], env={"COLUMNS": "120"})
+    assert out.exit_code == 0, out.output
+    header = out.stdout.splitlines()[0].split()
+    assert header == ["page", "chars", "best/pages", "fast/pages", "change", "verdict"]
+    assert "best/pages against fast/pages: better on 1 page(s)" in out.stdout
+    json_out = json.loads(runner.invoke(app, ["evaluate", str(best), str(gt), "--against", str(fast), "-f",
+                                              "json"]).stdout)
+    assert (json_out["folder"], json_out["other"]) == ("best/pages", "fast/pages")
+
+
 def test_says_what_the_cer_means_and_how_plain_tesseract_did(tmp_path):
     gt = write(tmp_path / "gt", {"a.gt.txt": "x" * 100, "b.gt.txt": "y" * 100})
     ocr = write(tmp_path / "ocr", {"a.txt": "x" * 95, "b.txt": "y" * 100})
     out = runner.invoke(app, ["evaluate", str(ocr), str(gt)]).stdout
     assert "CER 2.50%: about 1.5 wrong characters in every 60-character line." in out
+    # WER is explained too: a page of one 100-letter word with 5 wrong letters is one wrong word in two
+    assert "WER 50.00%: about 5.0 words in every 10 need a correction" in out
     assert "Plain Tesseract" not in out  # not known for these pages
     (gt / "baseline.csv").write_text("page,lang,chars,cer,cer_relaxed\na.tif,fra,100,0.1000,0.05\n"
                                      "b.tif,fra,100,0.0500,0.05\n", encoding="utf-8")

@@ -80,6 +80,35 @@ def test_cli_export_without_licence_still_exports_and_says_why_there_is_no_file_
     assert (tmp_path / "out" / "wikitext" / "Page_0005.wiki").is_file()
 
 
+def test_preview_says_where_metadata_without_an_index_field_goes(tmp_path: Path, images: Path) -> None:
+    work = make_work(tmp_path / "w", images, pages=2,
+                     extra='source_url = "https://example.org/book"\nsignatur = "Ms. 12"\n')
+    res = runner.invoke(app, ["publish", str(work), "--export", str(tmp_path / "out")])
+    assert res.exit_code == 0, res.output
+    index = (tmp_path / "out" / "index.html").read_text(encoding="utf-8")
+    # institution and source_url are on the file's description page; only the field nothing shows is "left out"
+    assert "On the file's description page ({{Book}}), since the Index page has no field for them: " \
+           "institution, source_url" in index
+    assert "Left out (neither the Index page nor the file's description page has a field for them): " \
+           "signatur" in index
+    book = (tmp_path / "out" / "wikitext" / "File.wiki").read_text(encoding="utf-8")
+    assert " |Institution=Test Library" in book and " |Source=https://example.org/book" in book
+    assert "no Index field for institution, source_url: on the file's description page ({{Book}}) only." \
+        in res.stderr
+    assert "no Index field for signatur, nor one on the file's description page (left out)." in res.stderr
+    # thumbnails big enough to judge a page at a glance, and light: small files of their own, not the big images
+    shown = re.search(r"img\.thumb\{height:(\d+)px", index)
+    assert shown and 200 <= int(shown.group(1)) <= 300
+    thumbs = re.findall(r'<img class="thumb" loading="lazy" src="([^"]+)"', index)
+    assert thumbs == ["thumbs/0001.jpg", "thumbs/0002.jpg"]
+    from PIL import Image
+
+    for t in thumbs:
+        with Image.open(tmp_path / "out" / t) as im:
+            assert im.height <= int(shown.group(1))  # (these test pages are small: never enlarged)
+        assert (tmp_path / "out" / t).stat().st_size < 40_000
+
+
 def test_cli_export_refuses_a_file_name_the_wiki_cannot_take(tmp_path: Path) -> None:
     work = make_work(tmp_path / "w", extra='file_name = "Glauber [1656].pdf"\n')
     res = runner.invoke(app, ["publish", str(work), "--export", str(tmp_path / "out")])

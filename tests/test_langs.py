@@ -175,6 +175,12 @@ def test_list_formats_and_filters(languages):
 def test_show_and_ready_for_typing_in_a_real_process():
     r = run("langs", "show", "zh-min-nan")
     assert r.exit_code == 0 and "Min Nan Chinese" in r.stdout and "Bân-lâm-gú" in r.stdout
+    r = run("langs", "show", "de", "--format", "csv")  # CSV, as asked: a header and the language's row
+    import csv as _csv
+
+    header, row = _csv.reader(r.stdout.splitlines())
+    assert r.exit_code == 0 and dict(zip(header, row))["models"] == "deu+frk"
+    assert dict(zip(header, row))["packages"] == "tesseract-ocr-deu tesseract-ocr-frk"
     p = subprocess.run([sys.executable, "-m", "transcribe", "langs", "check", "jv"], capture_output=True,
                        text=True, cwd=REPO, timeout=60, check=False)
     assert p.returncode == 0 and "made ready for typing" in p.stdout and "--models jav" in p.stderr

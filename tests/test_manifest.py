@@ -117,18 +117,37 @@ def test_missing_models_are_found_before_any_work(folder: Path) -> None:
     assert problem.startswith("books.toml, work 'scans/second.pdf': models:") and "nosuchmodel" in problem
 
 
-def test_a_misspelt_field_is_pointed_out(folder: Path) -> None:
+def test_a_misspelt_field_is_a_problem_and_a_far_one_an_extra_field(folder: Path) -> None:
     (folder / "books.toml").write_text('[[work]]\nscan = "scans/second.pdf"\ntitel = "T"\nlanguage = "de"\n',
                                        encoding="utf-8")
     result = runner.invoke(app, ["run", str(folder / "books.toml"), "--export", str(folder / "out")])
     assert result.exit_code == ExitCode.MANIFEST
-    assert "'title' is missing" in result.stderr and "'titel' is not a known field (did you mean 'title'?)" \
-        in result.stderr
-    (folder / "books.toml").write_text('[[work]]\nscan = "scans/second.pdf"\ntitle = "T"\nlanguage = "de"\n'
-                                       'autor = "Glauber"\n', encoding="utf-8")
-    m = load_manifest(folder / "books.toml")
-    assert m.warnings == [("books.toml: the field 'autor' is not a known field (did you mean 'author'?); its "
-                           "values are kept as extra fields of the Index page")]
+    assert "books.toml: the field 'titel' is not a known field; did you mean 'title'?" in result.stderr
+    assert "'title' is missing" in result.stderr
+    # A spreadsheet: every misspelt column is listed once with its suggestion, and nothing is exported.
+    (folder / "books.csv").write_text("scan;title;Autor;language;Publsher;Signatur\n"
+                                      "scans/second.pdf;T;Glauber;de;Brandt;Ms. 12\n", encoding="utf-8")
+    result = runner.invoke(app, ["run", str(folder / "books.csv"), "--export", str(folder / "out")])
+    assert result.exit_code == ExitCode.MANIFEST, result.output
+    assert "books.csv line 1: the column 'Autor' is not a known field; did you mean 'author'?" in result.stderr
+    assert "books.csv line 1: the column 'Publsher' is not a known field; did you mean 'publisher'?" in result.stderr
+    assert "2 problem(s)" in result.stderr and not (folder / "out").exists()
+    # A column far from every field is an extra field, with a note that says where it goes.
+    (folder / "books.csv").write_text("scan;title;author;language;Signatur;Volumes\n"
+                                      "scans/second.pdf;T;Glauber;de;Ms. 12;3\n", encoding="utf-8")
+    m = load_manifest(folder / "books.csv")
+    assert m.entries[0].meta.extra == {"signatur": "Ms. 12", "volumes": "3"}
+    assert m.warnings[0].startswith("books.csv: the column 'Signatur' is not a known field; its values go to the "
+                                    "Index page's field of that name where the wiki's Index form has one")
+    # work.toml (publish WORK): the misspelt key is named next to the field it leaves missing.
+    work = folder / "work"
+    work.mkdir()
+    shutil.copy(SAMPLE_PDF, work / "glauber.pdf")
+    (work / "work.toml").write_text('titel = "T"\nlanguage = "de"\nscan = "glauber.pdf"\n', encoding="utf-8")
+    result = runner.invoke(app, ["publish", str(work), "--export", str(folder / "out")])
+    assert result.exit_code == ExitCode.MANIFEST
+    assert "'titel' is not a known field; did you mean 'title'? (rename it)" in result.stderr
+    assert "'title' is missing" in result.stderr
 
 
 def test_toml_syntax_error_names_the_line(folder: Path) -> None:
@@ -138,15 +157,32 @@ def test_toml_syntax_error_names_the_line(folder: Path) -> None:
     assert "books.toml is not valid TOML" in result.stderr and "line 2" in result.stderr
 
 
-def test_init_writes_a_working_example_and_never_overwrites(folder: Path) -> None:
+def test_init_writes_placeholders_refused_until_filled_in_and_never_overwrites(folder: Path) -> None:
     target = folder / "books.toml"
     result = runner.invoke(app, ["init", str(target)])
     assert result.exit_code == 0, result.output
     assert f"Wrote {target}." in result.stdout and "transcribe run" in result.stderr
-    # The example names scans/glauber.pdf: with that scan in place it is a valid manifest as it stands.
-    shutil.copy(SAMPLE_PDF, folder / "scans" / "glauber.pdf")
+    # Run unedited, it publishes nobody's metadata: every field still to fill in is named, nothing starts.
+    result = runner.invoke(app, ["run", str(target), "--export", str(folder / "out")])
+    assert result.exit_code == ExitCode.MANIFEST, result.output
+    for key in ("wiki", "licence", "institution"):
+        assert f"books.toml, [defaults]: '{key}' is still the example's placeholder <" in result.stderr, key
+    for key in ("scan", "title", "author", "year", "language", "source_url"):
+        assert f"'{key}' is still the example's placeholder <" in result.stderr, key
+    assert "9 problem(s)" in result.stderr and not (folder / "out").exists()
+    assert "Staatsbibliothek" not in "".join(ln.split("#")[0] for ln in target.read_text().splitlines())
+    # Filled in (placeholders replaced, an optional one deleted), it is a valid manifest as it stands.
+    filled = {"<wikisource:xx>": "wikisource:de", "<licence template>": "PD-old-70", "<your library>": "Our Library",
+              "<scans/your-book.pdf>": "scans/second.pdf", "<title as printed>": "Our Book", "<author>": "Someone",
+              "<year>": "1701", "<language code>": "de"}
+    text = target.read_text(encoding="utf-8")
+    for old, new in filled.items():
+        text = text.replace(f'"{old}"', f'"{new}"')
+    target.write_text("\n".join(ln for ln in text.splitlines() if not ln.startswith("source_url")) + "\n",
+                      encoding="utf-8")
     (e,) = load_manifest(target, publishing=True).entries
-    assert e.meta.title == "Annotationes vber den Appendicem" and e.meta.wiki == "wikisource:de"
+    assert (e.meta.title, e.meta.wiki, e.meta.institution, e.id) == ("Our Book", "wikisource:de", "Our Library",
+                                                                     "second")
 
     target.write_text("# my real list\n", encoding="utf-8")
     again = runner.invoke(app, ["init", str(target)])
@@ -156,8 +192,10 @@ def test_init_writes_a_working_example_and_never_overwrites(folder: Path) -> Non
 
     csv_result = runner.invoke(app, ["init", str(folder / "books.csv")])
     assert csv_result.exit_code == 0
-    (row,) = load_manifest(folder / "books.csv").entries
-    assert row.id == "glauber-annotationes"
+    with pytest.raises(ManifestError) as e:
+        load_manifest(folder / "books.csv")
+    assert "books.csv line 2: 'title' is still the example's placeholder <title as printed>" in e.value.problems[1]
+    assert len(e.value.problems) == 9
 
 
 def test_the_samples_are_valid() -> None:

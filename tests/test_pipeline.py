@@ -165,6 +165,7 @@ def test_a_batch_is_exported_with_a_summary(reference: dict[str, Any]) -> None:
     assert (root / "out" / "alpha" / "index.html").is_file()
     batch_page = (root / "out" / "index.html").read_text(encoding="utf-8")
     assert '<a href="alpha/index.html">Annotationes vber den Appendicem</a>' in batch_page
+    assert "<h1>3 works from Staatsbibliothek zu Berlin</h1>" in batch_page and "transcribe run books.toml</code>" in batch_page
     assert "index.html in a browser" in reference["stderr"]
     # the folder of images was bundled into a PDF with a text layer, named as it would be uploaded
     bundled = root / "books.transcribe" / "gamma" / "Gamma, photographed.pdf"

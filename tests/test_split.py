@@ -9,6 +9,7 @@ import sqlite3
 import subprocess
 import sys
 import time
+import warnings
 from pathlib import Path
 
 import pytest
@@ -233,7 +234,7 @@ def _bad_scans(tmp: Path, grey: list[Path], book_pdf: Path) -> dict[str, tuple[P
         "zero bytes": (tmp / "zero.pdf", "empty (0 bytes)"),
         "no pages": (make_empty_pdf(tmp / "empty.pdf"), "has no pages"),
         "text named .pdf": (tmp / "text.pdf", "named like a PDF but is not one"),
-        "truncated pdf": (tmp / "cut.pdf", "damaged or not a complete PDF"),
+        "truncated pdf": (tmp / "cut.pdf", "without the end marker every complete PDF has"),
         "encrypted": (encrypt_pdf(book_pdf, tmp / "locked.pdf"), "protected by a password"),
         "truncated image": (tmp / "cut.png", "damaged or truncated"),
         "too many pixels": (tmp / "huge.png", "--max-pixels"),
@@ -246,12 +247,27 @@ def _bad_scans(tmp: Path, grey: list[Path], book_pdf: Path) -> dict[str, tuple[P
 def test_every_bad_input_gets_one_clear_line_and_exit_3(grey, book_pdf, tmp_path):
     for name, (scan, words) in _bad_scans(tmp_path, grey, book_pdf).items():
         out = tmp_path / f"out-{name.replace(' ', '-')}"
-        r = cli(scan, "-o", out)
+        with warnings.catch_warnings():  # Pillow's own warning (the bomb case) must not get past the tool's error
+            warnings.simplefilter("error", Image.DecompressionBombWarning)
+            r = cli(scan, "-o", out)
         assert r.exit_code == ExitCode.INPUT, (name, r.output)
         lines = r.stderr.strip().splitlines()
         assert len(lines) == 1 and lines[0].startswith("error: ") and words in lines[0], (name, r.stderr)
+        assert "Error:" not in lines[0], (name, lines[0])  # the tool's words, not a program's ("Command Line Error")
         # Nothing half-written: most are refused before anything is created, the rest leave no image or temp file.
         assert not out.exists() or (images_in(out) == [] and list(out.glob(".*")) == []), name
+
+
+def test_a_truncated_pdf_says_what_to_do_and_keeps_popplers_words_for_verbose(book_pdf, tmp_path):
+    cut = tmp_path / "cut.pdf"
+    cut.write_bytes(book_pdf.read_bytes()[: book_pdf.stat().st_size // 2])
+    r = runner.invoke(app, ["--verbose", "split", str(cut), "-o", str(tmp_path / "out")])
+    assert r.exit_code == ExitCode.INPUT
+    (first,) = [ln for ln in r.stderr.splitlines() if ln.startswith("error: ")]
+    details = [ln for ln in r.stderr.splitlines() if "detail: " in ln]
+    assert first.startswith(f"error: {cut} is cut short") and first.endswith("Download or copy it again from the "
+                                                                             "original."), first
+    assert any(d.strip().startswith("detail: stderr: ") for d in details), details  # poppler's own lines
 
 
 def test_a_bad_page_keeps_the_pages_already_made(grey, tmp_path):

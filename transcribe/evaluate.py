@@ -197,6 +197,22 @@ def meaning(cer: float) -> str:
     return f"about {per_line(cer):.1f} wrong characters in every {LINE}-character line"
 
 
+def word_meaning(wer: float) -> str:
+    """WER for a proofreader: a word with any wrong character is a wrong word."""
+    return f"about {wer * 10:.1f} words in every 10 need a correction"
+
+
+def distinct_names(first: Path, other: Path) -> tuple[str, str]:
+    """Names for two folders' columns: their own names, or as many parent folders as tell them apart
+    ('pages' and 'pages' -> 'fast/pages' and 'best/pages')."""
+    a, b = Path(first).resolve().parts, Path(other).resolve().parts
+    for k in range(1, max(len(a), len(b)) + 1):
+        name_a, name_b = "/".join(a[-k:]).lstrip("/"), "/".join(b[-k:]).lstrip("/")
+        if name_a != name_b:
+            return name_a, name_b
+    return str(first), str(other)  # the same folder twice
+
+
 @dataclass(frozen=True)
 class PageChange:
     page: str

@@ -13,7 +13,6 @@ and OCR in `books.transcribe/<id>/pages/`.
 from __future__ import annotations
 
 import csv
-import difflib
 import io
 import logging
 import re
@@ -24,7 +23,7 @@ from pathlib import Path
 from typing import Any
 
 from transcribe.errors import LanguageError, ManifestError
-from transcribe.work import PAGES_DIR, WorkMeta, field_name
+from transcribe.work import PAGES_DIR, WorkMeta, field_name, misspelt_field
 
 log = logging.getLogger(__name__)
 
@@ -134,6 +133,7 @@ def load_manifest(
     if not rows and not problems:
         problems.append(f"{path.name}: there are no works in it (add a [[work]] table or a CSV row per work)")
     problems += _cross_checks(names)
+    problems = list(dict.fromkeys(problems))  # a [defaults] problem is found once per work: say it once
     if problems:
         raise ManifestError(
             f"The manifest {path.name} has {len(problems)} problem(s); nothing was started.",
@@ -173,7 +173,11 @@ def _read_toml(path: Path) -> tuple[list[tuple[str, dict[str, Any]]], dict[str, 
         if key not in ("defaults", "work"):
             warnings.append(f"{path.name}: the top-level key '{key}' is not used (works go in [[work]] tables)")
     unknown = sorted({str(k) for w in works for k in w if _norm_key(str(k)) not in _known_keys()})
-    warnings += [_unknown_field(path.name, "field", k) for k in unknown]
+    for k in unknown:
+        if (guess := misspelt_field(_norm_key(k), _known_keys())) is not None:
+            problems.append(_misspelt(path.name, "field", k, guess))
+        else:
+            warnings.append(_unknown_field(path.name, "field", k))
     rows = []
     for i, w in enumerate(works, 1):
         label = w.get("id") or w.get("scan")
@@ -214,7 +218,10 @@ def _read_csv(path: Path) -> tuple[list[tuple[str, dict[str, Any]]], dict[str, s
                                     "mean the same field; keep one")
                 seen[k] = name
                 if k and k not in _known_keys():
-                    warnings.append(_unknown_field(path.name, "column", name))
+                    if (guess := misspelt_field(k, _known_keys())) is not None:
+                        problems.append(_misspelt(f"{path.name} line {start}", "column", name, guess))
+                    else:
+                        warnings.append(_unknown_field(path.name, "column", name))
             continue
         if len(record) > len(header) and any(c.strip() for c in record[len(header):]):
             problems.append(f"{path.name} line {start}: {len(record)} cells but the header has {len(header)} "
@@ -226,10 +233,15 @@ def _read_csv(path: Path) -> tuple[list[tuple[str, dict[str, Any]]], dict[str, s
     return rows, {}, problems, warnings
 
 
+def _misspelt(where: str, what: str, name: str, guess: str) -> str:
+    """A key close to a known field: a problem, since its values would otherwise go nowhere the user meant."""
+    return f"{where}: the {what} '{name}' is not a known field; did you mean '{guess}'? (rename the {what})"
+
+
 def _unknown_field(file: str, what: str, name: str) -> str:
-    guess = difflib.get_close_matches(_norm_key(name), sorted(_known_keys()), n=1, cutoff=0.75)
-    return (f"{file}: the {what} '{name}' is not a known field" + (f" (did you mean '{guess[0]}'?)" if guess else "")
-            + "; its values are kept as extra fields of the Index page")
+    """A key far from every field: an extra field, passed to the Index page field of the same name."""
+    return (f"{file}: the {what} '{name}' is not a known field; its values go to the Index page's field of that "
+            "name where the wiki's Index form has one, else they are left out (the preview and publish name them)")
 
 
 def _known_keys() -> set[str]:
@@ -249,10 +261,17 @@ def _entry(
     values: dict[str, Any] = {}
     for key, value in data.items():
         values[_norm_key(str(key))] = value
+    from_defaults: set[str] = set()
     for k, v in defaults.items():
         if not str(values.get(k, "") or "").strip():
             values[k] = v
+            from_defaults.add(k)
     values.update({k: v for k, v in overrides.items() if v})
+    placeholders = [k for k, v in values.items() if is_placeholder(v)]
+    for k in placeholders:
+        where_k = f"{manifest.name}, [defaults]" if k in from_defaults else where
+        problems.append(f"{where_k}: '{k}' is still the example's placeholder {str(values.pop(k)).strip()}: "
+                        "fill it in (or remove it if the work has none)")
 
     raw_id = str(values.pop("id", "") or "").strip()
     files_to = str(values.pop("files_to", "") or "auto").strip().lower()
@@ -274,7 +293,7 @@ def _entry(
     else:
         work_id = _slug(Path(scan_value).stem) if scan_value else ""
     try:
-        meta = WorkMeta.from_mapping(values, where=where)
+        meta = WorkMeta.from_mapping(values, where=where, names_checked=True)
     except ManifestError as e:
         problems += e.problems
         meta = None
@@ -294,6 +313,8 @@ def _entry(
     if work_id:
         dest = "commons" if files_to == "commons" else str(values.get("wiki", "") or "").strip()
         name = (work_id, where, dest, file_name)
+    # a placeholder is the problem to fix, not the field it leaves missing
+    problems = [p for p in problems if not any(p.startswith(f"{where}: '{k}' is missing") for k in placeholders)]
     if problems or meta is None or scan is None:
         return None, problems, name
     return Entry(work_id, replace(meta, scan=scan_value), scan, where, files_to), [], name
@@ -412,25 +433,27 @@ class _LanguageChecker:
 EXAMPLE_TOML = '''\
 # A transcribe manifest: the works of one batch. Run it with:  transcribe run {name}
 # Paths are relative to this file. Lines starting with '#' are comments.
+# Every value written "<like this>" is a placeholder: replace it with your own, or delete the line if the work
+# has none. Until then the manifest is refused (exit 10), so nobody publishes this example by mistake.
 # The batch keeps its state in {stem}.transcribe.db and page images in {stem}.transcribe/ beside this file:
 # run the same command again after a stop and it continues where it was.
 
 [defaults]                      # used by every work that does not say otherwise
-wiki = "wikisource:de"          # where to publish: 'wikisource:fr', 'wikisource:en'... or an api.php address
-licence = "PD-old-70"           # licence template for the scan's file page
-institution = "Staatsbibliothek zu Berlin"
+wiki = "<wikisource:xx>"        # where to publish: 'wikisource:fr', 'wikisource:de'... or an api.php address
+licence = "<licence template>"  # for the scan's file page, e.g. "PD-old-70" (author died over 70 years ago)
+institution = "<your library>"  # the holder of the original, e.g. "Staatsbibliothek zu Berlin"
 files_to = "auto"               # where scans go: "auto" (the wiki's shared repository: Commons for Wikisource), "local", "commons"
 
 [[work]]
-id = "glauber-annotationes"     # a short unique name (letters, digits, - _ .); default: from the scan's file name
-scan = "scans/glauber.pdf"      # a PDF, DjVu or TIFF, or a folder of page images
-title = "Annotationes vber den Appendicem"
-author = "Johann Rudolf Glauber"
-year = "1659"
-language = "de"                 # the Wikisource language code ('transcribe langs list' shows them all)
-models = "frk"                  # optional: Tesseract models instead of the language's own (here: Fraktur)
-page_labels = "1=10"            # optional: printed page numbers, e.g. "1=Cover 2to5=roman 2=1 7=1"
-source_url = "https://digital.staatsbibliothek-berlin.de/werkansicht?PPN=PPN66072944X"
+# id = "glauber-annotationes"   # optional: a short unique name (letters, digits, - _ .); default: from the scan's file name
+scan = "<scans/your-book.pdf>"  # a PDF, DjVu or TIFF, or a folder of page images, e.g. "scans/glauber.pdf"
+title = "<title as printed>"    # e.g. "Annotationes vber den Appendicem"
+author = "<author>"             # e.g. "Johann Rudolf Glauber"
+year = "<year>"                 # e.g. "1659", "1761-1765", "c. 1600"
+language = "<language code>"    # the Wikisource language code, e.g. "de" ('transcribe langs list' shows them all)
+source_url = "<address of the scan in your catalogue>"   # e.g. "https://digital.staatsbibliothek-berlin.de/werkansicht?PPN=PPN66072944X"
+# models = "frk"                # optional: Tesseract models instead of the language's own (here: Fraktur)
+# page_labels = "1=10"          # optional: printed page numbers, e.g. "1=Cover 2to5=roman 2=1 7=1"
 # file_name = "Glauber Annotationes 1659.pdf"   # optional: the scan's name on the wiki (default: "Title (year).pdf")
 # Optional, for the scan's file page on Commons ({{{{Book}}}}): subtitle, volume, edition, translator, editor,
 # illustrator, printer, description, oclc, isbn, lccn, and Commons categories:
@@ -444,6 +467,16 @@ source_url = "https://digital.staatsbibliothek-berlin.de/werkansicht?PPN=PPN6607
 
 EXAMPLE_CSV_HEADER = ["id", "scan", "title", "author", "year", "language", "models", "licence", "institution",
                       "source_url", "page_labels", "wiki", "file_name"]
+# The CSV has no comments: its one row holds placeholders (refused until filled in) and optional cells left empty.
+EXAMPLE_CSV_ROW = ["", "<scans/your-book.pdf>", "<title as printed>", "<author>", "<year>", "<language code>", "",
+                   "<licence template, e.g. PD-old-70>", "<your library>", "<address of the scan in your catalogue>",
+                   "", "<wikisource:xx>", ""]
+_PLACEHOLDER_RE = re.compile(r"<[^<>]*>")
+
+
+def is_placeholder(value: Any) -> bool:
+    """A value still as the example of `transcribe init` wrote it: "<title as printed>"."""
+    return isinstance(value, str) and _PLACEHOLDER_RE.fullmatch(value.strip()) is not None
 
 
 def example_manifest(path: Path) -> str:
@@ -452,10 +485,7 @@ def example_manifest(path: Path) -> str:
         out = io.StringIO()
         w = csv.writer(out, lineterminator="\r\n")
         w.writerow(EXAMPLE_CSV_HEADER)
-        w.writerow(["glauber-annotationes", "scans/glauber.pdf", "Annotationes vber den Appendicem",
-                    "Johann Rudolf Glauber", "1659", "de", "frk", "PD-old-70", "Staatsbibliothek zu Berlin",
-                    "https://digital.staatsbibliothek-berlin.de/werkansicht?PPN=PPN66072944X", "1=10",
-                    "wikisource:de", ""])
+        w.writerow(EXAMPLE_CSV_ROW)
         return out.getvalue()
     return EXAMPLE_TOML.format(name=path.name, stem=path.stem)
 

@@ -118,18 +118,29 @@ def write_batch_index(out_dir: Path, manifest: Manifest, results: list[WorkResul
         rows.append(f"<tr><td>{html.escape(r.id)}</td><td>{link}</td><td>{r.pages}</td><td>{r.ocrd}</td>"
                     f"<td>{r.output}</td><td>{r.failed}</td><td>{html.escape(r.status)}</td>"
                     f"<td>{html.escape(r.reason)}</td></tr>")
+    heading = html.escape(batch_title(manifest))
     page = (
         '<!DOCTYPE html>\n<html><head><meta charset="utf-8"><title>'
-        f"{html.escape(manifest.path.name)}: preview</title><style>body{{font-family:sans-serif;margin:2em}}"
+        f"{heading}: preview</title><style>body{{font-family:sans-serif;margin:2em}}"
         "td,th{padding:.3em .8em;text-align:left;border-bottom:1px solid #ddd}</style></head><body>"
-        f"<h1>{html.escape(manifest.path.name)}</h1><p>What <code>transcribe run</code> would publish, work by "
-        "work. Open a title to see its pages beside their OCR text.</p><table><tr><th>work</th><th>title</th>"
+        f"<h1>{heading}</h1><p>What <code>transcribe run {html.escape(manifest.path.name)}</code> would publish, "
+        "work by work. Open a title to see its pages beside their OCR text.</p><table><tr><th>work</th><th>title</th>"
         "<th>pages</th><th>OCR'd</th><th>exported</th><th>failed</th><th>result</th><th>reason</th></tr>"
         + "".join(rows) + "</table></body></html>\n"
     )
     target = out_dir / "index.html"
     write_text(target, page)
     return target
+
+
+def batch_title(manifest: Manifest) -> str:
+    """What a batch is called to a person: its one work's title, or 'N works' and the institution they share."""
+    entries = manifest.entries
+    if len(entries) == 1:
+        return entries[0].meta.title
+    institutions = {e.meta.institution for e in entries}
+    shared = institutions.pop() if len(institutions) == 1 else ""
+    return f"{len(entries)} works" + (f" from {shared}" if shared else "")
 
 
 def _meta_record(entry: Entry) -> dict[str, Any]:

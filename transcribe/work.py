@@ -12,8 +12,10 @@ The batch manifest (many works, TOML or CSV) is read by `transcribe.manifest`.
 
 from __future__ import annotations
 
+import difflib
 import re
 import tomllib
+from collections.abc import Collection
 from dataclasses import asdict, dataclass, field, fields
 from pathlib import Path
 from typing import Any
@@ -22,6 +24,13 @@ from transcribe.errors import ManifestError
 
 WORK_FILE = "work.toml"
 PAGES_DIR = "pages"
+OCR_JSON = "ocr.json"  # in a pages folder: every page's OCR status and choices (written by ocr)
+
+
+def output_paths(pages_dir: Path, image: str) -> tuple[Path, Path]:
+    """Where OCR puts a page image's text and hOCR in its pages folder: 0001.png -> 0001.txt, 0001.hocr."""
+    stem = Path(image).stem
+    return pages_dir / f"{stem}.txt", pages_dir / f"{stem}.hocr"
 
 
 _ALIASES = {"license": "licence", "lang": "language", "url": "source_url", "pagelist": "page_labels",
@@ -29,6 +38,21 @@ _ALIASES = {"license": "licence", "lang": "language", "url": "source_url", "page
             "editors": "editor", "illustrators": "illustrator", "category": "categories", "city": "place"}
 # Fields whose value may be a TOML list (joined with '; ', the separator a CSV cell uses for several)
 _LISTS = ("categories", "author", "translator", "editor", "illustrator")
+
+
+# Index page fields (en.wikisource's form) that are not WorkMeta fields although their names are close to one:
+# passed through as extra fields, never taken for a misspelling.
+_INDEX_ONLY = {"volumes"}
+
+
+def misspelt_field(key: str, known: Collection[str]) -> str | None:
+    """The known field a key not among `known` is probably a misspelling of ('autor' -> 'author', 'titel' ->
+    'title'), or None when it is far from every field (then it is an extra field of its own)."""
+    k = field_name(key)
+    if k in known or k in _INDEX_ONLY:
+        return None
+    guess = difflib.get_close_matches(k, sorted(known), n=1, cutoff=0.75)
+    return guess[0] if guess else None
 
 
 def field_name(key: str) -> str:
@@ -74,8 +98,11 @@ class WorkMeta:
         return asdict(self)
 
     @classmethod
-    def from_mapping(cls, data: dict[str, Any], *, where: str) -> WorkMeta:
-        """Build from a TOML table or a CSV row; every problem is reported at once, by name."""
+    def from_mapping(cls, data: dict[str, Any], *, where: str, names_checked: bool = False) -> WorkMeta:
+        """Build from a TOML table or a CSV row; every problem is reported at once, by name.
+
+        A key close to a known field ('titel') is a problem naming the field it probably means, unless the
+        caller has checked the names already (`names_checked`: the manifest does, once per column)."""
         known = {f.name for f in fields(cls)} - {"extra"}
         problems: list[str] = []
         values: dict[str, Any] = {}
@@ -92,6 +119,8 @@ class WorkMeta:
             value = value.strip()
             if k in known:
                 values[k] = value
+            elif not names_checked and (guess := misspelt_field(k, known)):
+                problems.append(f"{where}: '{key}' is not a known field; did you mean '{guess}'? (rename it)")
             elif value:
                 extra[key] = value
         for required in ("title", "language"):

@@ -8,10 +8,11 @@ import sys
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
-from pathlib import Path
-from typing import Annotated, Any, TypeVar
+from pathlib import Path, PurePath
+from typing import Annotated, Any, TypeVar, get_args
 
 import typer
+from typer.core import TyperCommand, TyperOption
 
 from transcribe.errors import EXIT_CODE_MEANINGS, ExitCode, ManifestError, TranscribeError
 from transcribe.events import ProgressFn
@@ -170,8 +171,60 @@ def details(e: BaseException, *, limit: int = 8) -> list[str]:
     return lines
 
 
+# -- help in words, not Python's types ------------------------------------------------------------------------
+VERBOSE_EPILOG = ("--verbose (before or after the command) shows debug logs and, for an error, its details: "
+                  "its cause, the file, a program's own message.")
+
+
+def _metavar(param: TyperOption) -> str:
+    """What an option's value is, as a person writes it: DIR, FILE, N, auto|png|tiff; else the option's name."""
+    desc = param.type_descriptor
+    if desc.is_choice:
+        return "|".join(str(getattr(c, "value", c)) for c in desc.choices or ())
+    kind = get_args(desc.annotation)[0] if desc.is_list and get_args(desc.annotation) else desc.annotation
+    if desc.is_path or (isinstance(kind, type) and issubclass(kind, PurePath)):
+        return {"dir": "DIR", "file": "FILE"}.get(desc.path_type, "PATH")
+    if kind is int:
+        return "N"
+    if kind is float:
+        return "NUMBER"
+    return (param.name or "value").upper().replace("_", "-")
+
+
+def _tidy(param: Any) -> None:
+    """Typer (0.2x) shows an option as `--langs-dir <list[Path]>` and an argument as `{scan}` in the usage line:
+    give them plain metavars. An option keeps a metavar set on it; an argument is shown by its name in capitals
+    (`SCAN`, `[INDEX]...`)."""
+    if not hasattr(param, "type_descriptor"):  # a Typer without these displays: leave its help as it is
+        return
+    if isinstance(param, TyperOption):
+        if param.metavar is None and not param.is_flag and not param.count:
+            param.metavar = _metavar(param)
+        return
+    name = (param.name or "arg").upper()
+    many = "..." if param.nargs != 1 else ""
+    usage = f"{name}{many}" if param.required else f"[{name}]{many}"
+    # Typer reads these two per parameter for the usage line and the arguments' table
+    param._usage_display_name = lambda: usage
+    param.display_type_rich = lambda ctx: None
+    param.metavar = f"{name}{many}"
+
+
+class Command(TyperCommand):
+    """A command whose --help shows metavars a person reads (see `_tidy`)."""
+
+    def get_params(self, ctx: Any) -> list[Any]:
+        params = super().get_params(ctx)
+        for p in params:
+            _tidy(p)
+        return params
+
+
 def command(*args: Any, group: typer.Typer | None = None, **kwargs: Any) -> Callable[[F], F]:
-    """`app.command()` (or `group.command()` for a sub-command) plus the error handling every command shares."""
+    """`app.command()` (or `group.command()` for a sub-command) plus the error handling every command shares,
+    and a help that reads as words (`Command`) and says what --verbose does."""
+    kwargs.setdefault("cls", Command)
+    kwargs.setdefault("epilog", VERBOSE_EPILOG)
 
     def decorate(func: F) -> F:
         @functools.wraps(func)

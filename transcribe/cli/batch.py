@@ -49,8 +49,9 @@ def run(
                              "('wikisource:fr', or an api.php URL, e.g. a test wiki).")] = None,
     jobs: JobsOpt = None,
     scheduler: Annotated[str | None, typer.Option(
-        "--scheduler", help="OCR on a Dask cluster, e.g. tcp://host:8786 (needs: pip install 'transcribe[dask]'"
-                            "; every worker needs Tesseract and the models).")] = None,
+        "--scheduler", help="OCR on a Dask cluster, e.g. tcp://host:8786 (needs the Dask extra: "
+                            ".venv/bin/pip install 'transcribe[dask]'; every worker needs Tesseract and the "
+                            "models).")] = None,
     licence: Annotated[str | None, typer.Option(
         "--licence", "--license", help="Licence template for works that name none, e.g. PD-old-70.")] = None,
     institution: Annotated[str | None, typer.Option(

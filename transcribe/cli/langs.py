@@ -104,7 +104,8 @@ def list_(
 @command("show", group=sub)
 def show(
     code: CodeArg,
-    fmt: Annotated[Format, typer.Option("--format", "-f", help="table (readable text) or json.")] = Format.table,
+    fmt: Annotated[Format, typer.Option("--format", "-f", help="table (readable text), csv or json.")]
+    = Format.table,
     tessdata_dir: TessdataOpt = None,
     langs_dir: LangsDirOpt = None,
 ) -> None:
@@ -114,8 +115,15 @@ def show(
     info = _row(lang, have)
     info["model_status"] = {m: ("installed" if L.is_loadable(m, have) else "missing") for m in lang.models}
     info["source"] = lang.source
-    if fmt is not Format.table:
+    if fmt is Format.json:
         typer.echo(json.dumps(info, ensure_ascii=False, indent=2))
+        return
+    if fmt is Format.csv:  # one row, the columns of 'langs list --format csv' and what is missing
+        out = io.StringIO()
+        columns = ["code", "name", "native_name", "scripts", "direction", "models", "packages", "status", "missing"]
+        csv.writer(out, lineterminator="\n").writerows(
+            [columns, [" ".join(v) if isinstance(v, list) else v for v in (info[c] for c in columns)]])
+        typer.echo(out.getvalue(), nl=False)
         return
     models = ", ".join(f"{m} ({s})" for m, s in info["model_status"].items())
     lines = [

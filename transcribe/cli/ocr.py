@@ -24,7 +24,7 @@ from transcribe.cli._app import (
     err,
     progress_bar,
 )
-from transcribe.errors import InputError, PagesFailed
+from transcribe.errors import InputError, PagesFailed, UsageError
 from transcribe.store import DB_NAME, Store
 
 DirArg = Annotated[
@@ -76,6 +76,10 @@ def ocr_command(
     if wiki and not learn_from:
         raise InputError("--wiki is only used with --learn-from \"Index:NAME\".",
                          hint="Leave out --wiki, or add --learn-from \"Index:NAME\".")
+    if not lang and not (models or "").strip():
+        raise UsageError("Say which language the pages are in: --lang CODE (the Wikisource code, e.g. --lang de; "
+                         "'transcribe langs list' shows them all), or which Tesseract models to read with: "
+                         "--models frk.")
     # A missing model is found here, before any page is touched (exit 5, with what to install).
     resolved = resolve_models(lang, models, tessdata_dir)
     method = "fast" if fast else "best" if best else O.DEFAULT_METHOD
@@ -162,13 +166,13 @@ def evaluate_command(
 
     CER = character edits needed / characters of the correct text (0.05 = 5 errors per 100 characters, about 3
     wrong characters in every 60-character line), after Unicode NFC and turning every run of spaces and line
-    breaks into one space. Overall = all edits / all characters. Use it to compare models or settings on a few
+    breaks into one space. WER is the same for words (0.25 = about 2.5 words in every 10 need a correction).
+    Overall = all edits / all characters. Use it to compare models or settings on a few
     pages of your own: --against OTHER_FOLDER compares two OCR runs page by page.
     """
     if against is not None:
         comparison = ev.compare(ocr_dir, against, gt_dir, relaxed=relaxed)
-        typer.echo(render_comparison(comparison, fmt.value, ocr_dir.name or str(ocr_dir),
-                                     against.name or str(against)), nl=False)
+        typer.echo(render_comparison(comparison, fmt.value, *ev.distinct_names(ocr_dir, against)), nl=False)
         if comparison.only_one:
             err(f"note: {len(comparison.only_one)} page(s) are scored in one folder only and were left out: "
                 + ", ".join(comparison.only_one[:5]) + (" ..." if len(comparison.only_one) > 5 else ""))
@@ -206,6 +210,7 @@ def render(result: ev.Evaluation, fmt: str, plain: tuple[float, int] | None = No
             lines.append("-" * len(lines[0]))
         lines.append(f"{r[0]:<{width}}  {r[1]:>6}  {r[3]:>7.2%}  {r[4]:>6}  {r[6]:>7.2%}")
     lines.append(f"CER {result.cer:.2%}: {ev.meaning(result.cer)}.")
+    lines.append(f"WER {result.wer:.2%}: {ev.word_meaning(result.wer)} (a word with any wrong character is wrong).")
     if plain is not None:
         cer, n = plain
         lines.append(f"Plain Tesseract on the same {n} page(s) (baseline.csv): CER {cer:.2%}, {ev.meaning(cer)}.")
@@ -231,14 +236,14 @@ def render_comparison(c: ev.Comparison, fmt: str, name: str, other_name: str) ->
         w.writerow(["overall", c.first.chars, f"{c.first.cer:.4f}", f"{c.other.cer:.4f}",
                     f"{c.first.cer - c.other.cer:+.4f}", ""])
         return buf.getvalue()
-    a, b = name[:12], other_name[:12]
+    wa, wb = max(12, len(name)), max(12, len(other_name))  # each column as wide as its folder's name
     width = max(len("overall"), *(len(r[0]) for r in rows))
-    lines = [f"{'page':<{width}}  {'chars':>6}  {a:>12}  {b:>12}  {'change':>8}  verdict"]
+    lines = [f"{'page':<{width}}  {'chars':>6}  {name:>{wa}}  {other_name:>{wb}}  {'change':>8}  verdict"]
     for r in rows:
-        lines.append(f"{r[0]:<{width}}  {r[1]:>6}  {r[2]:>12.2%}  {r[3]:>12.2%}  {r[4] * 100:>+7.2f}%  {r[5]}")
+        lines.append(f"{r[0]:<{width}}  {r[1]:>6}  {r[2]:>{wa}.2%}  {r[3]:>{wb}.2%}  {r[4] * 100:>+7.2f}%  {r[5]}")
     lines.append("-" * len(lines[0]))
     change = c.first.cer - c.other.cer
-    lines.append(f"{'overall':<{width}}  {c.first.chars:>6}  {c.first.cer:>12.2%}  {c.other.cer:>12.2%}  "
+    lines.append(f"{'overall':<{width}}  {c.first.chars:>6}  {c.first.cer:>{wa}.2%}  {c.other.cer:>{wb}.2%}  "
                  f"{change * 100:>+7.2f}%")
     lines.append(f"{name} against {other_name}: better on {c.count('better')} page(s), worse on {c.count('worse')}, "
                  f"the same on {c.count('same')}. {name}: {ev.meaning(c.first.cer)}; {other_name}: "

@@ -226,8 +226,7 @@ def _show(report: PublishReport, title: str) -> None:
             err(f"  {o.title}: {verbs[o.status]}" + (f" ({o.reason})" if o.reason and o.status != "created" else ""))
     counts = ", ".join(f"{sum(1 for o in pages if o.status == s)} {verbs[s]}" for s in _VERBS)
     err(f"  pages: {counts}.")
-    if report.unmapped:
-        err(f"  note: the wiki's Index page has no field for: {', '.join(report.unmapped)} (left out).")
+    _unmapped_notes(report.unmapped)
     shown = [o for o in pages if o.status in ("skipped", "failed")]
     limit = None if settings.verbose else 20
     for o in shown[:limit]:
@@ -273,7 +272,18 @@ def _export(scan: Path, pages_dir: Path, meta: WorkMeta, out: Path, quiet: bool,
         err(f"  page {n} has no page text: {why}")
     for note in r.notes:
         err(f"  note: {note}")
-    if r.unmapped:
-        err(f"  note: no Index field for: {', '.join(r.unmapped)} (left out).")
+    _unmapped_notes(r.unmapped)
     err(f"Open {r.preview} in a web browser to review every page beside its text.")
     typer.echo(str(r.preview))
+
+
+def _unmapped_notes(unmapped: list[str]) -> None:
+    """Where the metadata the Index page has no field for goes: the file's description page, or nowhere."""
+    from transcribe.wiki.pagetext import split_unmapped
+
+    on_file, left_out = split_unmapped(unmapped)
+    if on_file:
+        err(f"  note: no Index field for {', '.join(on_file)}: on the file's description page ({{{{Book}}}}) only.")
+    if left_out:
+        err(f"  note: no Index field for {', '.join(left_out)}, nor one on the file's description page "
+            "(left out).")

@@ -52,7 +52,7 @@ from transcribe.store import Store, Work
 
 log = logging.getLogger(__name__)
 
-OCR_JSON = "ocr.json"
+from transcribe.work import OCR_JSON, output_paths  # noqa: E402, F401  the pages folder's layout, as ocr.X too
 DEFAULT_PSM = 3
 DEFAULT_TIMEOUT = 600.0  # seconds for one page; a 600 dpi newspaper page takes about a minute on one core
 # Bump when the way text, hOCR or the blank decision is made changes, so that finished pages are redone.
@@ -285,11 +285,6 @@ def check_pages_dir(pages_dir: Path) -> None:
     if not Path(pages_dir).is_dir():
         raise InputError(f"The pages folder {pages_dir} does not exist.",
                          hint="Give the folder 'transcribe split' made, e.g. 'transcribe ocr book-pages --lang fr'.")
-
-
-def output_paths(pages_dir: Path, image: str) -> tuple[Path, Path]:
-    stem = Path(image).stem
-    return pages_dir / f"{stem}.txt", pages_dir / f"{stem}.hocr"
 
 
 # -- the run ----------------------------------------------------------------------------------------------------

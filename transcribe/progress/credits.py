@@ -20,8 +20,8 @@ from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
 
-LEVELS = (0, 1, 2, 3, 4)
-LEVEL_NAMES = {0: "Without text", 1: "Not proofread", 2: "Problematic", 3: "Proofread", 4: "Validated"}
+from transcribe.levels import LEVELS
+
 
 @dataclass(frozen=True)
 class Rev:

@@ -13,9 +13,8 @@ import json
 from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
 
+from transcribe.levels import LEVEL_COLOURS, LEVEL_NAMES, LEVELS
 from transcribe.progress.credits import (
-    LEVEL_NAMES,
-    LEVELS,
     Contributor,
     Summary,
     WorkSummary,
@@ -29,8 +28,6 @@ if TYPE_CHECKING:
 MARK_START = "<!-- transcribe progress start -->"
 MARK_END = "<!-- transcribe progress end -->"
 
-# Wikisource's own colours for the quality levels, so the bars look like the ones proofreaders know.
-LEVEL_COLOURS = {0: "#dddddd", 1: "#ffa0a0", 2: "#b0b0ff", 3: "#ffe867", 4: "#90ff90"}
 NOT_CREATED_COLOUR = "#ffffff"
 SHORT_LEVEL_NAMES = {0: "Without\ntext", 1: "Not\nproofread", 2: "Proble-\nmatic", 3: "Proof-\nread",
                      4: "Vali-\ndated"}

@@ -11,6 +11,7 @@ import io
 import json
 import re
 import shutil
+import threading
 import warnings
 import zipfile
 from collections.abc import Iterator
@@ -47,9 +48,11 @@ EXTENSIONS = {"png": ".png", "tiff": ".tif", "jpeg": ".jpg"}
 # 2: JPEG pages and JPEG-in-TIFF frames are kept as .jpg pages by default.
 SPLIT_VERSION = 2
 
-# We check Image.MAX_IMAGE_PIXELS ourselves before decoding and raise a clear InputError; Pillow's own warning
-# (between 1x and 2x the limit) would only repeat it in programmer's words.
-warnings.simplefilter("ignore", Image.DecompressionBombWarning)
+# Pillow warns (DecompressionBombWarning) when it opens an image between 1x and 2x its pixel limit; open_image
+# catches that warning and turns it into our own clear InputError (or nothing, when the caller's limit allows it).
+# catch_warnings changes process-wide state, so the pages' threads open their images one at a time (opening only
+# reads the header: no decoding happens under the lock).
+_OPEN_LOCK = threading.Lock()
 
 
 @dataclass(frozen=True)
@@ -192,7 +195,12 @@ def _can_copy(im: Image.Image, s: Settings) -> bool:
 @contextlib.contextmanager
 def open_image(src: Path | io.BytesIO, label: str, max_pixels: int | None = None) -> Any:
     try:
-        im = Image.open(src)
+        with _OPEN_LOCK, warnings.catch_warnings(record=True) as caught:
+            warnings.simplefilter("always", Image.DecompressionBombWarning)
+            im = Image.open(src)
+        for w in caught:
+            if not issubclass(w.category, Image.DecompressionBombWarning):
+                warnings.warn_explicit(w.message, w.category, w.filename, w.lineno)  # not ours: pass it on
     except Image.DecompressionBombError as e:
         m = re.search(r"\((\d+) pixels\)", str(e))
         _check_pixels(int(m.group(1)) if m else 0, label, None)  # Pillow's limit, as set by pixel_limit()

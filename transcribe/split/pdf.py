@@ -15,13 +15,14 @@ from __future__ import annotations
 
 import logging
 import re
+import subprocess
 import struct
 import zlib
 from dataclasses import dataclass
 from pathlib import Path
 
 from transcribe.errors import InputError
-from transcribe.split.tools import last_line, need, run
+from transcribe.split.tools import need, run
 
 log = logging.getLogger(__name__)
 
@@ -65,11 +66,28 @@ def page_count(scan: Path) -> int:
     if (m and int(m.group(1)) == 0) or "Invalid page count 0" in proc.stderr:
         raise InputError(f"{scan} has no pages.", hint="Check that it is the scan you meant.")
     if proc.returncode != 0 or not m:
-        raise InputError(f"{scan} is damaged or not a complete PDF "
-                         f"({last_line(proc.stderr, f'pdfinfo exit {proc.returncode}')}).",
+        # poppler's own words ("Command Line Error: Wrong page range given...") go to --verbose's detail lines
+        cause = _failed(proc, ["pdfinfo", str(scan)])
+        if _cut_short(scan):
+            raise InputError(f"{scan} is cut short ({scan.stat().st_size} bytes, without the end marker every "
+                             "complete PDF has), as after an interrupted download or copy.",
+                             hint="Download or copy it again from the original.") from cause
+        raise InputError(f"{scan} is damaged: its list of pages cannot be read.",
                          hint=f"Copy or download it again; a damaged file may be repaired with: "
-                              f"qpdf '{scan.name}' repaired.pdf")
+                              f"qpdf '{scan.name}' repaired.pdf") from cause
     return int(m.group(1))
+
+
+def _cut_short(scan: Path) -> bool:
+    """True when the PDF lacks the '%%EOF' marker a complete PDF ends with (within its last kilobyte)."""
+    with open(scan, "rb") as f:
+        f.seek(max(0, scan.stat().st_size - 1024))
+        return b"%%EOF" not in f.read()
+
+
+def _failed(proc: subprocess.CompletedProcess[str], args: list[str]) -> subprocess.CalledProcessError:
+    """A program's failure as an exception, to be the cause of the tool's own error (its stderr for --verbose)."""
+    return subprocess.CalledProcessError(proc.returncode, args, proc.stdout, proc.stderr)
 
 
 def plan_pages(scan: Path, numbers: list[int]) -> dict[int, PagePlan]:
@@ -235,12 +253,13 @@ def extract(scan: Path, plan: PagePlan, scratch: Path) -> tuple[bool, bytes | Pa
             return False, obj.read_raw_bytes()
     # Everything else: let poppler decode it (it knows CCITT, JBIG2, palettes, decode arrays).
     prefix = scratch / f"{plan.n:04d}.pdfimages"
-    proc = run(["pdfimages", "-png", "-f", str(plan.n), "-l", str(plan.n), str(scan), str(prefix)])
+    args = ["pdfimages", "-png", "-f", str(plan.n), "-l", str(plan.n), str(scan), str(prefix)]
+    proc = run(args)
     produced = sorted(scratch.glob(f"{prefix.name}-*.png"))
     if proc.returncode != 0 or len(produced) != 1:
-        raise InputError(f"The image of page {plan.n} of {scan.name} could not be read "
-                         f"({last_line(proc.stderr, 'pdfimages failed')}).",
-                         hint="The PDF may be damaged: get it again.")
+        raise InputError(f"The image of page {plan.n} of {scan.name} could not be read: the PDF is damaged there.",
+                         hint="Get the scan again (--verbose shows poppler's own message).") \
+            from _failed(proc, args)
     return False, produced[0]
 
 
@@ -274,8 +293,9 @@ def render(scan: Path, n: int, dpi: int, fmt: str, gray: bool, target: Path) -> 
     args += ["-png"] if fmt == "png" else ["-tiff", "-tiffcompression", "deflate"]
     if gray:
         args.append("-gray")
-    proc = run([*args, str(scan), str(target.with_suffix(""))])
+    args += [str(scan), str(target.with_suffix(""))]
+    proc = run(args)
     if proc.returncode != 0 or not target.is_file():
-        raise InputError(f"Page {n} of {scan.name} could not be rendered "
-                         f"({last_line(proc.stderr, f'exit {proc.returncode}')}).",
-                         hint="The PDF may be damaged: get it again, or try another --dpi.")
+        raise InputError(f"Page {n} of {scan.name} could not be drawn: the PDF is damaged there.",
+                         hint="Get the scan again, or try another --dpi (--verbose shows poppler's own message).") \
+            from _failed(proc, args)

@@ -22,9 +22,8 @@ from typing import Any
 
 from transcribe import fsutil
 from transcribe.events import ProgressFn, no_progress
+from transcribe.levels import LEVEL_COLOURS, LEVEL_NAMES
 from transcribe.pagelabels import PageLabelError, describe_labels, label_pages
-from transcribe.progress.credits import LEVEL_NAMES
-from transcribe.progress.report import LEVEL_COLOURS
 from transcribe.store import Store, Work
 from transcribe.wiki import pagetext as pt
 from transcribe.wiki import plan
@@ -34,6 +33,7 @@ from transcribe.work import WorkMeta
 log = logging.getLogger(__name__)
 
 PREVIEW_WIDTH = 1000  # pixels: enough to read a page on a laptop, small enough to mail the folder
+THUMB_HEIGHT = 240  # pixels: a page in the table of pages, big enough to judge it, a few kB
 
 # Without a wiki to read them from, the export uses en.wikisource's index fields and progress values (as its
 # MediaWiki:Proofreadpage_index_data_config defines them); publish always uses the target wiki's own.
@@ -125,7 +125,7 @@ def export_work(scan: Path, pages_dir: Path, meta: WorkMeta, out_dir: Path, *, p
             report.pages += 1
         else:
             report.skipped.append((p.n, p.reason))
-        rows.append({"page": p, "label": label, "image": image})
+        rows.append({"page": p, "label": label, "image": image, "thumb": _thumbnail(out_dir, image)})
         progress("export", i + 1, total)
     for i, row in enumerate(rows):
         prev = rows[i - 1]["page"].n if i > 0 else None
@@ -182,6 +182,26 @@ def _preview_image(pages_dir: Path, p: plan.PlannedPage, folder: Path) -> str | 
     return f"images/{target.name}"
 
 
+def _thumbnail(out_dir: Path, image: str | None) -> str | None:
+    """A small JPEG of a page for the table of pages, from its preview image; None without one."""
+    if image is None:
+        return None
+    src = out_dir / image
+    target = out_dir / "thumbs" / src.name
+    try:
+        if not target.is_file() or target.stat().st_mtime < src.stat().st_mtime:
+            from PIL import Image
+
+            with Image.open(src) as im:
+                im.thumbnail((THUMB_HEIGHT * 4, THUMB_HEIGHT))
+                with fsutil.atomic_path(target) as tmp:
+                    im.save(tmp, format="JPEG", quality=75, optimize=True)
+    except OSError as e:
+        log.warning("no thumbnail for %s: %s", src.name, e)
+        return None
+    return f"thumbs/{target.name}"
+
+
 _CSS = """
 body{font-family:system-ui,sans-serif;margin:0;color:#202122;background:#f8f9fa}
 header{padding:12px 20px;background:#fff;border-bottom:1px solid #c8ccd1}
@@ -199,8 +219,8 @@ th,td{border:1px solid #c8ccd1;padding:4px 8px;text-align:left;vertical-align:to
 .text{white-space:pre-wrap;font-family:serif;font-size:1.05em;line-height:1.5;background:#fff;
       border:1px solid #c8ccd1;padding:12px;margin:0}
 nav a{margin-right:12px}
-img.thumb{height:60px;border:1px solid #c8ccd1}
-"""
+img.thumb{height:THUMB_HEIGHTpx;border:1px solid #c8ccd1}
+""".replace("THUMB_HEIGHT", str(THUMB_HEIGHT))
 
 
 def _level_badge(p: plan.PlannedPage) -> str:
@@ -227,9 +247,13 @@ def _index_html(meta: WorkMeta, name: str, rows: list[dict[str, Any]], fields: l
     summary = ", ".join(f"{v} {k.lower()}" for k, v in by_level.items())
     who = " · ".join(x for x in (meta.author, meta.year, meta.publisher, meta.place) if x)
     notes = "".join(f"<p class=\"meta\">Note: {e(n)}</p>" for n in [*report.notes, report.ns_note] if n)
-    if report.unmapped:
-        notes += (f"<p class=\"meta\">Not on the Index page (the wiki has no field for it): "
-                  f"{e(', '.join(report.unmapped))}</p>")
+    on_file, left_out = pt.split_unmapped(report.unmapped)
+    if on_file:
+        notes += (f"<p class=\"meta\">On the file's description page ({{{{Book}}}}), since the Index page has no "
+                  f"field for them: {e(', '.join(on_file))}</p>")
+    if left_out:
+        notes += (f"<p class=\"meta\">Left out (neither the Index page nor the file's description page has a "
+                  f"field for them): {e(', '.join(left_out))}</p>")
     out = [f"<header><h1>{e(meta.title)}</h1><div class=\"meta\">{e(who)}</div>",
            (f"<div class=\"meta\">Will be published as <b>File:{e(name)}</b>, <b>{e(report.index_ns)}:{e(name)}</b> "
             f"and <b>{e(report.page_ns)}:{e(name)}/1</b> … <b>/{len(rows)}</b>. {len(rows)} pages: {e(summary)}."
@@ -239,8 +263,8 @@ def _index_html(meta: WorkMeta, name: str, rows: list[dict[str, Any]], fields: l
     for r in rows:
         p = r["page"]
         link = f"pages/{p.n:04d}.html"
-        thumb = f'<img class="thumb" loading="lazy" src="{e(r["image"])}" alt="">' if r["image"] else ""
-        first = " ".join(p.body.split())[:90]
+        thumb = f'<img class="thumb" loading="lazy" src="{e(r["thumb"])}" alt="">' if r["thumb"] else ""
+        first = " ".join(p.body.split())[:300]  # as much as a row beside its thumbnail holds
         out.append(f'<tr><td><a href="{link}">{p.n}</a></td><td>{e(r["label"])}</td><td><a href="{link}">{thumb}'
                    f'</a></td><td>{_level_badge(p)}</td><td class="first">{e(first)}</td></tr>')
     out.append("</tbody></table>")

@@ -424,6 +424,12 @@ BOOK_FIELDS = (
 )
 
 
+def split_unmapped(unmapped: list[str]) -> tuple[list[str], list[str]]:
+    """What the Index page has no field for, as (shown on the file's description page by {{Book}}, left out)."""
+    book = {attr for attr, _ in BOOK_FIELDS}
+    return [u for u in unmapped if u in book], [u for u in unmapped if u not in book]
+
+
 def file_categories(meta: WorkMeta) -> list[str]:
     """The categories of the file page: the institution's own (named after it), then those the work gives,
     each once. A library whose Commons category has another name gives it in `categories`."""

@@ -13,11 +13,10 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from transcribe.errors import InputError, ManifestError
-from transcribe.ocr import OCR_JSON, output_paths
 from transcribe.split import read_pages as read_page_images
 from transcribe.store import Store, Work
 from transcribe.wiki import pagetext as pt
-from transcribe.work import WorkMeta
+from transcribe.work import OCR_JSON, WorkMeta, output_paths
 
 log = logging.getLogger(__name__)
 

@@ -35,6 +35,7 @@ import requests
 
 from transcribe import __version__
 from transcribe.errors import AuthError, UsageError, WikiError
+from transcribe.levels import LEVEL_NAMES
 from transcribe.wiki import credentials
 
 log = logging.getLogger(__name__)
@@ -60,7 +61,7 @@ WIKIMEDIA_DOMAINS = (
 _SECRET_KEYS = re.compile(r"password|secret|token|key$", re.IGNORECASE)
 _RETRY_CODES = {"maxlag", "readonly", "internal_api_error_DBQueryError", "ratelimited"}
 # Quality level -> category name used by en.wikisource, for wikis that do not tell (no ProofreadPage).
-DEFAULT_QUALITY_NAMES = {0: "Without text", 1: "Not proofread", 2: "Problematic", 3: "Proofread", 4: "Validated"}
+DEFAULT_QUALITY_NAMES = LEVEL_NAMES  # ProofreadPage's own names, where a wiki does not say its own
 # The fields ProofreadPage falls back to when MediaWiki:Proofreadpage_index_data_config is missing.
 _DEFAULT_INDEX_FIELDS: dict[str, dict[str, Any]] = {
     "Title": {"label": "Title", "data": "title"},
