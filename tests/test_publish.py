@@ -272,8 +272,17 @@ def test_a_run_killed_half_way_resumes_without_duplicates(wiki_en: WikiServer, t
         time.sleep(0.05)
     proc.send_signal(signal.SIGKILL)
     proc.wait(timeout=10)
-    made = len(wiki_en.api(action="query", list="allpages", apnamespace="104", apprefix=prefix)
-               ["query"]["allpages"])
+
+    def count() -> int:
+        return len(wiki_en.api(action="query", list="allpages", apnamespace="104", apprefix=prefix)
+                   ["query"]["allpages"])
+
+    # The wiki finishes an edit whose client was killed mid-request: count once it has settled.
+    made, settled = count(), time.monotonic() + 2
+    while time.monotonic() < settled:
+        time.sleep(0.25)
+        if (now := count()) != made:
+            made, settled = now, time.monotonic() + 2
     assert 4 <= made < pages, "the run was not killed half-way"
     res = subprocess.run([sys.executable, "-m", "transcribe", "publish", str(work_dir), "--wiki", wiki_en.api_url,
                           "--report", str(tmp_path / "report.json")], env=dict(env, TRANSCRIBE_THROTTLE="0"),
