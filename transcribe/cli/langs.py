@@ -12,7 +12,9 @@ from typing import Annotated, Any
 import typer
 
 from transcribe import langs as L
-from transcribe.cli._app import ModelsOpt, TessdataOpt, app, command, err
+from transcribe import models as M
+from transcribe.errors import UsageError
+from transcribe.cli._app import ModelsOpt, QuietOpt, TessdataOpt, app, command, err, progress_bar
 
 sub = typer.Typer(no_args_is_help=True, rich_markup_mode=None,
                   context_settings={"help_option_names": ["-h", "--help"]})
@@ -138,6 +140,9 @@ def check(
             err(f"note: {lang.notes}")
     else:
         typer.echo(f"ready: {lang.name} ('{code}') will be read with {models_phrase(resolved)}{where}.")
+        for better in M.better_missing(resolved, code):
+            err(f"note: a better model, {better.name}, is not installed (it reads {better.reads} in place of "
+                f"{'+'.join(better.replaces)}): transcribe langs install {better.name}")
 
 
 def models_phrase(models: str) -> str:
@@ -146,3 +151,76 @@ def models_phrase(models: str) -> str:
     if len(names) == 1:
         return f"the Tesseract model {names[0]}"
     return f"the Tesseract models {', '.join(names[:-1])} and {names[-1]}"
+
+
+# -- models beyond Debian's (langs/models.toml) ---------------------------------------------------------------
+
+
+def _model_row(m: M.CatalogModel, installed: set[str]) -> dict[str, Any]:
+    return {"name": m.name, "reads": m.reads, "scripts": list(m.scripts), "languages": list(m.languages),
+            "periods": list(m.periods), "kind": m.kind, "size": m.size, "licence": m.licence,
+            "status": "installed" if m.name in installed else "missing", "recommended": m.recommended,
+            "replaces": list(m.replaces), "url": m.url, "sha256": m.sha256, "description": m.description,
+            "licence_note": m.licence_note, "measured": m.measured}
+
+
+def _mb(size: int) -> str:
+    return f"{size / 1e6:.1f} MB"
+
+
+@command("models", group=sub)
+def models_(
+    fmt: Annotated[Format, typer.Option("--format", "-f", help="table, csv or json.")] = Format.table,
+) -> None:
+    """Public models beyond Debian's (langs/models.toml): what each reads, its licence, and whether it is installed."""
+    installed = M.installed_catalogue_models()
+    rows = [_model_row(m, installed) for m in M.catalogue().values()]
+    if fmt is Format.json:
+        typer.echo(json.dumps(rows, ensure_ascii=False, indent=2))
+        return
+    if fmt is Format.csv:
+        out = io.StringIO()
+        w = csv.writer(out, lineterminator="\n")
+        keys = ["name", "reads", "kind", "size", "licence", "status", "recommended", "replaces", "url", "sha256"]
+        w.writerow(keys)
+        for r in rows:
+            w.writerow([" ".join(r[k]) if isinstance(r[k], list) else r[k] for k in keys])
+        typer.echo(out.getvalue(), nl=False)
+        return
+    table = [["name", "reads (scripts; languages; years)", "kind", "size", "licence", "status"]]
+    table += [[r["name"] + (" *" if r["recommended"] else ""), r["reads"], r["kind"], _mb(r["size"]),
+               r["licence"], r["status"]] for r in rows]
+    widths = [max(len(row[i]) for row in table) for i in range(len(table[0]))]
+    for row in table:
+        typer.echo("  ".join(cell.ljust(w) for cell, w in zip(row, widths, strict=True)).rstrip())
+    typer.echo(f"* recommended: the default OCR reads with it in place of Debian's model when it is installed. "
+               f"Models folder: {M.models_dir()}")
+
+
+@command("install", group=sub)
+def install(
+    names: Annotated[list[str] | None, typer.Argument(help="Catalogue model names (see 'transcribe langs models').",
+                                                      show_default=False)] = None,
+    source: Annotated[str | None, typer.Option(
+        "--from", help="A folder, file: address or http(s) base address holding NAME.traineddata (a local copy), "
+                       "instead of the model's public address.")] = None,
+    recommended: Annotated[bool, typer.Option("--recommended", help="Also every recommended model.")] = False,
+    all_: Annotated[bool, typer.Option("--all", help="Every model of the catalogue.")] = False,
+    retries: Annotated[int, typer.Option("--retries", min=0, help="Further attempts after a failed one.")] = 5,
+    timeout: Annotated[float, typer.Option("--timeout", min=1,
+                                           help="Seconds to wait for the server to answer.")] = 60.0,
+    quiet: QuietOpt = False,
+) -> None:
+    """Download models into your models folder: resumable, checked against their SHA-256, written atomically."""
+    cat = M.catalogue()
+    wanted = list(dict.fromkeys([*(names or []), *(m.name for m in cat.values() if all_ or
+                                                  (recommended and m.recommended))]))
+    if not wanted:
+        raise UsageError("No model named: give a NAME, --recommended or --all "
+                              "(see 'transcribe langs models').")
+    for name in wanted:
+        M.get_model(name)  # every name checked before anything is fetched
+    with progress_bar(quiet) as progress:
+        for name in wanted:
+            path = M.install(name, source=source, progress=progress, retries=retries, timeout=timeout)
+            typer.echo(f"installed: {name} ({cat[name].licence}) in {path}")
