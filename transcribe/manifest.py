@@ -51,13 +51,18 @@ class Entry:
 
     id: str  # unique key: the folder name in the work area and the work's key in the state
     meta: WorkMeta
-    scan: Path  # absolute: a scan file, or a folder of page images
+    scan: Path | str  # absolute: a scan file, or a folder of page images; a IIIF manifest's http(s) address as is
     where: str  # how to name it to a person: 'books.csv line 4' / "books.toml, work 'glauber'"
     files_to: str = "auto"  # where the scan file is uploaded: 'auto', 'local' or 'commons' (see FILES_TO)
 
     @property
     def scan_is_folder(self) -> bool:
-        return self.scan.is_dir()
+        return not self.is_address and Path(self.scan).is_dir()
+
+    @property
+    def is_address(self) -> bool:
+        """The scan is a IIIF manifest's web address (str), not a file or folder."""
+        return isinstance(self.scan, str)
 
 
 @dataclass(frozen=True)
@@ -260,9 +265,13 @@ def _entry(
     if files_to not in FILES_TO:
         problems.append(f"{where}: files_to '{files_to}' must be 'auto', 'local' (the wiki itself) or 'commons'")
     scan_value = str(values.get("scan", "") or "").strip()
-    scan: Path | None = None
+    scan: Path | str | None = None
     if not scan_value:
         problems.append(f"{where}: 'scan' is missing (the scan file or folder, relative to {manifest.name})")
+    elif re.match(r"(?i)https?://", scan_value):
+        scan = scan_value  # a IIIF manifest's address: read when the work is split
+        if not re.fullmatch(r"(?i)https?://[^\s/]+/\S*", scan_value):
+            problems.append(f"{where}: the scan '{scan_value}' is not a web address (a IIIF manifest's)")
     else:
         scan = (manifest.parent / scan_value).resolve()
         problems += _check_scan(where, scan_value, scan)
@@ -278,7 +287,10 @@ def _entry(
     except ManifestError as e:
         problems += e.problems
         meta = None
-    if publishing and not str(values.get("licence", "") or "").strip():
+    refused = _licence_refusal(data, values) if publishing else None
+    if refused:
+        problems.append(f"{where}: {refused}")
+    elif publishing and not str(values.get("licence", "") or "").strip():
         problems.append(f"{where}: 'licence' is missing (a scan is never uploaded without one: give a template "
                         "such as PD-old-70, here or in [defaults], or pass --licence)")
     file_name = ""
@@ -299,6 +311,17 @@ def _entry(
     return Entry(work_id, replace(meta, scan=scan_value), scan, where, files_to), [], name
 
 
+def _licence_refusal(data: dict[str, Any], values: dict[str, Any]) -> str | None:
+    """Why the work may not be published with its licence (licences.refusal). A licence from [defaults] or
+    --licence is not a decision about a work whose source's licence is not free: only the work's own counts then."""
+    from transcribe.licences import refusal
+
+    own = next((str(v or "").strip() for k, v in data.items() if _norm_key(str(k)) == "licence"), "")
+    rights = str(values.get("source_rights", "") or "")
+    return refusal(own, rights) if rights.strip() and not own else refusal(str(values.get("licence", "") or ""),
+                                                                          rights)
+
+
 def _check_scan(where: str, value: str, scan: Path) -> list[str]:
     if scan.is_dir():
         if not any(p.suffix.lower() in IMAGE_SUFFIXES for p in scan.iterdir() if p.is_file()):
@@ -306,8 +329,9 @@ def _check_scan(where: str, value: str, scan: Path) -> list[str]:
         return []
     if not scan.exists():
         return [f"{where}: the scan '{value}' does not exist (looked for {scan})"]
-    if scan.suffix.lower() not in SCAN_SUFFIXES | IMAGE_SUFFIXES:
-        return [f"{where}: the scan '{value}' is not a PDF, DjVu, TIFF, ZIP of images or a folder of page images"]
+    if scan.suffix.lower() not in SCAN_SUFFIXES | IMAGE_SUFFIXES | {".json"}:  # .json: a IIIF manifest
+        return [f"{where}: the scan '{value}' is not a PDF, DjVu, TIFF, ZIP of images, a folder of page images "
+                "or a IIIF manifest"]
     return []
 
 
@@ -323,16 +347,16 @@ def target_file_name(entry: Entry) -> str:
     return target_file_name_for(entry.meta, entry.scan)
 
 
-def upload_extension(scan: Path, file_name: str = "") -> str:
-    """A wiki pages through PDF and DjVu only: anything else (folder, TIFF, ZIP, image) is bundled, into a
-    DjVu when the work's file_name asks for one, else into a PDF."""
-    ext = scan.suffix.lower() if not scan.is_dir() else ""
+def upload_extension(scan: Path | str, file_name: str = "") -> str:
+    """A wiki pages through PDF and DjVu only: anything else (folder, TIFF, ZIP, image, IIIF manifest) is bundled,
+    into a DjVu when the work's file_name asks for one, else into a PDF."""
+    ext = scan.suffix.lower() if isinstance(scan, Path) and not scan.is_dir() else ""
     if ext in (".pdf", ".djvu", ".djv"):
         return ".djvu" if ext == ".djv" else ext
     return ".djvu" if file_name.lower().endswith((".djvu", ".djv")) else ".pdf"
 
 
-def target_file_name_for(meta: WorkMeta, scan: Path) -> str:
+def target_file_name_for(meta: WorkMeta, scan: Path | str) -> str:
     """The same name publish will use (wiki.pagetext), so that clashes are found before anything runs."""
     from transcribe.wiki import pagetext as pt
 

@@ -111,11 +111,14 @@ def write_batch_index(out_dir: Path, manifest: Manifest, results: list[WorkResul
     import html
 
     titles = {e.id: e.meta.title for e in manifest.entries}
+    sources = {e.id: e.meta.iiif_manifest for e in manifest.entries if e.meta.iiif_manifest}
     rows = []
     for r in results:
         link = (f'<a href="{html.escape(r.id)}/index.html">{html.escape(titles.get(r.id, r.id))}</a>'
                 if (out_dir / r.id / "index.html").is_file() else html.escape(titles.get(r.id, r.id)))
-        rows.append(f"<tr><td>{html.escape(r.id)}</td><td>{link}</td><td>{r.pages}</td><td>{r.ocrd}</td>"
+        src = sources.get(r.id, "")
+        origin = f'<br><small>from <a href="{html.escape(src)}">{html.escape(src)}</a></small>' if src else ""
+        rows.append(f"<tr><td>{html.escape(r.id)}</td><td>{link}{origin}</td><td>{r.pages}</td><td>{r.ocrd}</td>"
                     f"<td>{r.output}</td><td>{r.failed}</td><td>{html.escape(r.status)}</td>"
                     f"<td>{html.escape(r.reason)}</td></tr>")
     page = (
@@ -250,7 +253,7 @@ def _models(lang: str, models: str | None, tessdata_dir: Path | None) -> str | N
 
 def needs_bundle(entry: Entry) -> bool:
     """A wiki pages through PDF and DjVu files only: anything else is bundled into one to upload."""
-    return entry.scan_is_folder or entry.scan.suffix.lower() not in (".pdf", ".djvu", ".djv")
+    return entry.scan_is_folder or entry.is_address or entry.scan.suffix.lower() not in (".pdf", ".djvu", ".djv")
 
 
 def _bundle(manifest: Manifest, entry: Entry, pages_dir: Path, store: Store, work: Work,
@@ -444,6 +447,7 @@ class WorkStatus:
     state: str  # 'done', 'failed', 'partial', 'stopped', 'not started'
     stage: str  # the last stage reached
     reason: str
+    source: str = ""  # where the work came from: its IIIF manifest's address, else its scan as the manifest names it
 
     def to_dict(self) -> dict[str, Any]:
         return dict(self.__dict__)
@@ -491,5 +495,6 @@ def batch_status(state_path: Path) -> tuple[list[WorkStatus], bool]:
                 id=work.key, title=str(work.meta.get("title", "")), pages=pages, ocrd=counts["ocrd"],
                 published=published, exported=exported, failed=counts["failed"] + failed_edits, state=state,
                 stage=last, reason=reason,
+                source=str(work.meta.get("iiif_manifest") or work.meta.get("scan") or work.scan or ""),
             ))
         return out, running
