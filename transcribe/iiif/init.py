@@ -199,7 +199,7 @@ def _table(w: InitWork) -> str:
         if v:
             lines.append(f"{k} = {_value(v)}")
     if not w.fields.get("licence"):
-        lines.append('# licence = ""   (not set: see below)')
+        lines.append('# licence = ""   # not set: see the comments below')
     lines += _comment_lines(w)
     return "\n".join(lines)
 
@@ -226,6 +226,7 @@ def _complete(text: str, index: int, table: dict[str, Any], w: InitWork) -> str:
         add.append(f"{k} = {_value(v)}")
     if w.refused and have.get("licence"):
         w.kept.append("licence")
+        w.comments = [c for c in w.comments if not c.startswith("licence not set")]
         w.comments.append(f"your licence '{have['licence']}' is kept; the manifest's is {w.refused}, which is "
                           "not free")
     if MARK not in _table_text(text, index):
