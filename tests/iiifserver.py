@@ -116,7 +116,9 @@ class IIIFProxy:
         self.host, self.port_up = m.group(1), int(m.group(2))
         self.delay = delay  # seconds to wait before each 64 KB block of an image (a slow server)
         self.faults: dict[str, list[str]] = {}
+        self.files: dict[str, bytes] = {}  # path -> a document the proxy serves itself (manifests)
         self.log: list[Logged] = []
+        self.active = 0  # requests being answered
         self._lock = threading.Lock()
         self._httpd = ThreadingHTTPServer(("127.0.0.1", 0), self._handler())
         self._httpd.daemon_threads = True
@@ -139,9 +141,21 @@ class IIIFProxy:
             self.log.append(entry)
 
     def images(self, complete: bool = True) -> list[str]:
-        """Paths of image requests (not info.json) answered 200, in full (or, complete=False, all of them)."""
-        return [e.path for e in list(self.log) if "/full/" in e.path and e.status == 200
+        """Paths of image requests (not info.json) answered with image bytes (200, or 206 for the rest of a
+        part), sent in full (or, complete=False, all of them)."""
+        return [e.path for e in list(self.log) if "/full/" in e.path and e.status in (200, 206)
                 and (e.complete or not complete)]
+
+    def wait_idle(self, timeout: float = 10) -> None:
+        """Wait until no request is being answered (those of a killed client have ended and been logged)."""
+        deadline = time.monotonic() + timeout
+        while self.active and time.monotonic() < deadline:
+            time.sleep(0.02)
+
+    def serve(self, name: str, path: Path) -> str:
+        """Serve the file at `path` as /manifests/<name>; return its address."""
+        self.files[f"/manifests/{name}"] = Path(path).read_bytes()
+        return f"{self.base_url}/manifests/{name}"
 
     def count(self, fragment: str = "") -> int:
         return sum(1 for e in list(self.log) if fragment in e.path)
@@ -164,6 +178,19 @@ class IIIFProxy:
                 self.wfile.write(body)
 
             def do_GET(self) -> None:  # noqa: N802 - http.server's name
+                with proxy._lock:
+                    proxy.active += 1
+                try:
+                    self._get()
+                finally:
+                    with proxy._lock:
+                        proxy.active -= 1
+
+            def _get(self) -> None:
+                if self.path in proxy.files:
+                    self._answer(200, proxy.files[self.path], {"Content-Type": "application/ld+json"})
+                    proxy._record(Logged(self.path, 200, len(proxy.files[self.path]), True))
+                    return
                 fault = proxy._fault_for(self.path)
                 if fault is not None and re.fullmatch(r"\d{3}(:\d+)?", fault):
                     status, _, after = fault.partition(":")
@@ -239,10 +266,11 @@ def _service_version(s: dict[str, Any]) -> int | None:
 
 def rewrite_manifest(src: Path, dest: Path, base: str, identifiers: list[str], *,
                      keep: Callable[[int], bool] | None = None, auth: bool = False,
-                     static_only: bool = False) -> Path:
+                     static_only: bool = False, service_version: int | None = None) -> Path:
     """Copy the manifest at `src` to `dest` with every canvas image served by `base` (the proxy): canvas i gets
     identifier i % len(identifiers). `keep(i)` (0-based) keeps only some canvases; `auth` uses the server's
-    login-protected prefix; `static_only` removes the services (the image's own address is then used)."""
+    login-protected prefix; `static_only` removes the services (the image's own address is then used);
+    `service_version` 3 makes every service an Image API 3.0 one (type ImageService3, profile level1)."""
     data = json.loads(Path(src).read_text(encoding="utf-8"))
     v3 = "items" in data and "sequences" not in data
     canvases = data["items"] if v3 else data["sequences"][0]["canvases"]
@@ -267,11 +295,16 @@ def rewrite_manifest(src: Path, dest: Path, base: str, identifiers: list[str], *
             services = body.get("service")
             ident = identifiers[counter % len(identifiers)]
             svc_list = services if isinstance(services, list) else [services] if services else []
-            version = next((v for v in (_service_version(s) for s in svc_list if isinstance(s, dict)) if v), 2)
+            version = service_version or next(
+                (v for v in (_service_version(s) for s in svc_list if isinstance(s, dict)) if v), 2)
             service_id = f"{base}/{VERSIONS[version]}_pil{'_basic' if auth else ''}/{ident}"
             for s in svc_list:
                 if isinstance(s, dict):
                     s["@id" if "@id" in s else "id"] = service_id
+                    if service_version == 3:
+                        for k in ("@id", "@type", "@context"):
+                            s.pop(k, None)
+                        s.update({"id": service_id, "type": "ImageService3", "profile": "level1"})
             body["@id" if "@id" in body else "id"] = f"{service_id}/full/full/0/default.jpg"
             if static_only:
                 body.pop("service", None)

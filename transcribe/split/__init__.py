@@ -171,13 +171,13 @@ def _keep(made: Made, target: Path, p: SourcePage, key: str, journal: TextIO, st
     """Put a finished page in place and record it: journal first (for a resume), then the state."""
     digest = _install(made, target)
     page = PageImage(p.n, target.name, p.source, made.width, made.height, made.dpi, digest, made.method)
+    if got is not None and store is not None and work is not None:  # first: the image is never asked again
+        _iiif.record_image(store, work, p, got, page.image, page.sha1)
     journal.write(json.dumps({**asdict(page), "key": key}, sort_keys=True) + "\n")
     journal.flush()
     os.fsync(journal.fileno())
     if store is not None and work is not None:
         _record_in_store(store, work, page)
-        if got is not None:
-            _iiif.record_image(store, work, p, got, page.image, page.sha1)
     return page
 
 
@@ -229,8 +229,8 @@ def _split(scan: Path | str, out_dir: Path, *, pages: str | None, dpi: int, fmt:
             done[n] = _page_from(rec)
     gaps = [n for n in wanted if info.pages[n - 1].kind == _iiif.LACUNA]  # canvases without an image
     if info.kind == _iiif.KIND and store is not None and work is not None:
-        done.update(_iiif.known_pages(store, work, info, out_dir, [n for n in wanted if n not in done],
-                                      keys, width))
+        _iiif.remember(store, work, info, out_dir, done)  # pages a killed run journalled but had not yet recorded
+        done.update(_iiif.known_pages(store, work, info, out_dir, [n for n in wanted if n not in done]))
     todo = [info.pages[n - 1] for n in wanted if n not in done and n not in gaps]
     kept = len(wanted) - len(todo) - len(gaps)
     plans = _pdf.plan_pages(Path(scan), [p.n for p in todo]) if info.kind == "pdf" else {}

@@ -12,8 +12,8 @@ Which address is asked for each page (one image request per canvas):
 - 1.x: `{service}/full/full/0/native.jpg`; no service: the image resource's own address.
 The first service's `info.json` is read once per manifest (authentication, limits); the others only when needed.
 
-The download itself is `transcribe.download.fetch` (User-Agent, Retry-After, backoff, a `.part` resumed with
-Range, atomic rename). Each image is decoded in full before it is kept (a truncated image is fetched once more, then
+The download itself is `transcribe.download.fetch` (User-Agent, Retry-After, backoff, streamed to a `.part`,
+atomic rename); a part left by a killed run is dropped, not resumed (the unit of resuming is the whole image). Each image is decoded in full before it is kept (a truncated image is fetched once more, then
 fails its page); a JPEG is kept byte for byte as the page (`--format auto`). A page that cannot be had fails alone
 (`PageUnavailable`); a login wanted (401/403, a login page) stops the run with advice (`NeedsLogin`).
 Finished images are recorded in the state (`iiif_images`: address, size, SHA-1), so a resumed run asks only for
@@ -287,6 +287,10 @@ class Fetcher:
                 return made
             except InputError:
                 dest.unlink(missing_ok=True)
+        # A part left by a stopped run is not resumed: an image server makes its images on demand, and two answers
+        # (or a Range answer from a server that labels it 200, as the reference implementation does) need not
+        # fit together. The unit of resuming is the whole image.
+        dest.with_name(dest.name + ".part").unlink(missing_ok=True)
         for _attempt in range(2):
             try:
                 fetched = download.fetch(url, dest, session=self.session, expect=_is_image_type)
@@ -367,8 +371,20 @@ def record_image(store: Any, work: Any, page: SourcePage, got: Got, image: str, 
                   (work.id, page.n, page.source, got.url, got.size, got.sha1, image, sha1))
 
 
-def known_pages(store: Any, work: Any, scan: Scan, out_dir: Path, wanted: list[int], keys: dict[int, str],
-                width: int) -> dict[int, Any]:
+def remember(store: Any, work: Any, scan: Scan, out_dir: Path, done: dict[int, Any]) -> None:
+    """Record in the state the images of finished pages it does not know yet (a run killed between its journal
+    and the state), by the page file's own size and SHA-1."""
+    known = {r[0] for r in store.conn.execute("SELECT n FROM iiif_images WHERE work_id = ?", (work.id,))}
+    for n, page in done.items():
+        if n in known or n > len(scan.pages) or scan.pages[n - 1].kind != KIND or page.method != "downloaded":
+            continue
+        path = out_dir / page.image
+        if path.is_file():
+            record_image(store, work, scan.pages[n - 1], Got(scan.pages[n - 1].source, path.stat().st_size,
+                                                             page.sha1), page.image, page.sha1)
+
+
+def known_pages(store: Any, work: Any, scan: Scan, out_dir: Path, wanted: list[int]) -> dict[int, Any]:
     """Pages whose image the state knows as fetched in full (same source, file still there with the same size
     and SHA-1): kept without asking the server again, even when the journal and pages.json are gone."""
     from transcribe.split import PageImage
