@@ -180,6 +180,13 @@ def _run_work(manifest: Manifest, entry: Entry, work: Work, store: Store, option
             scan = _bundle(manifest, entry, pages_dir, store, work, _labelled(progress, "bundle"))
 
         meta = replace(entry.meta, file_name=target_file_name(entry))
+        if not meta.page_labels and (entry.is_address or str(entry.scan).lower().endswith(".json")):
+            # a IIIF scan: its canvas labels are the page labels, where they are page numbers
+            from transcribe.iiif.metadata import page_labels_from_manifest
+
+            spec, notes = page_labels_from_manifest(str(entry.scan))
+            meta = replace(meta, page_labels=spec)
+            result.notes += notes
         if options.export_dir is not None:
             stage = "export"
             _start(store, work, stage)
