@@ -267,3 +267,6 @@ def test_status_and_the_preview_show_where_a_work_came_from(tmp_path: Path) -> N
     assert "31r–33r" in index  # canvases '2r (31r)', '2v (31v)', then the lacunae 'Lacune (32r)'...
     assert "Commons accepts only free licences" in res.stderr
     assert not (tmp_path / "out" / "wikitext" / "File.wiki").exists()
+    # and publishing it stops before any request (the wiki's address here answers nothing)
+    res = runner.invoke(app, ["publish", str(work), "--wiki", "http://127.0.0.1:9/w/api.php"])
+    assert res.exit_code == 10 and "Commons accepts only free licences" in res.stderr

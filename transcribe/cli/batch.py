@@ -37,7 +37,9 @@ def init(
         "--out", "-o", dir_okay=False, help="With --from: the manifest to write or complete (default: the "
                                             "MANIFEST argument, books.toml).")] = None,
 ) -> None:
-    """Write an example manifest to fill in: one entry per work (scan, title, author, language...)."""
+    """Write an example manifest to fill in: one entry per work (scan, title, author, language...).
+
+    With --from, the entry is filled from a IIIF manifest (or one per manifest of a IIIF collection)."""
     if from_ is not None:
         _init_from(from_, out or manifest)
         return

@@ -16,6 +16,7 @@ from __future__ import annotations
 import json
 import os
 import re
+import textwrap
 import tomllib
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -188,7 +189,8 @@ def _comment_lines(w: InitWork) -> list[str]:
         lines.append("#   language: not in the manifest; give the Wikisource language code "
                      "('transcribe langs list'), e.g. language = \"de\"")
     for c in w.comments + [f"page labels: {n}" for n in w.label_notes]:
-        lines.append("#   " + " ".join(c.split()))
+        lines += textwrap.wrap(" ".join(c.split()), width=116, initial_indent="#   ", subsequent_indent="#     ",
+                               break_long_words=False, break_on_hyphens=False)
     return lines
 
 

@@ -25,6 +25,7 @@ from urllib.parse import urlsplit
 from transcribe import licences
 from transcribe.iiif.presentation import LangMap, Presentation
 from transcribe.pagelabels import pagelist_from_labels
+from transcribe.progress.report import page_ranges
 
 # Metadata labels (lower case, accents removed, '(English)' and the like dropped) -> the field they fill.
 _LABELS: dict[str, tuple[str, ...]] = {
@@ -110,7 +111,9 @@ def work_entry(p: Presentation, *, languages: dict[str, str] | None = None) -> W
         texts = [v for v in (_text(x) for x in _all(val)) if v]
         if not texts:
             continue
-        shown = "; ".join(_with_links(x) for x in _all(val) if _text(x))
+        # a comment keeps every value, in every language given ('type': a schema.org address and three English
+        # words); a field takes one language's
+        shown = "; ".join(_unique([_with_links(x) for vs in val.values() for x in vs if _text(x)]))
         if fld in ("author", "contributor"):
             _people(name, fld, texts, values, comments)
         elif fld == "imprint" and len(texts) == 1 and _imprint(texts[0]):
@@ -240,7 +243,7 @@ def work_entry(p: Presentation, *, languages: dict[str, str] | None = None) -> W
     notes = list(labels.notes)
     lacunae = p.lacunae
     if lacunae:
-        notes.append(f"{len(lacunae)} canvas(es) have no image (lacunae: {_ranges(lacunae)}); their labels keep the "
+        notes.append(f"{len(lacunae)} canvas(es) have no image (lacunae: {page_ranges(lacunae)}); their labels keep the "
                      "pages after them numbered as the manifest numbers them")
     return WorkEntry(fields=out, comments=comments, refused=refused, label_notes=notes)
 
@@ -403,16 +406,6 @@ def _unique(values: list[str]) -> list[str]:
 def _short(value: str, limit: int = 200) -> str:
     value = " ".join(value.split())
     return value if len(value) <= limit else value[: limit - 1] + "…"
-
-
-def _ranges(positions: tuple[int, ...]) -> str:
-    runs: list[list[int]] = []
-    for p in positions:
-        if runs and runs[-1][-1] == p - 1:
-            runs[-1].append(p)
-        else:
-            runs.append([p])
-    return ", ".join(str(r[0]) if len(r) == 1 else f"{r[0]}–{r[-1]}" for r in runs)
 
 
 def language_index() -> dict[str, str]:
