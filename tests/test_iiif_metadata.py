@@ -24,7 +24,7 @@ from transcribe.cli import app
 from transcribe.iiif.metadata import page_labels_from_manifest, work_entry
 from transcribe.iiif.presentation import read_presentation
 from transcribe.licences import read_rights, refusal
-from transcribe.manifest import load_manifest
+from transcribe.manifest import load_manifest, target_file_name
 from transcribe.pagelabels import describe_labels, label_pages, pagelist_from_labels, parse_label
 from transcribe.wiki import pagetext as pt
 from transcribe.work import WorkMeta
@@ -208,6 +208,9 @@ def test_init_from_completes_an_existing_entry_and_keeps_what_the_person_wrote(t
     assert len(works) == 1 and works[0]["title"] == "Feuerwerksbuch" and works[0]["language"] == "de"
     again = runner.invoke(app, ["init", str(out), "--from", str(IIIF / "v2-canvasService.json")])
     assert again.exit_code == 0 and out.read_text(encoding="utf-8") == text  # a second run changes nothing
+    # the manifest's address is the work's scan: kept as an address, bundled into a PDF for the wiki
+    e = load_manifest(out, check_models=False).entries[0]
+    assert e.scan == address and e.is_address and target_file_name(e).endswith(".pdf")
 
 
 @pytest.fixture()

@@ -114,6 +114,10 @@ class WorkMeta:
                 parse_page_labels(labels)
             except PageLabelError as e:
                 problems.append(f"{where}: page_labels: {e}")
+        manifest = values.get("iiif_manifest", "")
+        if manifest and not re.fullmatch(r"(?i)https?://\S+", manifest):
+            problems.append(f"{where}: iiif_manifest '{manifest}' is not a web address (the manifest's own, "
+                            "https://...)")
         for key in ("oclc", "isbn", "lccn"):
             v = values.get(key, "")
             if v and not re.fullmatch(r"[0-9Xx][0-9Xx ./-]*", v):
