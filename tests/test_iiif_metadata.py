@@ -273,3 +273,16 @@ def test_status_and_the_preview_show_where_a_work_came_from(tmp_path: Path) -> N
     # and publishing it stops before any request (the wiki's address here answers nothing)
     res = runner.invoke(app, ["publish", str(work), "--wiki", "http://127.0.0.1:9/w/api.php"])
     assert res.exit_code == 10 and "Commons accepts only free licences" in res.stderr
+
+
+def test_the_progress_report_shows_the_manifest_a_work_came_from() -> None:
+    from transcribe.progress import report
+    from transcribe.progress.credits import Rev, WorkProgress, summarize
+
+    address = raw("v2-gau.json")["@id"]
+    works = [WorkProgress("Index:A.pdf", "A.pdf", 2, {1: [Rev(1, "Bot", "2026-09-01T10:00:00Z", 1)]}),
+             WorkProgress("Index:B.pdf", "B.pdf", 1, {1: [Rev(2, "Bot", "2026-09-01T10:00:00Z", 1)]})]
+    page = report.to_html(summarize(works, wiki="test", now="2026-11-21T12:00:00Z"), sources={"A.pdf": address})
+    row_a = next(r for r in page.split("<tr") if "<td>Index:A.pdf" in r)
+    row_b = next(r for r in page.split("<tr") if "<td>Index:B.pdf" in r)
+    assert f'href="{address}"' in row_a and "from" not in row_b
