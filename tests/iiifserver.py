@@ -44,8 +44,10 @@ VERSIONS = {1: "1.1", 2: "2.1", 3: "3.0"}
 class IIIFServer:
     """The reference IIIF Image API server on 127.0.0.1, serving the images of `folder` (identifier = file stem)."""
 
-    def __init__(self, folder: Path, *, port: int | None = None, log: Path | None = None) -> None:
+    def __init__(self, folder: Path, *, port: int | None = None, log: Path | None = None,
+                 quiet: bool = True) -> None:
         self.folder = Path(folder)
+        self.quiet = quiet  # False: the server logs every request (the benchmark counts them)
         self.port = port or free_port()
         self.log = log or self.folder.parent / "iiif-server.log"
         self.proc: subprocess.Popen[bytes] | None = None
@@ -64,7 +66,7 @@ class IIIFServer:
             self.proc = subprocess.Popen(
                 [sys.executable, str(SERVER), "--host", "127.0.0.1", "--port", str(self.port), "--image-dir",
                  str(self.folder), "--api-versions", "1.1,2.1,3.0", "--manipulators", "pil",
-                 "--auth-types", "none,basic", "--auth", "--quiet"],
+                 "--auth-types", "none,basic", "--auth", *(["--quiet"] if self.quiet else [])],
                 stdout=log, stderr=subprocess.STDOUT, preexec_fn=_die_with_parent)
         first = sorted(p.stem for p in self.folder.iterdir())[0]
         deadline = time.monotonic() + timeout
