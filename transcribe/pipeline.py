@@ -94,7 +94,7 @@ def run_batch(manifest: Manifest, options: RunOptions, *, progress: ProgressFn |
         results: list[WorkResult] = []
         with _ocr_executor(options) as (executor, remote):
             # Register every work first: `status` then shows the whole batch, even the works not reached yet.
-            works = {e.id: store.work(e.id, scan=str(e.scan), meta=_meta_record(e)) for e in manifest.entries}
+            works = {e.id: store.work(e.id, scan=str(e.source), meta=_meta_record(e)) for e in manifest.entries}
             for i, entry in enumerate(manifest.entries):
                 progress("works", i, len(manifest.entries))
                 results.append(_run_work(manifest, entry, works[entry.id], store, options, executor, remote,
@@ -225,7 +225,7 @@ def _split(entry: Entry, pages_dir: Path, store: Store, work: Work, options: Run
            progress: ProgressFn) -> list[Any]:
     from transcribe.split import split
 
-    return split(entry.scan, pages_dir, dpi=options.dpi, jobs=options.jobs, store=store, work=work,
+    return split(entry.source, pages_dir, dpi=options.dpi, jobs=options.jobs, store=store, work=work,
                  progress=progress)
 
 
@@ -249,8 +249,8 @@ def _models(lang: str, models: str | None, tessdata_dir: Path | None) -> str | N
 
 
 def needs_bundle(entry: Entry) -> bool:
-    """A wiki pages through PDF and DjVu files only: anything else is bundled into one to upload."""
-    return entry.scan_is_folder or entry.scan.suffix.lower() not in (".pdf", ".djvu", ".djv")
+    """A wiki pages through PDF and DjVu files only: anything else (a IIIF manifest too) is bundled into one."""
+    return entry.address is not None or entry.scan_is_folder or entry.scan.suffix.lower() not in (".pdf", ".djvu", ".djv")
 
 
 def _bundle(manifest: Manifest, entry: Entry, pages_dir: Path, store: Store, work: Work,
