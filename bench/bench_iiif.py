@@ -82,8 +82,8 @@ def run_curl(urls: list[str], out: Path, jobs: int) -> float:
     config = out / "curl.cfg"
     config.write_text("".join(f'url = "{u}"\noutput = "{out}/{i:04d}.jpg"\n' for i, u in enumerate(urls, 1)))
     t = time.perf_counter()
-    subprocess.run(["curl", "--silent", "--no-progress-meter", "--fail", "--parallel", "--parallel-max", str(jobs), "--config",
-                    str(config)], check=True)
+    subprocess.run(["curl", "--silent", "--no-progress-meter", "--fail", "--parallel", "--parallel-max", str(jobs),
+                    "--config", str(config)], check=True)
     return time.perf_counter() - t
 
 
@@ -137,8 +137,8 @@ def main() -> None:
     print(f"  pages identical to curl's bytes: {same}/{args.pages}")
     print(f"  requests per page {sum(requests_first) / args.pages:6.2f}     ({requests_first[0]} image, "
           f"{requests_first[1]} info.json for {args.pages} pages)")
-    print(f"  second run        {second[0]} image requests, {second[1]} info.json, {second_wall:.2f} s (target: 0 image "
-          "requests)")
+    print(f"  second run        {second[0]} image requests, {second[1]} info.json, {second_wall:.2f} s "
+          "(target: 0 image requests)")
 
 
 if __name__ == "__main__":

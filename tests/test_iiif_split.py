@@ -294,3 +294,20 @@ def test_a_batch_work_whose_scan_is_a_manifest_address(server, proxy, tmp_path):
     rec = record(pages)
     assert rec["scan"] == url and [p["image"] for p in rec["pages"]] == ["0001.jpg"]
     assert len(proxy.images()) == 1
+
+
+def test_the_largest_size_an_info_json_allows():
+    from transcribe.split.iiif import largest_allowed
+
+    # iipsrv 1.1's info.json (Image API 2.1, as Debian 12's iipimage-server writes it), with MAX_CVT=1000.
+    iip = {"@context": "http://iiif.io/api/image/2/context.json", "width": 1390, "height": 2392,
+           "sizes": [{"width": 86, "height": 149}, {"width": 347, "height": 598}, {"width": 695, "height": 1196}],
+           "profile": ["http://iiif.io/api/image/2/level1.json",
+                       {"formats": ["jpg"], "maxWidth": 1000, "maxHeight": 1000}]}
+    assert largest_allowed(iip, 2) == "581,"  # 1000 px high at most: 1390 x 1000/2392
+    iip["profile"][1].update(maxWidth=5000, maxHeight=5000)
+    assert largest_allowed(iip, 2) is None  # the full size is allowed: full/full
+    level0 = {**iip, "profile": ["http://iiif.io/api/image/2/level0.json", {"maxArea": 1_000_000}]}
+    assert largest_allowed(level0, 2) == "695,"  # only listed sizes: the largest within 1 megapixel
+    v3 = {"type": "ImageService3", "width": 1390, "height": 2392, "maxWidth": 800, "profile": "level1"}
+    assert largest_allowed(v3, 3) == "max"  # 3.0's max is the largest the server allows

@@ -103,25 +103,15 @@ def inspect_iiif(source: str, *, session: Any = None) -> Scan:
                                 fingerprint=fingerprint(c.id, ref)))
     notes = []
     if pres.lacunae:
+        from transcribe.bundle.pages import page_ranges  # at call time: bundle reads split's pages
+
+
         notes.append(f"{len(pres.lacunae)} of the {len(pres.canvases)} canvases of {fetcher.name} have no image "
-                     f"(lacunae: canvas {spans(pres.lacunae)}); they are skipped, and every page keeps its "
-                     "canvas's number (Page:<file>/n is canvas n).")
+                     f"(lacunae: canvas {page_ranges(list(pres.lacunae))}); they are skipped, and every page "
+                     "keeps its canvas's number (Page:<file>/n is canvas n).")
     local = not re.match(r"(?i)https?://", source)
     return Scan(Path(source) if local else Path(manifest_name(source)), KIND, pages, notes,
                 address=None if local else source, maker=fetcher)
-
-
-def spans(numbers: tuple[int, ...] | list[int]) -> str:
-    """(3, 4, 5, 9) -> '3-5, 9'."""
-    out: list[str] = []
-    for n in sorted(numbers):
-        if out and "-" not in out[-1].split(",")[-1] and int(out[-1]) == n - 1:
-            out[-1] = f"{out[-1]}-{n}"
-        elif out and "-" in out[-1] and int(out[-1].split("-")[1]) == n - 1:
-            out[-1] = f"{out[-1].split('-')[0]}-{n}"
-        else:
-            out.append(str(n))
-    return ", ".join(out)
 
 
 def page_ref(image: ImageRef) -> str:
