@@ -67,7 +67,8 @@ class IIIFServer:
                 [sys.executable, str(SERVER), "--host", "127.0.0.1", "--port", str(self.port), "--image-dir",
                  str(self.folder), "--api-versions", "1.1,2.1,3.0", "--manipulators", "pil",
                  "--auth-types", "none,basic", "--auth", *(["--quiet"] if self.quiet else [])],
-                stdout=log, stderr=subprocess.STDOUT, preexec_fn=_die_with_parent)
+                stdout=log, stderr=subprocess.STDOUT, preexec_fn=_die_with_parent,
+                cwd=self.folder.parent)  # it writes iiif_testserver.pid into its working folder
         first = sorted(p.stem for p in self.folder.iterdir())[0]
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
