@@ -108,6 +108,7 @@ class Logged:
     sent: int  # body bytes sent
     complete: bool  # the whole body (as announced) reached the client
     fault: str | None = None
+    agent: str | None = None  # the User-Agent header
 
 
 class IIIFProxy:
@@ -139,7 +140,8 @@ class IIIFProxy:
                     return queue.pop(0)
         return None
 
-    def _record(self, entry: Logged) -> None:
+    def _record(self, entry: Logged, agent: str | None = None) -> None:
+        entry.agent = agent
         with self._lock:
             self.log.append(entry)
 
@@ -190,9 +192,10 @@ class IIIFProxy:
                         proxy.active -= 1
 
             def _get(self) -> None:
+                agent = self.headers.get("User-Agent")
                 if self.path in proxy.files:
                     self._answer(200, proxy.files[self.path], {"Content-Type": "application/ld+json"})
-                    proxy._record(Logged(self.path, 200, len(proxy.files[self.path]), True))
+                    proxy._record(Logged(self.path, 200, len(proxy.files[self.path]), True), agent)
                     return
                 fault = proxy._fault_for(self.path)
                 if fault is not None and re.fullmatch(r"\d{3}(:\d+)?", fault):
@@ -201,7 +204,7 @@ class IIIFProxy:
                     if after:
                         headers["Retry-After"] = after
                     self._answer(int(status), f"fault {fault}\n".encode(), headers)
-                    proxy._record(Logged(self.path, int(status), 0, True, fault))
+                    proxy._record(Logged(self.path, int(status), 0, True, fault), agent)
                     return
                 conn = http.client.HTTPConnection(proxy.host, proxy.port_up, timeout=60)
                 try:
@@ -213,7 +216,7 @@ class IIIFProxy:
                     conn.close()
                     self._answer(502, b"Bad Gateway (the IIIF server does not answer)\n",
                                  {"Content-Type": "text/plain"})
-                    proxy._record(Logged(self.path, 502, 0, True, "down"))
+                    proxy._record(Logged(self.path, 502, 0, True, "down"), agent)
                     return
                 conn.close()
                 self.send_response(resp.status, resp.reason)
@@ -235,12 +238,12 @@ class IIIFProxy:
                         sent += len(block)
                     self.wfile.flush()
                 except OSError:  # the client went away (killed)
-                    proxy._record(Logged(self.path, resp.status, sent, False, fault))
+                    proxy._record(Logged(self.path, resp.status, sent, False, fault), agent)
                     self.close_connection = True
                     return
                 if fault == "cut":
                     self.close_connection = True
-                proxy._record(Logged(self.path, resp.status, sent, sent == len(body), fault))
+                proxy._record(Logged(self.path, resp.status, sent, sent == len(body), fault), agent)
 
         return Handler
 

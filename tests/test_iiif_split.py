@@ -59,7 +59,7 @@ def image_path(server: IIIFServer, canvas: int, version: str = "2.1") -> str:
 
 
 def split(*args: str) -> tuple[int, str, str]:
-    r = CliRunner().invoke(app, ["split", *args, "--quiet"])
+    r = CliRunner().invoke(app, ["split", *args, "--quiet"], env={"TRANSCRIBE_CONTACT": "tests@transcribe.invalid"})
     return r.exit_code, r.stdout, r.stderr
 
 
@@ -89,6 +89,9 @@ def test_v2_manifest_address_gives_one_page_per_canvas_byte_for_byte(server, pro
     images = proxy.images()
     assert len(images) == 5 and all(p.endswith("/full/full/0/default.jpg") for p in images)  # Image API 2.x
     assert proxy.count("info.json") <= 1  # one per manifest, not one per page
+    # Polite: every request names transcribe and the user's contact (TRANSCRIBE_CONTACT).
+    assert all(e.agent and e.agent.startswith("transcribe/") and "tests@transcribe.invalid" in e.agent
+               for e in proxy.log)
     # The page files are the very bytes the server sends (JPEG kept as JPEG).
     for p in rec["pages"]:
         assert p["image"].endswith(".jpg") and p["method"] == "downloaded"
