@@ -127,7 +127,7 @@ class IIIFProxy:
         self._httpd = ThreadingHTTPServer(("127.0.0.1", 0), self._handler())
         self._httpd.daemon_threads = True
         self.port = int(self._httpd.server_address[1])
-        threading.Thread(target=self._httpd.serve_forever, name="iiif-proxy", daemon=True).start()
+        threading.Thread(target=self._httpd.serve_forever, args=(0.05,), name="iiif-proxy", daemon=True).start()
 
     @property
     def base_url(self) -> str:

@@ -314,3 +314,22 @@ def test_the_largest_size_an_info_json_allows():
     assert largest_allowed(level0, 2) == "695,"  # only listed sizes: the largest within 1 megapixel
     v3 = {"type": "ImageService3", "width": 1390, "height": 2392, "maxWidth": 800, "profile": "level1"}
     assert largest_allowed(v3, 3) == "max"  # 3.0's max is the largest the server allows
+
+
+def test_a_cut_jpeg_is_never_taken_for_complete():
+    import io
+
+    from PIL import Image
+
+    from transcribe.split.iiif import jpeg_problem
+
+    with Image.open(CORPUS / PAGES[0]) as im:
+        small = im.convert("RGB").resize((400, 690))
+    for options in ({}, {"progressive": True}, {"restart_marker_blocks": 4}):
+        buf = io.BytesIO()
+        small.save(buf, "JPEG", **options)
+        data = buf.getvalue()
+        assert jpeg_problem(data) is None
+        places = [*range(1, len(data), 97), *range(len(data) - 64, len(data))]  # anywhere, and every end byte
+        cuts = [k for k in places if jpeg_problem(data[:k]) is None]
+        assert cuts == [], (options, cuts[:3])
