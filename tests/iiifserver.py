@@ -44,8 +44,10 @@ VERSIONS = {1: "1.1", 2: "2.1", 3: "3.0"}
 class IIIFServer:
     """The reference IIIF Image API server on 127.0.0.1, serving the images of `folder` (identifier = file stem)."""
 
-    def __init__(self, folder: Path, *, port: int | None = None, log: Path | None = None) -> None:
+    def __init__(self, folder: Path, *, port: int | None = None, log: Path | None = None,
+                 quiet: bool = True) -> None:
         self.folder = Path(folder)
+        self.quiet = quiet  # False: the server logs every request (the benchmark counts them)
         self.port = port or free_port()
         self.log = log or self.folder.parent / "iiif-server.log"
         self.proc: subprocess.Popen[bytes] | None = None
@@ -64,8 +66,9 @@ class IIIFServer:
             self.proc = subprocess.Popen(
                 [sys.executable, str(SERVER), "--host", "127.0.0.1", "--port", str(self.port), "--image-dir",
                  str(self.folder), "--api-versions", "1.1,2.1,3.0", "--manipulators", "pil",
-                 "--auth-types", "none,basic", "--auth", "--quiet"],
-                stdout=log, stderr=subprocess.STDOUT, preexec_fn=_die_with_parent)
+                 "--auth-types", "none,basic", "--auth", *(["--quiet"] if self.quiet else [])],
+                stdout=log, stderr=subprocess.STDOUT, preexec_fn=_die_with_parent,
+                cwd=self.folder.parent)  # it writes iiif_testserver.pid into its working folder
         first = sorted(p.stem for p in self.folder.iterdir())[0]
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
@@ -105,6 +108,7 @@ class Logged:
     sent: int  # body bytes sent
     complete: bool  # the whole body (as announced) reached the client
     fault: str | None = None
+    agent: str | None = None  # the User-Agent header
 
 
 class IIIFProxy:
@@ -123,7 +127,7 @@ class IIIFProxy:
         self._httpd = ThreadingHTTPServer(("127.0.0.1", 0), self._handler())
         self._httpd.daemon_threads = True
         self.port = int(self._httpd.server_address[1])
-        threading.Thread(target=self._httpd.serve_forever, name="iiif-proxy", daemon=True).start()
+        threading.Thread(target=self._httpd.serve_forever, args=(0.05,), name="iiif-proxy", daemon=True).start()
 
     @property
     def base_url(self) -> str:
@@ -136,7 +140,8 @@ class IIIFProxy:
                     return queue.pop(0)
         return None
 
-    def _record(self, entry: Logged) -> None:
+    def _record(self, entry: Logged, agent: str | None = None) -> None:
+        entry.agent = agent
         with self._lock:
             self.log.append(entry)
 
@@ -187,9 +192,10 @@ class IIIFProxy:
                         proxy.active -= 1
 
             def _get(self) -> None:
+                agent = self.headers.get("User-Agent")
                 if self.path in proxy.files:
                     self._answer(200, proxy.files[self.path], {"Content-Type": "application/ld+json"})
-                    proxy._record(Logged(self.path, 200, len(proxy.files[self.path]), True))
+                    proxy._record(Logged(self.path, 200, len(proxy.files[self.path]), True), agent)
                     return
                 fault = proxy._fault_for(self.path)
                 if fault is not None and re.fullmatch(r"\d{3}(:\d+)?", fault):
@@ -198,7 +204,7 @@ class IIIFProxy:
                     if after:
                         headers["Retry-After"] = after
                     self._answer(int(status), f"fault {fault}\n".encode(), headers)
-                    proxy._record(Logged(self.path, int(status), 0, True, fault))
+                    proxy._record(Logged(self.path, int(status), 0, True, fault), agent)
                     return
                 conn = http.client.HTTPConnection(proxy.host, proxy.port_up, timeout=60)
                 try:
@@ -210,7 +216,7 @@ class IIIFProxy:
                     conn.close()
                     self._answer(502, b"Bad Gateway (the IIIF server does not answer)\n",
                                  {"Content-Type": "text/plain"})
-                    proxy._record(Logged(self.path, 502, 0, True, "down"))
+                    proxy._record(Logged(self.path, 502, 0, True, "down"), agent)
                     return
                 conn.close()
                 self.send_response(resp.status, resp.reason)
@@ -232,12 +238,12 @@ class IIIFProxy:
                         sent += len(block)
                     self.wfile.flush()
                 except OSError:  # the client went away (killed)
-                    proxy._record(Logged(self.path, resp.status, sent, False, fault))
+                    proxy._record(Logged(self.path, resp.status, sent, False, fault), agent)
                     self.close_connection = True
                     return
                 if fault == "cut":
                     self.close_connection = True
-                proxy._record(Logged(self.path, resp.status, sent, sent == len(body), fault))
+                proxy._record(Logged(self.path, resp.status, sent, sent == len(body), fault), agent)
 
         return Handler
 

@@ -210,7 +210,7 @@ def test_init_from_completes_an_existing_entry_and_keeps_what_the_person_wrote(t
     assert again.exit_code == 0 and out.read_text(encoding="utf-8") == text  # a second run changes nothing
     # the manifest's address is the work's scan: kept as an address, bundled into a PDF for the wiki
     e = load_manifest(out, check_models=False).entries[0]
-    assert e.scan == address and e.is_address and target_file_name(e).endswith(".pdf")
+    assert e.address == address and target_file_name(e).endswith(".pdf")
 
 
 @pytest.fixture()

@@ -59,7 +59,7 @@ def image_path(server: IIIFServer, canvas: int, version: str = "2.1") -> str:
 
 
 def split(*args: str) -> tuple[int, str, str]:
-    r = CliRunner().invoke(app, ["split", *args, "--quiet"])
+    r = CliRunner().invoke(app, ["split", *args, "--quiet"], env={"TRANSCRIBE_CONTACT": "tests@transcribe.invalid"})
     return r.exit_code, r.stdout, r.stderr
 
 
@@ -89,6 +89,9 @@ def test_v2_manifest_address_gives_one_page_per_canvas_byte_for_byte(server, pro
     images = proxy.images()
     assert len(images) == 5 and all(p.endswith("/full/full/0/default.jpg") for p in images)  # Image API 2.x
     assert proxy.count("info.json") <= 1  # one per manifest, not one per page
+    # Polite: every request names transcribe and the user's contact (TRANSCRIBE_CONTACT).
+    assert all(e.agent and e.agent.startswith("transcribe/") and "tests@transcribe.invalid" in e.agent
+               for e in proxy.log)
     # The page files are the very bytes the server sends (JPEG kept as JPEG).
     for p in rec["pages"]:
         assert p["image"].endswith(".jpg") and p["method"] == "downloaded"
@@ -278,3 +281,55 @@ def test_kill_9_then_the_same_command_fetches_only_what_is_missing(server, tmp_p
                                timeout=60)
         assert again.returncode == 0, again.stderr
         assert proxy.images(complete=False) == []
+
+
+# -- a manifest as a work's scan in a batch ------------------------------------------------------------------------
+def test_a_batch_work_whose_scan_is_a_manifest_address(server, proxy, tmp_path):
+    m = rewrite_manifest(SHARED / "v3-001.json", tmp_path / "h.json", proxy.base_url, ids(server))
+    url = proxy.serve("9cca8fdd/manifest.json", m)
+    (tmp_path / "books.toml").write_text(f'[[work]]\nscan = "{url}"\ntitle = "Handbill"\nlanguage = "en"\n'
+                                         'licence = "PD-old-70"\nwiki = "wikisource:en"\n', encoding="utf-8")
+    r = CliRunner().invoke(app, ["run", str(tmp_path / "books.toml"), "--export", str(tmp_path / "out"),
+                                 "--fast", "--quiet"])
+    assert r.exit_code == 0, r.output
+    assert "9cca8fdd" in r.stdout  # the work's id comes from the address
+    pages = tmp_path / "books.transcribe" / "9cca8fdd" / "pages"
+    rec = record(pages)
+    assert rec["scan"] == url and [p["image"] for p in rec["pages"]] == ["0001.jpg"]
+    assert len(proxy.images()) == 1
+
+
+def test_the_largest_size_an_info_json_allows():
+    from transcribe.split.iiif import largest_allowed
+
+    # iipsrv 1.1's info.json (Image API 2.1, as Debian 12's iipimage-server writes it), with MAX_CVT=1000.
+    iip = {"@context": "http://iiif.io/api/image/2/context.json", "width": 1390, "height": 2392,
+           "sizes": [{"width": 86, "height": 149}, {"width": 347, "height": 598}, {"width": 695, "height": 1196}],
+           "profile": ["http://iiif.io/api/image/2/level1.json",
+                       {"formats": ["jpg"], "maxWidth": 1000, "maxHeight": 1000}]}
+    assert largest_allowed(iip, 2) == "581,"  # 1000 px high at most: 1390 x 1000/2392
+    iip["profile"][1].update(maxWidth=5000, maxHeight=5000)
+    assert largest_allowed(iip, 2) is None  # the full size is allowed: full/full
+    level0 = {**iip, "profile": ["http://iiif.io/api/image/2/level0.json", {"maxArea": 1_000_000}]}
+    assert largest_allowed(level0, 2) == "695,"  # only listed sizes: the largest within 1 megapixel
+    v3 = {"type": "ImageService3", "width": 1390, "height": 2392, "maxWidth": 800, "profile": "level1"}
+    assert largest_allowed(v3, 3) == "max"  # 3.0's max is the largest the server allows
+
+
+def test_a_cut_jpeg_is_never_taken_for_complete():
+    import io
+
+    from PIL import Image
+
+    from transcribe.split.iiif import jpeg_problem
+
+    with Image.open(CORPUS / PAGES[0]) as im:
+        small = im.convert("RGB").resize((400, 690))
+    for options in ({}, {"progressive": True}, {"restart_marker_blocks": 4}):
+        buf = io.BytesIO()
+        small.save(buf, "JPEG", **options)
+        data = buf.getvalue()
+        assert jpeg_problem(data) is None
+        places = [*range(1, len(data), 97), *range(len(data) - 64, len(data))]  # anywhere, and every end byte
+        cuts = [k for k in places if jpeg_problem(data[:k]) is None]
+        assert cuts == [], (options, cuts[:3])

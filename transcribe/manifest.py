@@ -51,18 +51,19 @@ class Entry:
 
     id: str  # unique key: the folder name in the work area and the work's key in the state
     meta: WorkMeta
-    scan: Path | str  # absolute: a scan file, or a folder of page images; a IIIF manifest's http(s) address as is
+    scan: Path  # absolute: a scan file, or a folder of page images
     where: str  # how to name it to a person: 'books.csv line 4' / "books.toml, work 'glauber'"
     files_to: str = "auto"  # where the scan file is uploaded: 'auto', 'local' or 'commons' (see FILES_TO)
+    address: str | None = None  # the scan is a IIIF manifest at this http(s) address (`scan` is then a name only)
 
     @property
     def scan_is_folder(self) -> bool:
-        return not self.is_address and Path(self.scan).is_dir()
+        return self.scan.is_dir()
 
     @property
-    def is_address(self) -> bool:
-        """The scan is a IIIF manifest's web address (str), not a file or folder."""
-        return isinstance(self.scan, str)
+    def source(self) -> Path | str:
+        """What the split stage reads: the manifest's address, or the scan's path."""
+        return self.address or self.scan
 
 
 @dataclass(frozen=True)
@@ -265,13 +266,12 @@ def _entry(
     if files_to not in FILES_TO:
         problems.append(f"{where}: files_to '{files_to}' must be 'auto', 'local' (the wiki itself) or 'commons'")
     scan_value = str(values.get("scan", "") or "").strip()
-    scan: Path | str | None = None
+    scan: Path | None = None
+    address = scan_value if re.match(r"(?i)https?://", scan_value) else None  # a IIIF manifest (split/iiif.py)
     if not scan_value:
         problems.append(f"{where}: 'scan' is missing (the scan file or folder, relative to {manifest.name})")
-    elif re.match(r"(?i)https?://", scan_value):
-        scan = scan_value  # a IIIF manifest's address: read when the work is split
-        if not re.fullmatch(r"(?i)https?://[^\s/]+/\S*", scan_value):
-            problems.append(f"{where}: the scan '{scan_value}' is not a web address (a IIIF manifest's)")
+    elif address:
+        scan = Path(_address_stem(address) + ".json")  # a name only: the pages are fetched by split
     else:
         scan = (manifest.parent / scan_value).resolve()
         problems += _check_scan(where, scan_value, scan)
@@ -281,7 +281,7 @@ def _entry(
                             "(it names the work's folder)")
         work_id = raw_id
     else:
-        work_id = _slug(Path(scan_value).stem) if scan_value else ""
+        work_id = _slug(_address_stem(address) if address else Path(scan_value).stem) if scan_value else ""
     try:
         meta = WorkMeta.from_mapping(values, where=where)
     except ManifestError as e:
@@ -308,7 +308,14 @@ def _entry(
         name = (work_id, where, dest, file_name)
     if problems or meta is None or scan is None:
         return None, problems, name
-    return Entry(work_id, replace(meta, scan=scan_value), scan, where, files_to), [], name
+    return Entry(work_id, replace(meta, scan=scan_value), scan, where, files_to, address), [], name
+
+
+def _address_stem(address: str) -> str:
+    """A name from a manifest's address: 'https://x.org/iiif/bsb00122140/manifest' -> 'bsb00122140'."""
+    parts = [p for p in re.split(r"[/?=&]", address.split("://", 1)[-1])[1:] if p]
+    parts = [p for p in parts if not re.fullmatch(r"(?i)manifest(\.json)?|iiif|presentation|v\d+|\d(\.\d)?", p)]
+    return Path(parts[-1]).stem if parts else "manifest"
 
 
 def _licence_refusal(data: dict[str, Any], values: dict[str, Any]) -> str | None:
@@ -347,16 +354,16 @@ def target_file_name(entry: Entry) -> str:
     return target_file_name_for(entry.meta, entry.scan)
 
 
-def upload_extension(scan: Path | str, file_name: str = "") -> str:
-    """A wiki pages through PDF and DjVu only: anything else (folder, TIFF, ZIP, image, IIIF manifest) is bundled,
-    into a DjVu when the work's file_name asks for one, else into a PDF."""
-    ext = scan.suffix.lower() if isinstance(scan, Path) and not scan.is_dir() else ""
+def upload_extension(scan: Path, file_name: str = "") -> str:
+    """A wiki pages through PDF and DjVu only: anything else (folder, TIFF, ZIP, image) is bundled, into a
+    DjVu when the work's file_name asks for one, else into a PDF."""
+    ext = scan.suffix.lower() if not scan.is_dir() else ""
     if ext in (".pdf", ".djvu", ".djv"):
         return ".djvu" if ext == ".djv" else ext
     return ".djvu" if file_name.lower().endswith((".djvu", ".djv")) else ".pdf"
 
 
-def target_file_name_for(meta: WorkMeta, scan: Path | str) -> str:
+def target_file_name_for(meta: WorkMeta, scan: Path) -> str:
     """The same name publish will use (wiki.pagetext), so that clashes are found before anything runs."""
     from transcribe.wiki import pagetext as pt
 

@@ -94,7 +94,7 @@ def run_batch(manifest: Manifest, options: RunOptions, *, progress: ProgressFn |
         results: list[WorkResult] = []
         with _ocr_executor(options) as (executor, remote):
             # Register every work first: `status` then shows the whole batch, even the works not reached yet.
-            works = {e.id: store.work(e.id, scan=str(e.scan), meta=_meta_record(e)) for e in manifest.entries}
+            works = {e.id: store.work(e.id, scan=str(e.source), meta=_meta_record(e)) for e in manifest.entries}
             for i, entry in enumerate(manifest.entries):
                 progress("works", i, len(manifest.entries))
                 results.append(_run_work(manifest, entry, works[entry.id], store, options, executor, remote,
@@ -180,11 +180,11 @@ def _run_work(manifest: Manifest, entry: Entry, work: Work, store: Store, option
             scan = _bundle(manifest, entry, pages_dir, store, work, _labelled(progress, "bundle"))
 
         meta = replace(entry.meta, file_name=target_file_name(entry))
-        if not meta.page_labels and (entry.is_address or str(entry.scan).lower().endswith(".json")):
+        if not meta.page_labels and (entry.address or str(entry.source).lower().endswith(".json")):
             # a IIIF scan: its canvas labels are the page labels, where they are page numbers
             from transcribe.iiif.metadata import page_labels_from_manifest
 
-            spec, notes = page_labels_from_manifest(str(entry.scan))
+            spec, notes = page_labels_from_manifest(str(entry.source))
             meta = replace(meta, page_labels=spec)
             result.notes += notes
         if options.export_dir is not None:
@@ -235,7 +235,7 @@ def _split(entry: Entry, pages_dir: Path, store: Store, work: Work, options: Run
            progress: ProgressFn) -> list[Any]:
     from transcribe.split import split
 
-    return split(entry.scan, pages_dir, dpi=options.dpi, jobs=options.jobs, store=store, work=work,
+    return split(entry.source, pages_dir, dpi=options.dpi, jobs=options.jobs, store=store, work=work,
                  progress=progress)
 
 
@@ -259,8 +259,8 @@ def _models(lang: str, models: str | None, tessdata_dir: Path | None) -> str | N
 
 
 def needs_bundle(entry: Entry) -> bool:
-    """A wiki pages through PDF and DjVu files only: anything else is bundled into one to upload."""
-    return entry.scan_is_folder or entry.is_address or entry.scan.suffix.lower() not in (".pdf", ".djvu", ".djv")
+    """A wiki pages through PDF and DjVu files only: anything else (a IIIF manifest too) is bundled into one."""
+    return entry.address is not None or entry.scan_is_folder or entry.scan.suffix.lower() not in (".pdf", ".djvu", ".djv")
 
 
 def _bundle(manifest: Manifest, entry: Entry, pages_dir: Path, store: Store, work: Work,

@@ -117,8 +117,8 @@ def read_presentation(address_or_path: str | Path, *, session: Any = None,
 
         try:
             data = download.get_json(source, session=session)
-        except ValueError as e:  # the server sent something that is not JSON (an HTML page, ...)
-            raise InputError(f"{source} is not a IIIF manifest: it is not JSON ({e}).",
+        except InputError as e:  # the server sent something that is not JSON (a viewer's web page, ...)
+            raise InputError(f"{source} is not a IIIF manifest: {e.message.removeprefix(source + ': ')}",
                              hint="Check the address: it should be the manifest's own (often ending in "
                                   "manifest or manifest.json), not the viewer's page.") from e
     else:
