@@ -118,9 +118,9 @@ def _collection(manifests: tuple[tuple[str, str | None], ...], languages: dict[s
             fields = {"iiif_manifest": address}
             if label:
                 fields["title"] = label
-            w = InitWork(id=_id_from_address(address), address=address, fields=fields,
-                         comments=[f"the manifest could not be read ({reason}); this entry holds only what the "
-                                   f"collection says. When it can be reached: transcribe init --from {address}"],
+            said = (f"the manifest could not be read ({reason}); this entry holds only what the collection "
+                    f"says. When it can be reached: transcribe init --from {address}")
+            w = InitWork(id=_id_from_address(address), address=address, fields=fields, comments=[said],
                          unreachable=reason)
         else:
             w = _work(address, entry, wid)
