@@ -69,6 +69,10 @@ def _init_from(source: str, out: Path) -> None:
         filled = ", ".join(w.filled) or "nothing (every field was there)"
         kept = f"; kept yours: {', '.join(w.kept)}" if w.kept else ""
         err(f"{w.id}: filled {filled}{kept}.")
+    if report.subcollections:
+        err(f"note: the collection also lists {len(report.subcollections)} collection(s), not followed: "
+            f"{', '.join(a for a, _ in report.subcollections[:3])}{' ...' if len(report.subcollections) > 3 else ''}"
+            f" (listed at the end of {report.path}; run 'transcribe init --from' on each to add their works).")
     unreachable = [w for w in report.works if w.unreachable]
     if unreachable:
         err(f"note: {len(unreachable)} manifest(s) could not be read ({unreachable[0].unreachable}); their entries "

@@ -56,6 +56,7 @@ class InitReport:
     source: str
     collection: bool
     works: list[InitWork]
+    subcollections: tuple[tuple[str, str | None], ...] = ()  # collections a collection lists: not followed
 
 
 def init_from(source: str, out: Path, *, session: Any = None) -> InitReport:
@@ -73,14 +74,20 @@ def init_from(source: str, out: Path, *, session: Any = None) -> InitReport:
                                                                     "command again.") from e
     languages = language_index()
     collection = False
+    subcollections: tuple[tuple[str, str | None], ...] = ()
     try:
         p = read_presentation(source, session=session, require_images=False)
         works = [_work(source, work_entry(p, languages=languages), manifest_id(p))]
     except IsCollection as c:
         collection = True
         works = _collection(c.manifests, languages, session)
-    report = InitReport(out, source, collection, works)
+        subcollections = c.collections
+    report = InitReport(out, source, collection, works, subcollections)
     text = _write(out, existing_text, existing, works, source)
+    if subcollections:
+        text = text.rstrip("\n") + "\n\n# Collections listed in " + source + ", not followed (run 'transcribe " \
+            "init --from' on each to add their works):\n" + "".join(f"#   {a}" + (f" ({lb})" if lb else "") + "\n"
+                                                               for a, lb in subcollections)
     write_text(out, text)
     return report
 
@@ -129,7 +136,8 @@ def _collection(manifests: tuple[tuple[str, str | None], ...], languages: dict[s
 
 
 def _id_from_address(address: str) -> str:
-    parts = [x for x in urlsplit(address).path.split("/") if x and not re.fullmatch(r"(?i)manifest(\.json)?", x)]
+    parts = [re.sub(r"(?i)\.json$", "", x) for x in urlsplit(address).path.split("/")
+             if x and not re.fullmatch(r"(?i)manifest(\.json)?", x)]
     return "-".join(parts[-2:]) if parts else ""
 
 
