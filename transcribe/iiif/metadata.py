@@ -202,6 +202,9 @@ def work_entry(p: Presentation, *, languages: dict[str, str] | None = None) -> W
     homepages = _unique([u for h in p.homepage for u in (_links(h) or [h])] + values.pop("source_url", []))
     if homepages:
         out["source_url"] = homepages[0]
+        comments += [f"homepage also given, not used: {h}" for h in homepages[1:]]
+    if p.see_also:
+        comments.append(f"records for machines (seeAlso): {'; '.join(p.see_also)}")
     for k, vs in values.items():  # a field read but not placed above (none today): never lost
         comments += [f"{k}: {_short(v)}" for v in vs]
 
