@@ -53,10 +53,16 @@ class Entry:
     scan: Path  # absolute: a scan file, or a folder of page images
     where: str  # how to name it to a person: 'books.csv line 4' / "books.toml, work 'glauber'"
     files_to: str = "auto"  # where the scan file is uploaded: 'auto', 'local' or 'commons' (see FILES_TO)
+    address: str | None = None  # the scan is a IIIF manifest at this http(s) address (`scan` is then a name only)
 
     @property
     def scan_is_folder(self) -> bool:
         return self.scan.is_dir()
+
+    @property
+    def source(self) -> Path | str:
+        """What the split stage reads: the manifest's address, or the scan's path."""
+        return self.address or self.scan
 
 
 @dataclass(frozen=True)
@@ -280,8 +286,11 @@ def _entry(
         problems.append(f"{where}: files_to '{files_to}' must be 'auto', 'local' (the wiki itself) or 'commons'")
     scan_value = str(values.get("scan", "") or "").strip()
     scan: Path | None = None
+    address = scan_value if re.match(r"(?i)https?://", scan_value) else None  # a IIIF manifest (split/iiif.py)
     if not scan_value:
         problems.append(f"{where}: 'scan' is missing (the scan file or folder, relative to {manifest.name})")
+    elif address:
+        scan = Path(_address_stem(address) + ".json")  # a name only: the pages are fetched by split
     else:
         scan = (manifest.parent / scan_value).resolve()
         problems += _check_scan(where, scan_value, scan)
@@ -291,13 +300,16 @@ def _entry(
                             "(it names the work's folder)")
         work_id = raw_id
     else:
-        work_id = _slug(Path(scan_value).stem) if scan_value else ""
+        work_id = _slug(_address_stem(address) if address else Path(scan_value).stem) if scan_value else ""
     try:
         meta = WorkMeta.from_mapping(values, where=where, names_checked=True)
     except ManifestError as e:
         problems += e.problems
         meta = None
-    if publishing and not str(values.get("licence", "") or "").strip():
+    refused = _licence_refusal(data, values) if publishing else None
+    if refused:
+        problems.append(f"{where}: {refused}")
+    elif publishing and not str(values.get("licence", "") or "").strip():
         problems.append(f"{where}: 'licence' is missing (a scan is never uploaded without one: give a template "
                         "such as PD-old-70, here or in [defaults], or pass --licence)")
     file_name = ""
@@ -317,7 +329,25 @@ def _entry(
     problems = [p for p in problems if not any(p.startswith(f"{where}: '{k}' is missing") for k in placeholders)]
     if problems or meta is None or scan is None:
         return None, problems, name
-    return Entry(work_id, replace(meta, scan=scan_value), scan, where, files_to), [], name
+    return Entry(work_id, replace(meta, scan=scan_value), scan, where, files_to, address), [], name
+
+
+def _address_stem(address: str) -> str:
+    """A name from a manifest's address: 'https://x.org/iiif/bsb00122140/manifest' -> 'bsb00122140'."""
+    parts = [p for p in re.split(r"[/?=&]", address.split("://", 1)[-1])[1:] if p]
+    parts = [p for p in parts if not re.fullmatch(r"(?i)manifest(\.json)?|iiif|presentation|v\d+|\d(\.\d)?", p)]
+    return Path(parts[-1]).stem if parts else "manifest"
+
+
+def _licence_refusal(data: dict[str, Any], values: dict[str, Any]) -> str | None:
+    """Why the work may not be published with its licence (licences.refusal). A licence from [defaults] or
+    --licence is not a decision about a work whose source's licence is not free: only the work's own counts then."""
+    from transcribe.licences import refusal
+
+    own = next((str(v or "").strip() for k, v in data.items() if _norm_key(str(k)) == "licence"), "")
+    rights = str(values.get("source_rights", "") or "")
+    return refusal(own, rights) if rights.strip() and not own else refusal(str(values.get("licence", "") or ""),
+                                                                          rights)
 
 
 def _check_scan(where: str, value: str, scan: Path) -> list[str]:
@@ -327,8 +357,9 @@ def _check_scan(where: str, value: str, scan: Path) -> list[str]:
         return []
     if not scan.exists():
         return [f"{where}: the scan '{value}' does not exist (looked for {scan})"]
-    if scan.suffix.lower() not in SCAN_SUFFIXES | IMAGE_SUFFIXES:
-        return [f"{where}: the scan '{value}' is not a PDF, DjVu, TIFF, ZIP of images or a folder of page images"]
+    if scan.suffix.lower() not in SCAN_SUFFIXES | IMAGE_SUFFIXES | {".json"}:  # .json: a IIIF manifest
+        return [f"{where}: the scan '{value}' is not a PDF, DjVu, TIFF, ZIP of images, a folder of page images "
+                "or a IIIF manifest"]
     return []
 
 

@@ -94,7 +94,7 @@ def run_batch(manifest: Manifest, options: RunOptions, *, progress: ProgressFn |
         results: list[WorkResult] = []
         with _ocr_executor(options) as (executor, remote):
             # Register every work first: `status` then shows the whole batch, even the works not reached yet.
-            works = {e.id: store.work(e.id, scan=str(e.scan), meta=_meta_record(e)) for e in manifest.entries}
+            works = {e.id: store.work(e.id, scan=str(e.source), meta=_meta_record(e)) for e in manifest.entries}
             for i, entry in enumerate(manifest.entries):
                 progress("works", i, len(manifest.entries))
                 results.append(_run_work(manifest, entry, works[entry.id], store, options, executor, remote,
@@ -111,11 +111,14 @@ def write_batch_index(out_dir: Path, manifest: Manifest, results: list[WorkResul
     import html
 
     titles = {e.id: e.meta.title for e in manifest.entries}
+    sources = {e.id: e.meta.iiif_manifest for e in manifest.entries if e.meta.iiif_manifest}
     rows = []
     for r in results:
         link = (f'<a href="{html.escape(r.id)}/index.html">{html.escape(titles.get(r.id, r.id))}</a>'
                 if (out_dir / r.id / "index.html").is_file() else html.escape(titles.get(r.id, r.id)))
-        rows.append(f"<tr><td>{html.escape(r.id)}</td><td>{link}</td><td>{r.pages}</td><td>{r.ocrd}</td>"
+        src = sources.get(r.id, "")
+        origin = f'<br><small>from <a href="{html.escape(src)}">{html.escape(src)}</a></small>' if src else ""
+        rows.append(f"<tr><td>{html.escape(r.id)}</td><td>{link}{origin}</td><td>{r.pages}</td><td>{r.ocrd}</td>"
                     f"<td>{r.output}</td><td>{r.failed}</td><td>{html.escape(r.status)}</td>"
                     f"<td>{html.escape(r.reason)}</td></tr>")
     heading = html.escape(batch_title(manifest))
@@ -188,6 +191,13 @@ def _run_work(manifest: Manifest, entry: Entry, work: Work, store: Store, option
             scan = _bundle(manifest, entry, pages_dir, store, work, _labelled(progress, "bundle"))
 
         meta = replace(entry.meta, file_name=target_file_name(entry))
+        if not meta.page_labels and (entry.address or str(entry.source).lower().endswith(".json")):
+            # a IIIF scan: its canvas labels are the page labels, where they are page numbers
+            from transcribe.iiif.metadata import page_labels_from_manifest
+
+            spec, notes = page_labels_from_manifest(str(entry.source))
+            meta = replace(meta, page_labels=spec)
+            result.notes += notes
         if options.export_dir is not None:
             stage = "export"
             _start(store, work, stage)
@@ -236,7 +246,7 @@ def _split(entry: Entry, pages_dir: Path, store: Store, work: Work, options: Run
            progress: ProgressFn) -> list[Any]:
     from transcribe.split import split
 
-    return split(entry.scan, pages_dir, dpi=options.dpi, jobs=options.jobs, store=store, work=work,
+    return split(entry.source, pages_dir, dpi=options.dpi, jobs=options.jobs, store=store, work=work,
                  progress=progress)
 
 
@@ -260,8 +270,8 @@ def _models(lang: str, models: str | None, tessdata_dir: Path | None) -> str | N
 
 
 def needs_bundle(entry: Entry) -> bool:
-    """A wiki pages through PDF and DjVu files only: anything else is bundled into one to upload."""
-    return entry.scan_is_folder or entry.scan.suffix.lower() not in (".pdf", ".djvu", ".djv")
+    """A wiki pages through PDF and DjVu files only: anything else (a IIIF manifest too) is bundled into one."""
+    return entry.address is not None or entry.scan_is_folder or entry.scan.suffix.lower() not in (".pdf", ".djvu", ".djv")
 
 
 def _bundle(manifest: Manifest, entry: Entry, pages_dir: Path, store: Store, work: Work,
@@ -455,6 +465,7 @@ class WorkStatus:
     state: str  # 'done', 'failed', 'partial', 'stopped', 'not started'
     stage: str  # the last stage reached
     reason: str
+    source: str = ""  # where the work came from: its IIIF manifest's address, else its scan as the manifest names it
 
     def to_dict(self) -> dict[str, Any]:
         return dict(self.__dict__)
@@ -502,5 +513,6 @@ def batch_status(state_path: Path) -> tuple[list[WorkStatus], bool]:
                 id=work.key, title=str(work.meta.get("title", "")), pages=pages, ocrd=counts["ocrd"],
                 published=published, exported=exported, failed=counts["failed"] + failed_edits, state=state,
                 stage=last, reason=reason,
+                source=str(work.meta.get("iiif_manifest") or work.meta.get("scan") or work.scan or ""),
             ))
         return out, running

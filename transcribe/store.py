@@ -193,6 +193,24 @@ MIGRATIONS: list[tuple[str, str]] = [
         );
         """,
     ),
+    (
+        "0006_iiif_images",
+        """
+        -- split of a IIIF manifest: each image fetched in full, so a resumed run asks only for what is missing
+        CREATE TABLE iiif_images (
+            work_id    INTEGER NOT NULL REFERENCES works(id) ON DELETE CASCADE,
+            n          INTEGER NOT NULL,           -- the canvas's position (= the page's n)
+            canvas     TEXT NOT NULL,              -- the image service (or image address) of the canvas
+            url        TEXT NOT NULL,              -- the address fetched
+            size       INTEGER NOT NULL,           -- bytes received
+            sha1       TEXT NOT NULL,              -- of the bytes received
+            image      TEXT NOT NULL,              -- the page file made of them, in the pages folder
+            image_sha1 TEXT NOT NULL,              -- of that file (the same as sha1 when the bytes were kept)
+            fetched    TEXT NOT NULL DEFAULT (strftime('%Y-%m-%dT%H:%M:%SZ', 'now')),
+            PRIMARY KEY (work_id, n)
+        );
+        """,
+    ),
 ]
 
 

@@ -85,6 +85,9 @@ class WorkMeta:
     categories: str = ""  # Commons categories for the file page, separated by ';' (a TOML list is fine)
     institution: str = ""  # the library or archive that holds the original
     source_url: str = ""  # the library's catalogue or digital-collection page
+    iiif_manifest: str = ""  # the address of the IIIF manifest the scan came from (shown on the file page)
+    attribution: str = ""  # the credit line the source asks for (IIIF requiredStatement/attribution)
+    source_rights: str = ""  # the rights statements the source gives, '; '-separated (what `licence` rests on)
     licence: str = ""  # a licence template for the file page, e.g. 'PD-old-70', 'PD-scan', 'CC-BY-SA-4.0'
     page_labels: str = ""  # ProofreadPage pagelist attributes, e.g. '1=Cover 2to5=roman 2=1 7=1'
     file_name: str = ""  # name of the scan on the wiki, without 'File:' (default: from the title)
@@ -140,6 +143,10 @@ class WorkMeta:
                 parse_page_labels(labels)
             except PageLabelError as e:
                 problems.append(f"{where}: page_labels: {e}")
+        manifest = values.get("iiif_manifest", "")
+        if manifest and not re.fullmatch(r"(?i)https?://\S+", manifest):
+            problems.append(f"{where}: iiif_manifest '{manifest}' is not a web address (the manifest's own, "
+                            "https://...)")
         for key in ("oclc", "isbn", "lccn"):
             v = values.get(key, "")
             if v and not re.fullmatch(r"[0-9Xx][0-9Xx ./-]*", v):

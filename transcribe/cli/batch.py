@@ -28,13 +28,68 @@ class Format(str, Enum):
 def init(
     manifest: Annotated[Path, typer.Argument(help="The manifest to create, e.g. books.toml (or books.csv).",
                                              dir_okay=False)] = Path("books.toml"),
+    from_: Annotated[str | None, typer.Option(
+        "--from", metavar="MANIFEST",
+        help="Fill the entry from a IIIF manifest (an address or a local .json file): title, author, year, "
+             "language, licence, page labels...; a IIIF collection gives one work per manifest. An existing file "
+             "is completed, never overwritten: what you wrote wins.")] = None,
+    out: Annotated[Path | None, typer.Option(
+        "--out", "-o", dir_okay=False, help="With --from: the manifest to write or complete (default: the "
+                                            "MANIFEST argument, books.toml).")] = None,
 ) -> None:
-    """Write an example manifest to fill in: one entry per work (scan, title, author, language...)."""
+    """Write an example manifest to fill in: one entry per work (scan, title, author, language...).
+
+    With --from, the entry is filled from a IIIF manifest (or one per manifest of a IIIF collection)."""
+    if from_ is not None:
+        _init_from(from_, out or manifest)
+        return
+    if out is not None:
+        raise UsageError("--out goes with --from; without it, name the file to create as the argument.")
     from transcribe.manifest import write_example
 
     path = write_example(manifest)
     typer.echo(f"Wrote {path}.")
     err(f"Fill in one entry per work, then run: transcribe run {path}")
+
+
+def _init_from(source: str, out: Path) -> None:
+    from transcribe.iiif.init import init_from, refusal_lines
+
+    report = init_from(source, out)
+    added = [w for w in report.works if w.new]
+    completed = [w for w in report.works if not w.new]
+    what = f"the collection {source}" if report.collection else source
+    parts = []
+    if added:
+        parts.append(f"added {len(added)} work(s) ({_ids(added)})")
+    if completed:
+        parts.append(f"completed {len(completed)} work(s) already in it ({_ids(completed)})")
+    typer.echo(f"Wrote {report.path}: {' and '.join(parts) or 'nothing new'}, from {what}.")
+    for w in completed:
+        filled = ", ".join(w.filled) or "nothing (every field was there)"
+        kept = f"; kept yours: {', '.join(w.kept)}" if w.kept else ""
+        err(f"{w.id}: filled {filled}{kept}.")
+    if report.subcollections:
+        err(f"note: the collection also lists {len(report.subcollections)} collection(s), not followed: "
+            f"{', '.join(a for a, _ in report.subcollections[:3])}{' ...' if len(report.subcollections) > 3 else ''}"
+            f" (listed at the end of {report.path}; run 'transcribe init --from' on each to add their works).")
+    unreachable = [w for w in report.works if w.unreachable]
+    if unreachable:
+        err(f"note: {len(unreachable)} manifest(s) could not be read ({unreachable[0].unreachable}); their entries "
+            "hold only the address and the collection's label: run 'transcribe init --from ADDRESS' for each when "
+            "it can be reached.")
+    unmapped = sum(len(w.comments) + len(w.label_notes) for w in report.works)
+    if unmapped:
+        err(f"note: what the manifest says that fills no field is listed as comments in {report.path} "
+            f"({unmapped} line(s)).")
+    for line in refusal_lines(report):
+        err(f"note: {line}")
+    err(f"Check the entries, fill in what is missing, then run: transcribe run {report.path}")
+
+
+def _ids(works: list) -> str:
+    shown = ", ".join(w.id for w in works[:5])
+    return shown + (f" and {len(works) - 5} more" if len(works) > 5 else "")
 
 
 @command("run")
@@ -157,8 +212,12 @@ def status(
         return
     rows = [[w.id, str(w.pages), str(w.ocrd), str(w.published), str(w.exported), str(w.failed), w.state,
              w.stage, w.reason] for w in works]
-    typer.echo(_table(["work", "pages", "OCR'd", "published", "exported", "failed", "state", "stage", "reason"],
-                      rows))
+    header = ["work", "pages", "OCR'd", "published", "exported", "failed", "state", "stage", "reason"]
+    if any(w.source for w in works):  # where each work came from (a IIIF manifest's address, or its scan)
+        header.append("from")
+        for row, w in zip(rows, works):
+            row.append(w.source)
+    typer.echo(_table(header, rows))
     if running:
         err("A run is working on this batch right now; these numbers are a moment's picture.")
 

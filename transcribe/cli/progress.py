@@ -126,6 +126,7 @@ def progress_command(
         raise UsageError(f"--until {until} is before --since {since}.", hint="Swap them.")
 
     names = list(index or [])
+    sources: dict[str, str] = {}  # file name -> the IIIF manifest it came from
     if manifest is not None:
         from transcribe.manifest import load_manifest, target_file_name
 
@@ -137,6 +138,7 @@ def progress_command(
                                  hint="Say which one to report on with --wiki.")
             wiki = next(iter(wikis), None)
         names += [target_file_name(e) for e in m.entries if not wiki or e.meta.wiki in ("", wiki)]
+        sources = {target_file_name(e): e.meta.iiif_manifest for e in m.entries if e.meta.iiif_manifest}
         state = state or m.state_path
     if not wiki:
         raise UsageError("Say which wiki: --wiki wikisource:fr (a family and language) or the address of its api.php.")
@@ -174,7 +176,7 @@ def progress_command(
     if html is not None:
         from transcribe.fsutil import write_text
 
-        write_text(html, report.to_html(summary, top=top))
+        write_text(html, report.to_html(summary, top=top, sources=sources))
         err(f"Wrote the report to {html}.")
     if to_wiki:
         block = report.to_wikitext(summary, top=top)

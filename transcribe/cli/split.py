@@ -21,9 +21,10 @@ class Format(str, Enum):
 
 @command("split")
 def split_command(
-    scan: Annotated[Path, typer.Argument(
-        help="The scan: a PDF, a DjVu, a (multi-page) TIFF, an image, a folder of page images or a ZIP of them.",
-        show_default=False)],
+    scan: Annotated[str, typer.Argument(
+        help="The scan: a PDF, a DjVu, a (multi-page) TIFF, an image, a folder of page images, a ZIP of them, or a "
+             "IIIF manifest (its https address or a .json file: each canvas's image is downloaded).",
+        metavar="SCAN", show_default=False)],
     out: Annotated[Path, typer.Option(
         "--out", "-o", help="Folder for the page images (0001.png ...) and pages.json; created if needed.",
         file_okay=False, show_default=False)],
@@ -49,17 +50,18 @@ def split_command(
     """
     # Look at the scan before creating anything, so a bad scan leaves no empty folder behind.
     info = inspect_scan(scan, max_pixels=max_pixels, skip=out)
-    wanted = set(parse_page_spec(pages, len(info.pages), scan.name))
+    wanted = set(parse_page_spec(pages, len(info.pages), info.name))
+    source = scan if info.address else Path(scan)
     with Store(out / DB_NAME) as store, progress_bar(quiet) as progress:
         store.acquire_lock()
-        work = store.work(".", scan=str(scan.resolve()))
-        result = split(scan, out, pages=pages, dpi=dpi, fmt=fmt.value, gray=gray, jobs=jobs, store=store,
+        work = store.work(".", scan=info.location)
+        result = split(source, out, pages=pages, dpi=dpi, fmt=fmt.value, gray=gray, jobs=jobs, store=store,
                        work=work, progress=progress, note=lambda text: err(f"note: {text}"),
                        max_pixels=max_pixels, info=info)
-    typer.echo(summary_line([p for p in result if p.n in wanted], scan, out, dpi))
+    typer.echo(summary_line([p for p in result if p.n in wanted], info.name, out, dpi))
 
 
-def summary_line(pages: list[PageImage], scan: Path, out: Path, dpi: int) -> str:
+def summary_line(pages: list[PageImage], scan: Path | str, out: Path, dpi: int) -> str:
     counts = summary_counts(pages)
     words = {
         "extracted": "extracted losslessly",
@@ -68,9 +70,11 @@ def summary_line(pages: list[PageImage], scan: Path, out: Path, dpi: int) -> str
         "converted": "converted losslessly",
         "joined": "kept as JPEG (TIFF strips joined, not decoded)",
         "copied": "copied as they were",
+        "downloaded": "downloaded from the IIIF server as served",
         "kept": "kept",
     }
     parts = [f"{counts[m]} {words[m]}" for m in words if counts.get(m)]
     where = f"{out}/" if not str(out).endswith("/") else str(out)
     noun = "page" if len(pages) == 1 else "pages"
-    return f"Split {len(pages)} {noun} of {scan.name} into {where} ({', '.join(parts)})."
+    name = scan if isinstance(scan, str) else scan.name
+    return f"Split {len(pages)} {noun} of {name} into {where} ({', '.join(parts)})."

@@ -531,8 +531,11 @@ def _director_summary(summary: Summary) -> str:
     return '<section class="summary">' + "".join(f"<p>{p}</p>" for p in paras) + "</section>"
 
 
-def to_html(summary: Summary, top: int = 10) -> str:
-    """One self-contained page (inline CSS and SVG, no scripts, fonts or network): for a director's desk."""
+def to_html(summary: Summary, top: int = 10, sources: dict[str, str] | None = None) -> str:
+    """One self-contained page (inline CSS and SVG, no scripts, fonts or network): for a director's desk.
+
+    `sources`: file name -> where the work came from (its IIIF manifest's address), shown under the work."""
+    sources = sources or {}
     t = summary.totals
     people_n = len(summary.people)
     cards = [(f"{len(summary.works)}", "work" if len(summary.works) == 1 else "works"), (f"{t.pages}", "pages in the scans"),
@@ -546,7 +549,9 @@ def to_html(summary: Summary, top: int = 10) -> str:
     rows = []
     for s in [*summary.works, t]:
         cls = ' class="total"' if s is t else ""
-        rows.append(f"<tr{cls}><td>{_e(s.index)}</td><td class=n>{s.pages}</td><td class=n>{s.not_created}</td>"
+        src = sources.get(s.file, "") if s is not t else ""
+        origin = f'<br><small>from <a href="{_e(src)}">{_e(src)}</a></small>' if src else ""
+        rows.append(f"<tr{cls}><td>{_e(s.index)}{origin}</td><td class=n>{s.pages}</td><td class=n>{s.not_created}</td>"
                     + "".join(f"<td class=n>{s.levels[lv]}</td>" for lv in LEVELS)
                     + f"<td class=n>{percent(s.proofread_share)}</td><td class=n>{percent(s.validated_share)}</td>"
                     f"<td>{day(s.last_proofread)}</td></tr>")

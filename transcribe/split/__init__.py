@@ -1,7 +1,8 @@
 """Scan -> one image per page, numbered as Wikisource numbers them (`Page:<file>/n`, n = position in the file).
 
 Inputs: a PDF (poppler), a DjVu (djvulibre), a multi-page TIFF, a single image, a folder of images (natural
-order) or a ZIP of images. Output: `DIR/0001.png ...` (`0001.jpg` for JPEG data) and the record `DIR/pages.json` (see docs/design.md).
+order), a ZIP of images, or a IIIF manifest (its canvases' images fetched: `split/iiif.py`; page n = canvas n,
+canvases without an image are gaps in the numbering). Output: `DIR/0001.png ...` (`0001.jpg` for JPEG data) and the record `DIR/pages.json` (see docs/design.md).
 
 How a page is made, best first:
 - a PDF page that paints one embedded image covering the page and nothing else visible is *extracted*: its
@@ -41,6 +42,7 @@ from typing import Any, TextIO
 from transcribe.errors import InputError, UsageError
 from transcribe.events import ProgressFn
 from transcribe.fsutil import sha1_file, write_text
+from transcribe.split import iiif as _iiif
 from transcribe.split import pdf as _pdf
 from transcribe.split.inputs import (
     IMAGE_SUFFIXES,
@@ -85,7 +87,8 @@ class PageImage:
     height: int
     dpi: int | None
     sha1: str  # of the image file
-    method: str = ""  # 'extracted', 'rendered', 'decoded', 'converted', 'copied' or 'joined' (JPEG-in-TIFF)
+    method: str = ""  # 'extracted', 'rendered', 'decoded', 'converted', 'copied', 'joined' (JPEG-in-TIFF)
+    #                   or 'downloaded' (a IIIF image kept as the server sent it)
 
 
 # -- the record: pages.json, the journal, the state ----------------------------------------------------------------
@@ -139,15 +142,19 @@ def _page_from(rec: dict[str, Any]) -> PageImage:
                      method=str(rec.get("method", "")))
 
 
-def _install(made: Made, target: Path) -> str:
-    """Move a finished image over `target`, unless `target` already holds the same bytes; return its SHA-1."""
+def _install(made: Made, target: Path, got: _iiif.Got | None = None) -> str:
+    """Move a finished image over `target`, unless `target` already holds the same bytes; return its SHA-1.
+
+    `got`: a downloaded image kept as it came (download.fetch hashed and fsynced it already)."""
     tmp = Path(made.tmp)
-    digest = sha1_file(tmp)
+    kept_as_fetched = got is not None and made.method == "downloaded"
+    digest = got.sha1 if got is not None and kept_as_fetched else sha1_file(tmp)
     if target.is_file() and sha1_file(target) == digest:
         tmp.unlink()  # unchanged: keep the old file (and its date), so nothing downstream is redone
         return digest
-    with open(tmp, "rb+") as f:
-        os.fsync(f.fileno())
+    if not kept_as_fetched:
+        with open(tmp, "rb+") as f:
+            os.fsync(f.fileno())
     os.replace(tmp, target)
     return digest
 
@@ -164,20 +171,25 @@ def _record_in_store(store: Store, work: Work, page: PageImage) -> None:
 
 
 def _keep(made: Made, target: Path, p: SourcePage, key: str, journal: TextIO, store: Store | None,
-          work: Work | None) -> PageImage:
+          work: Work | None, got: _iiif.Got | None = None) -> PageImage:
     """Put a finished page in place and record it: journal first (for a resume), then the state."""
-    digest = _install(made, target)
+    digest = _install(made, target, got)
     page = PageImage(p.n, target.name, p.source, made.width, made.height, made.dpi, digest, made.method)
+    if got is not None and store is not None and work is not None:  # first: the image is never asked again
+        _iiif.record_image(store, work, p, got, page.image, page.sha1)
     journal.write(json.dumps({**asdict(page), "key": key}, sort_keys=True) + "\n")
     journal.flush()
-    os.fsync(journal.fileno())
+    if got is None:
+        # A downloaded page needs no fsync here: a resume checks every recorded page's SHA-1 against its file, so
+        # a line lost to a power cut only means that page is fetched again (fsync costs ~15 ms a page).
+        os.fsync(journal.fileno())
     if store is not None and work is not None:
         _record_in_store(store, work, page)
     return page
 
 
 # -- the stage -----------------------------------------------------------------------------------------------------
-def split(scan: Path, out_dir: Path, *, pages: str | None = None, dpi: int = 300, fmt: str = "auto",
+def split(scan: Path | str, out_dir: Path, *, pages: str | None = None, dpi: int = 300, fmt: str = "auto",
           gray: bool = False, jobs: int | None = None, store: Store | None = None, work: Work | None = None,
           progress: ProgressFn | None = None, note: NoteFn | None = None,
           max_pixels: int | None = None, info: Scan | None = None) -> list[PageImage]:
@@ -192,11 +204,11 @@ def split(scan: Path, out_dir: Path, *, pages: str | None = None, dpi: int = 300
     Resumable: see the module's docstring.
     """
     with pixel_limit(max_pixels):
-        return _split(Path(scan), Path(out_dir), pages=pages, dpi=dpi, fmt=fmt, gray=gray, jobs=jobs, store=store,
+        return _split(scan if _is_address(scan) else Path(scan), Path(out_dir), pages=pages, dpi=dpi, fmt=fmt, gray=gray, jobs=jobs, store=store,
                       work=work, progress=progress, note=note, max_pixels=max_pixels, info=info)
 
 
-def _split(scan: Path, out_dir: Path, *, pages: str | None, dpi: int, fmt: str, gray: bool, jobs: int | None,
+def _split(scan: Path | str, out_dir: Path, *, pages: str | None, dpi: int, fmt: str, gray: bool, jobs: int | None,
            store: Store | None, work: Work | None, progress: ProgressFn | None, note: NoteFn | None,
            max_pixels: int | None, info: Scan | None) -> list[PageImage]:
     if fmt not in FORMATS:
@@ -205,13 +217,13 @@ def _split(scan: Path, out_dir: Path, *, pages: str | None, dpi: int, fmt: str, 
         raise UsageError(f"--dpi {dpi} is out of range: use a value between 30 and 1200 (300 suits OCR).")
     say = note or (lambda text: None)
     info = info or _inspect(scan, skip=out_dir)
-    if info.kind == "folder" and out_dir.resolve() == scan.resolve():
+    if info.kind == "folder" and out_dir.resolve() == Path(scan).resolve():
         raise UsageError("The output folder must not be the folder of page images itself.",
                          hint="Choose another folder with -o.")
     for text in info.notes:
         say(text)
     count = len(info.pages)
-    wanted = parse_page_spec(pages, count, scan.name)
+    wanted = parse_page_spec(pages, count, info.name)
     settings = Settings(dpi=dpi, fmt=fmt, gray=gray, max_pixels=max_pixels)
     width = max(4, len(str(count)))
 
@@ -222,9 +234,13 @@ def _split(scan: Path, out_dir: Path, *, pages: str | None, dpi: int, fmt: str, 
     for n, rec in previous.items():
         if n <= count and _still_good(rec, keys[n], out_dir):
             done[n] = _page_from(rec)
-    todo = [info.pages[n - 1] for n in wanted if n not in done]
-    kept = len(wanted) - len(todo)
-    plans = _pdf.plan_pages(scan, [p.n for p in todo]) if info.kind == "pdf" else {}
+    gaps = [n for n in wanted if info.pages[n - 1].kind == _iiif.LACUNA]  # canvases without an image
+    if info.kind == _iiif.KIND and store is not None and work is not None:
+        _iiif.remember(store, work, info, out_dir, done)  # pages a killed run journalled but had not yet recorded
+        done.update(_iiif.known_pages(store, work, info, out_dir, [n for n in wanted if n not in done]))
+    todo = [info.pages[n - 1] for n in wanted if n not in done and n not in gaps]
+    kept = len(wanted) - len(todo) - len(gaps)
+    plans = _pdf.plan_pages(Path(scan), [p.n for p in todo]) if info.kind == "pdf" else {}
     if kept:
         say(f"{kept} page(s) were already split from this scan with the same settings and were kept.")
 
@@ -233,46 +249,62 @@ def _split(scan: Path, out_dir: Path, *, pages: str | None, dpi: int, fmt: str, 
     shutil.rmtree(scratch, ignore_errors=True)  # left by a killed run
     scratch.mkdir()
     if store is not None and work is None:
-        work = store.work(".", scan=str(scan.resolve()))
+        work = store.work(".", scan=info.location)
 
     report = progress or (lambda label, d, t: None)
-    total, finished = len(wanted), kept
-    report("split", finished, total)
+    label = "download" if info.kind == _iiif.KIND else "split"
+    total, finished = len(wanted) - len(gaps), kept
+    report(label, finished, total)
     error: BaseException | None = None
-    pool = cf.ThreadPoolExecutor(max_workers=jobs or os.cpu_count() or 1, thread_name_prefix="split")
+    failed: dict[int, str] = {}  # pages that could not be had (IIIF): they fail alone
+    make = info.maker or make_page
+    workers = jobs or (_iiif.JOBS if info.kind == _iiif.KIND else os.cpu_count() or 1)
+    if isinstance(info.maker, _iiif.Fetcher):
+        workers = info.maker.at_once(workers)  # `jobs` image requests at a time, and threads to check them
+    pool = cf.ThreadPoolExecutor(max_workers=workers, thread_name_prefix="split")
     try:
         with open(out_dir / JOURNAL, "a", encoding="utf-8") as journal:
-            futures = {pool.submit(make_page, Job(p, str(scratch), settings, plans.get(p.n))): p for p in todo}
+            futures = {pool.submit(make, Job(p, str(scratch), settings, plans.get(p.n))): p for p in todo}
             for future in cf.as_completed(futures):
                 p = futures[future]
                 try:
                     made = future.result()
+                except _iiif.PageUnavailable as e:
+                    failed[p.n] = e.reason
+                    continue
                 except BaseException as e:  # noqa: BLE001 - the first failure stops the run, raised below
                     error = error or e
                     for other in futures:
                         other.cancel()
                     continue
                 # The extension is the page's own: .jpg for JPEG data kept as it is, else the --format's.
-                page = _keep(made, out_dir / f"{p.n:0{width}d}{Path(made.tmp).suffix}", p, keys[p.n], journal, store, work)
+                got = info.maker.got.pop(p.n, None) if isinstance(info.maker, _iiif.Fetcher) else None
+                page = _keep(made, out_dir / f"{p.n:0{width}d}{Path(made.tmp).suffix}", p, keys[p.n], journal,
+                             store, work, got)
                 done[p.n] = page
                 finished += 1
-                report("split", finished, total)
+                report(label, finished, total)
     except BaseException as e:  # noqa: BLE001 - Ctrl-C while waiting: the pages finished so far are kept
         error = error or e
     finally:
         # Let running pages end (each is one short program run), drop the others, then write the record.
         pool.shutdown(wait=True, cancel_futures=True)
-        complete = error is None and all(n in done for n in wanted)
-        result = _finish(out_dir, scan, info, done, keys, count, previous, store, work, complete=complete)
+        complete = error is None and all(n in done for n in wanted if n not in gaps)
+        result = _finish(out_dir, info, done, keys, count, previous, store, work, complete=complete,
+                         failed=failed)
         shutil.rmtree(scratch, ignore_errors=True)
+        with contextlib.suppress(OSError):
+            (out_dir / _iiif.DOWNLOADS).rmdir()  # only when empty: a part being fetched stays for a resume
     if error is not None:
         raise error
+    if failed:
+        raise _iiif.pages_failed(info, failed, total)
     return result
 
 
-def _finish(out_dir: Path, scan: Path, info: Scan, done: dict[int, PageImage], keys: dict[int, str], count: int,
+def _finish(out_dir: Path, info: Scan, done: dict[int, PageImage], keys: dict[int, str], count: int,
             previous: dict[int, dict[str, Any]], store: Store | None, work: Work | None, *,
-            complete: bool) -> list[PageImage]:
+            complete: bool, failed: dict[int, str] | None = None) -> list[PageImage]:
     """Write pages.json, remove images of pages that no longer exist (or changed format), drop the journal."""
     pages = [done[n] for n in sorted(done)]
     keep = {p.image for p in pages}
@@ -280,13 +312,18 @@ def _finish(out_dir: Path, scan: Path, info: Scan, done: dict[int, PageImage], k
         image = str(rec.get("image", ""))
         if image and image not in keep and "/" not in image and (n not in done or done[n].image != image):
             (out_dir / image).unlink(missing_ok=True)
-    record = {
-        "scan": str(scan.resolve()),
+    record: dict[str, Any] = {
+        "scan": info.location,
         "scan_kind": info.kind,
         "scan_pages": count,
         "complete": complete,
         "pages": [{**asdict(p), "key": keys[p.n]} for p in pages],
     }
+    lacunae = [p.n for p in info.pages if p.kind == _iiif.LACUNA]
+    if lacunae:  # canvases without an image: no page n, so the numbering keeps the canvases' positions
+        record["lacunae"] = lacunae
+    if failed:
+        record["failed"] = {str(n): reason for n, reason in sorted(failed.items())}
     write_text(out_dir / PAGES_JSON, json.dumps(record, indent=1, ensure_ascii=False) + "\n")
     (out_dir / JOURNAL).unlink(missing_ok=True)
     if store is not None and work is not None:
@@ -296,6 +333,10 @@ def _finish(out_dir: Path, scan: Path, info: Scan, done: dict[int, PageImage], k
             c.executemany(_UPSERT, [(work.id, p.n, p.image, p.source, p.width, p.height, p.dpi, p.sha1)
                                     for p in pages])
     return pages
+
+
+def _is_address(scan: Path | str) -> bool:
+    return isinstance(scan, str) and scan.lower().startswith(("http://", "https://"))
 
 
 def read_pages(pages_dir: Path) -> list[PageImage]:

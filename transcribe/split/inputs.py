@@ -1,4 +1,5 @@
-"""What a scan is and which pages it has: PDF, DjVu, multi-page TIFF, image, folder of images or ZIP.
+"""What a scan is and which pages it has: PDF, DjVu, multi-page TIFF, image, folder of images, ZIP, or a IIIF
+manifest (an http(s) address or a local .json file: `split/iiif.py`).
 
 Only looks (magic bytes, page counts, file lists); making the images is `split/pages.py`'s job. A ZIP is checked
 entry by entry before anything is read from it: absolute paths, '..' and symbolic links are refused.
@@ -9,6 +10,7 @@ from __future__ import annotations
 import re
 import stat
 import zipfile
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -29,13 +31,20 @@ class Scan:
     """What `inspect_scan` learnt about a scan: its kind, its pages and notes for the user."""
 
     path: Path
-    kind: str  # 'pdf', 'djvu', 'tiff', 'image', 'folder', 'zip'
+    kind: str  # 'pdf', 'djvu', 'tiff', 'image', 'folder', 'zip', 'iiif'
     pages: list[SourcePage]
     notes: list[str] = field(default_factory=list)
+    address: str | None = None  # a manifest's http(s) address (path is then meaningless)
+    maker: Callable[[Any], Any] | None = None  # makes one page's image (Job -> Made) instead of make_page
 
     @property
     def name(self) -> str:
-        return self.path.name
+        return self.address or self.path.name
+
+    @property
+    def location(self) -> str:
+        """What the records name as the scan: the address, or the absolute path."""
+        return self.address or str(self.path.resolve())
 
 
 # -- page numbers --------------------------------------------------------------------------------------------------
@@ -67,16 +76,27 @@ def natural_key(name: str) -> list[Any]:
     return [int(t) if t.isdigit() else t.casefold() for t in re.split(r"(\d+)", name)]
 
 
-def inspect_scan(scan: Path, *, max_pixels: int | None = None, skip: Path | None = None) -> Scan:
+def inspect_scan(scan: Path | str, *, max_pixels: int | None = None, skip: Path | None = None) -> Scan:
     """Find out what `scan` is and list its pages, without making any image. Raises InputError, MissingProgram.
 
-    `skip`: a folder inside a folder scan that is not part of it (the output folder).
+    `skip`: a folder inside a folder scan that is not part of it (the output folder). A IIIF manifest (an
+    http(s) address, or a .json file) is read here; its images are fetched when the pages are made.
     """
     with pixel_limit(max_pixels):
-        return inspect(Path(scan), skip)
+        return inspect(scan, skip)
 
 
-def inspect(scan: Path, skip: Path | None = None) -> Scan:
+def is_address(scan: Path | str) -> bool:
+    """An http(s) address (only a IIIF manifest is read from the web). A Path has lost its '//': not one."""
+    return isinstance(scan, str) and bool(re.match(r"(?i)https?://", scan))
+
+
+def inspect(scan: Path | str, skip: Path | None = None) -> Scan:
+    if is_address(scan) or str(scan).lower().endswith(".json"):
+        from transcribe.split.iiif import inspect_iiif
+
+        return inspect_iiif(str(scan))
+    scan = Path(scan)
     if scan.is_dir():
         return _inspect_folder(scan, skip)
     if not scan.exists():

@@ -23,6 +23,7 @@ from typing import Any
 from transcribe import fsutil
 from transcribe.events import ProgressFn, no_progress
 from transcribe.levels import LEVEL_COLOURS, LEVEL_NAMES
+from transcribe.licences import refusal
 from transcribe.pagelabels import PageLabelError, describe_labels, label_pages
 from transcribe.store import Store, Work
 from transcribe.wiki import pagetext as pt
@@ -100,10 +101,14 @@ def export_work(scan: Path, pages_dir: Path, meta: WorkMeta, out_dir: Path, *, p
     wt = out_dir / "wikitext"
     titles: dict[str, str] = {"Index.wiki": f"{report.index_ns}:{name}"}
     fsutil.write_text(wt / "Index.wiki", index.text + "\n")
+    refused = refusal(meta.licence, meta.source_rights)
     try:
-        desc = pt.build_file_description(meta, index_link=f"s:{meta.language}:Index:{name}")
-        fsutil.write_text(wt / "File.wiki", desc)
-        titles["File.wiki"] = f"File:{name}"
+        if refused:
+            report.notes.append(f"there is no File.wiki: {refused}")
+        else:
+            desc = pt.build_file_description(meta, index_link=f"s:{meta.language}:Index:{name}")
+            fsutil.write_text(wt / "File.wiki", desc)
+            titles["File.wiki"] = f"File:{name}"
     except pt.LicenceMissing:
         report.notes.append("work.toml gives no licence, so there is no File.wiki: a scan is never uploaded "
                             "without one (add e.g. licence = \"PD-old-70\")")

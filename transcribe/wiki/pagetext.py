@@ -449,8 +449,8 @@ def build_file_description(meta: WorkMeta, *, index_link: str, source: str = "")
     if licence is None:
         raise LicenceMissing("no licence")
     params = [(param, str(getattr(meta, attr) or "")) for attr, param in BOOK_FIELDS]
-    if source:
-        params = [(k, source if k == "Source" else v) for k, v in params]
+    source = "<br />".join(s for s in (source or meta.source_url, _iiif_source(meta), meta.attribution) if s)
+    params = [(k, source if k == "Source" else v) for k, v in params]
     params.append(("Wikisource", index_link))
     lines = ["== {{int:filedesc}} ==", "{{Book"]
     lines += [f" |{k}={template_value(v)}" for k, v in params if v or k in ("Title", "Wikisource")]
@@ -458,3 +458,8 @@ def build_file_description(meta: WorkMeta, *, index_link: str, source: str = "")
     cats = file_categories(meta)
     lines += [f"[[Category:{c}]]" for c in cats] if cats else ["{{Uncategorized}}"]
     return "\n".join(lines) + "\n"
+
+
+def _iiif_source(meta: WorkMeta) -> str:
+    """The manifest the scan came from, as a link readers can follow to the original (IIIF viewers open it)."""
+    return f"[{meta.iiif_manifest} IIIF manifest]" if meta.iiif_manifest.startswith(("http://", "https://")) else ""

@@ -31,6 +31,7 @@ from typing import Any
 from transcribe import fsutil
 from transcribe.errors import ManifestError, Refused, WikiError
 from transcribe.events import ProgressFn, no_progress
+from transcribe.licences import refusal
 from transcribe.store import Store, Work
 from transcribe.wiki import credentials, plan
 from transcribe.wiki import pagetext as pt
@@ -249,6 +250,10 @@ def check_offline(scan: Path, meta: WorkMeta) -> tuple[str, str]:
     """
     kind = plan.file_kind(scan)
     name = plan.file_name(meta, scan)
+    why = refusal(meta.licence, meta.source_rights)
+    if why:
+        raise ManifestError(f"{scan.name} is not published: {why}",
+                            hint="Set licence in work.toml (or the manifest) and run the same command again.")
     if not meta.licence.strip():
         raise ManifestError(
             f"work.toml gives no licence for {scan.name}: a scan is never uploaded without one, and its file page "

@@ -1,0 +1,1 @@
+"""IIIF: manifests read (`presentation`), their metadata mapped to a work (`metadata`)."""
