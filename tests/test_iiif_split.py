@@ -287,13 +287,13 @@ def test_kill_9_then_the_same_command_fetches_only_what_is_missing(server, tmp_p
 def test_a_batch_work_whose_scan_is_a_manifest_address(server, proxy, tmp_path):
     m = rewrite_manifest(SHARED / "v3-001.json", tmp_path / "h.json", proxy.base_url, ids(server))
     url = proxy.serve("9cca8fdd/manifest.json", m)
-    (tmp_path / "books.toml").write_text(f'[[work]]\nscan = "{url}"\ntitle = "Handbill"\nlanguage = "en"\n'
-                                         'licence = "PD-old-70"\nwiki = "wikisource:en"\n', encoding="utf-8")
+    (tmp_path / "books.toml").write_text(f'[[work]]\nid = "handbill"\nscan = "{url}"\ntitle = "Handbill"\n'
+                                         'language = "en"\nlicence = "PD-old-70"\nwiki = "wikisource:en"\n',
+                                         encoding="utf-8")
     r = CliRunner().invoke(app, ["run", str(tmp_path / "books.toml"), "--export", str(tmp_path / "out"),
                                  "--fast", "--quiet"])
     assert r.exit_code == 0, r.output
-    assert "9cca8fdd" in r.stdout  # the work's id comes from the address
-    pages = tmp_path / "books.transcribe" / "9cca8fdd" / "pages"
+    pages = tmp_path / "books.transcribe" / "handbill" / "pages"
     rec = record(pages)
     assert rec["scan"] == url and [p["image"] for p in rec["pages"]] == ["0001.jpg"]
     assert len(proxy.images()) == 1
