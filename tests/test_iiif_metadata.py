@@ -21,11 +21,17 @@ from publish_helpers import make_work
 from typer.testing import CliRunner
 
 from transcribe.cli import app
-from transcribe.iiif.metadata import page_labels_from_manifest, work_entry
+from transcribe.iiif.metadata import work_entry
 from transcribe.iiif.presentation import read_presentation
 from transcribe.licences import read_rights, refusal
 from transcribe.manifest import load_manifest, target_file_name
-from transcribe.pagelabels import describe_labels, label_pages, pagelist_from_labels, parse_label
+from transcribe.pagelabels import (
+    describe_labels,
+    label_pages,
+    page_labels_from_canvases,
+    pagelist_from_labels,
+    parse_label,
+)
 from transcribe.wiki import pagetext as pt
 from transcribe.work import WorkMeta
 
@@ -160,9 +166,9 @@ def test_page_numbers_in_the_forms_libraries_write_them() -> None:
     gau = entry("v2-gau.json")
     assert "page_labels" not in gau.fields and any("'fragm1a'" in n for n in gau.label_notes)
     # a work whose entry names no page labels gets them from its manifest when it is run
-    spec, notes = page_labels_from_manifest(str(IIIF / "v2-fg165hz3589.json"))
+    spec, notes = page_labels_from_canvases(v2_labels("v2-fg165hz3589.json"))
     assert label_pages(spec, 5) == ["1", "2", "3", "4", "5"] and not [n for n in notes if "left out" in n]
-    spec, notes = page_labels_from_manifest(str(IIIF / "v2-gau.json"))
+    spec, notes = page_labels_from_canvases(v2_labels("v2-gau.json"))
     assert spec == "" and "'fragm1a'" in notes[0]
     assert describe_labels(label_pages("1=31 1to4=folio", 4)) == "31r–32v"
 

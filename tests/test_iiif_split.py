@@ -20,6 +20,7 @@ from typer.testing import CliRunner
 from tests.iiifserver import IIIFProxy, IIIFServer, environ_for_subprocess, rewrite_manifest
 from transcribe.cli import app
 from transcribe.errors import ExitCode
+from transcribe.wiki import pagetext as pt
 
 SHARED = Path(__file__).resolve().parents[1].parent.parent / "shared" / "iiif"
 if not SHARED.is_dir():
@@ -333,3 +334,60 @@ def test_a_cut_jpeg_is_never_taken_for_complete():
         places = [*range(1, len(data), 97), *range(len(data) - 64, len(data))]  # anywhere, and every end byte
         cuts = [k for k in places if jpeg_problem(data[:k]) is None]
         assert cuts == [], (options, cuts[:3])
+
+
+# -- lacunae through bundle, OCR, export and publish ----------------------------------------------------------------
+FLORUS = (1, 2, 3, 18)  # canvases '2v (31v)', then the lacunae 'Lacune (32r)', 'Lacune (32v)', then '1r (40r)'
+
+
+def florus_work(server: IIIFServer, proxy: IIIFProxy, tmp_path: Path) -> str:
+    m = rewrite_manifest(SHARED / "v2-emptyCanvas.json", tmp_path / "f.json", proxy.base_url, ids(server),
+                         keep=lambda i: i in FLORUS)
+    return proxy.serve("florus/manifest.json", m)
+
+
+def pdf_pages_text(pdf: Path) -> list[str]:
+    """The text layer of each page, as pdftotext reads it."""
+    import pikepdf
+
+    with pikepdf.open(pdf) as doc:
+        count = len(doc.pages)
+    return [subprocess.run(["pdftotext", "-f", str(i), "-l", str(i), str(pdf), "-"], capture_output=True,
+                           text=True, check=True).stdout.strip() for i in range(1, count + 1)]
+
+
+def test_run_export_of_a_manifest_with_lacunae_keeps_page_n_as_canvas_n(server, proxy, tmp_path):
+    url = florus_work(server, proxy, tmp_path)
+    (tmp_path / "books.toml").write_text(f'[[work]]\nid = "florus"\nscan = "{url}"\ntitle = "Florus"\n'
+                                         'language = "en"\nlicence = "PD-old-100"\nwiki = "wikisource:en"\n',
+                                         encoding="utf-8")
+    r = CliRunner().invoke(app, ["run", str(tmp_path / "books.toml"), "--export", str(tmp_path / "out"),
+                                 "--fast", "--quiet"])
+    assert r.exit_code == 0, r.output
+    work = tmp_path / "books.transcribe" / "florus"
+    # OCR read the two images and nothing else: the lacunae have no image to read
+    ocr = json.loads((work / "pages" / "ocr.json").read_text())
+    assert sorted(p["n"] for p in ocr["pages"]) == [1, 4]
+    # the book file: page n is canvas n, the lacunae are placeholder pages the size of their neighbour, no text
+    pdf = next(work.glob("*.pdf"))
+    texts = pdf_pages_text(pdf)
+    assert len(texts) == 4 and texts[0] and texts[3] and texts[1] == texts[2] == ""
+    import pikepdf
+
+    with pikepdf.open(pdf) as doc:
+        boxes = [[float(v) for v in p.mediabox] for p in doc.pages]
+    assert boxes[1] == boxes[2] == boxes[0]
+    # ... which says, in the scan itself, that the leaf is missing (Tesseract reads it off the rendered page)
+    subprocess.run(["pdftoppm", "-f", "2", "-l", "2", "-r", "100", "-png", str(pdf), str(tmp_path / "lac")],
+                   check=True)
+    seen = subprocess.run(["tesseract", str(next(tmp_path.glob("lac*.png"))), "-", "-l", "eng"],
+                          capture_output=True, text=True, check=True).stdout
+    assert "Lacuna" in seen and "canvas 2" in seen
+    # the Page: texts: the lacunae 'Without text' (level 0), the OCR'd pages 'Not proofread' (level 1)
+    wt = tmp_path / "out" / "florus" / "wikitext"
+    levels = {n: pt.parse_page((wt / f"Page_{n:04d}.wiki").read_text()).level for n in range(1, 5)}
+    assert levels == {1: 1, 2: 0, 3: 0, 4: 1}
+    # the preview says what a lacuna is; the Index's pagelist comes from the canvas labels (folios in brackets)
+    assert "lacuna: canvas 2 of the IIIF manifest has no image" in (
+        tmp_path / "out" / "florus" / "pages" / "0002.html").read_text()
+    assert "<pagelist 1=31v 2=32 2to3=folio" in (wt / "Index.wiki").read_text()

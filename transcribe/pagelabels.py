@@ -318,6 +318,17 @@ def pagelist_from_labels(labels: list[str | None], *, what: str = "page") -> Der
     return DerivedLabels(spec, [shown[i] if n is not None else None for i, n in enumerate(numbers)], notes)
 
 
+def page_labels_from_canvases(labels: list[str | None]) -> tuple[str, list[str]]:
+    """(page_labels, notes) from a IIIF manifest's canvas labels (canvas n = page n), for a work that gives none:
+    the spec, a note saying where it came from, and one note on what was left out (if anything was)."""
+    d = pagelist_from_labels(labels, what="canvas")
+    notes = [f"page labels from the canvas labels: {d.spec}"] if d.spec else []
+    left = [n for n in d.notes if "left out" in n]
+    if left:
+        notes.append(f"page labels: {left[0]}" + (f" (and {len(left) - 1} more)" if len(left) > 1 else ""))
+    return d.spec, notes
+
+
 def _example(labels: list[str | None], first: list[tuple[PageNumber | None, PageNumber | None]]) -> str:
     return next((str(lb) for lb, (a, b) in zip(labels, first) if a is not None and b is not None and a != b),
                 next((str(lb) for lb, (_, b) in zip(labels, first) if b is not None), ""))

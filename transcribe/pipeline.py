@@ -190,14 +190,8 @@ def _run_work(manifest: Manifest, entry: Entry, work: Work, store: Store, option
             stage = "bundle"
             scan = _bundle(manifest, entry, pages_dir, store, work, _labelled(progress, "bundle"))
 
+        # a IIIF scan without page labels of its own gets its canvas labels (kept by split): export and publish
         meta = replace(entry.meta, file_name=target_file_name(entry))
-        if not meta.page_labels and (entry.address or str(entry.source).lower().endswith(".json")):
-            # a IIIF scan: its canvas labels are the page labels, where they are page numbers
-            from transcribe.iiif.metadata import page_labels_from_manifest
-
-            spec, notes = page_labels_from_manifest(str(entry.source))
-            meta = replace(meta, page_labels=spec)
-            result.notes += notes
         if options.export_dir is not None:
             stage = "export"
             _start(store, work, stage)
@@ -314,6 +308,7 @@ def _publish_stage(entry: Entry, scan: Path, pages_dir: Path, meta: Any, store: 
     report = publish_work(scan, pages_dir, meta, _connect(meta.wiki, options.dry_run), store=store, work=work,
                           files_to=entry.files_to, update_ocr=options.update_ocr, dry_run=options.dry_run,
                           progress=progress)
+    result.notes += report.notes
     by_status: dict[str, int] = {}
     for o in report.outcomes:
         if o.n is not None:

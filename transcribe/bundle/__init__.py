@@ -96,9 +96,21 @@ def bundle(
         from transcribe.bundle.djvu import check_programs
 
         check_programs()  # before the pages are read, which takes a while for a big book
-    pages = book_pages(pages_dir, dpi=dpi)
+    with tempfile.TemporaryDirectory(prefix="transcribe-bundle-") as tmp:
+        pages = book_pages(pages_dir, dpi=dpi, placeholders=Path(tmp))  # lacunae: placeholder pages drawn in tmp
+        return _bundle(pages, out, fmt, Path(tmp), title=title, author=author, lang=lang,
+                       progress=progress, require_text=require_text, jobs=jobs)
+
+
+def _bundle(pages: list[BookPage], out: Path, fmt: str, tmp: Path, *, title: str | None,
+            author: str | None, lang: str | None, progress: ProgressFn, require_text: bool,
+            jobs: int | None) -> BundleResult:
     notes: list[str] = []
-    without = [p.n for p in pages if p.hocr is None]
+    lacunae = [p.n for p in pages if p.lacuna]
+    if lacunae:
+        notes.append(f"Page(s) {page_ranges(lacunae)} are lacunae (canvases of the manifest without an image): "
+                     "each is a placeholder page that says so, so that page n stays canvas n.")
+    without = [p.n for p in pages if p.hocr is None and not p.lacuna]
     if without and require_text:
         raise InputError(
             f"{len(without)} of {len(pages)} pages have no OCR (no .hocr file): page(s) {page_ranges(without)}.",
@@ -121,16 +133,16 @@ def bundle(
 
     from transcribe import __version__
 
-    with tempfile.TemporaryDirectory(prefix="transcribe-bundle-") as tmp, atomic_path(out) as part:
+    with atomic_path(out) as part:
         if fmt == "pdf":
             from transcribe.bundle.pdf import write_pdf
 
-            write_pdf(pages, hocr, part, Path(tmp), title=title, author=author, lang=lang,
+            write_pdf(pages, hocr, part, tmp, title=title, author=author, lang=lang,
                       creator=f"transcribe {__version__}", progress=progress)
         else:
             from transcribe.bundle.djvu import write_djvu
 
-            write_djvu(pages, hocr, part, Path(tmp), title=title, author=author, lang=lang,
+            write_djvu(pages, hocr, part, tmp, title=title, author=author, lang=lang,
                        jobs=jobs or os.cpu_count() or 1, progress=progress)
     size = out.stat().st_size
     log.info("wrote %s: %d pages, %d bytes", out, len(pages), size)

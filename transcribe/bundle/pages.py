@@ -16,7 +16,7 @@ from typing import Literal
 from PIL import Image, UnidentifiedImageError
 
 from transcribe.errors import InputError
-from transcribe.split import PageImage, read_pages
+from transcribe.split import PageImage, read_labels, read_lacunae, read_pages
 
 log = logging.getLogger(__name__)
 
@@ -38,6 +38,7 @@ class BookPage:
     dpi: float
     kind: Kind
     fmt: str  # Pillow's format name: PNG, TIFF, JPEG...
+    lacuna: bool = False  # a placeholder for a IIIF canvas without an image (`lacuna_page`)
 
     @property
     def inches(self) -> tuple[float, float]:
@@ -108,23 +109,68 @@ def _inspect(pages_dir: Path, listed: PageImage, dpi_override: float | None) -> 
     return BookPage(listed.n, path, hocr if hocr.is_file() else None, width, height, float(dpi), kind, fmt)
 
 
-def book_pages(pages_dir: Path, *, dpi: float | None = None) -> list[BookPage]:
-    """Every page of the folder, checked; InputError naming the first page that cannot be used."""
+def book_pages(pages_dir: Path, *, dpi: float | None = None, placeholders: Path | None = None) -> list[BookPage]:
+    """Every page of the folder, checked; InputError naming the first page that cannot be used.
+
+    The lacunae of a IIIF scan (canvases without an image, `split.read_lacunae`) become placeholder pages drawn
+    into the folder `placeholders` (`lacuna_page`), so that page n of the book stays canvas n.
+    """
     listed = read_pages(pages_dir)  # in book order: split's record, or the folder's images in natural order
     if not listed:
         raise InputError(
             f"{pages_dir} has no page images.",
             hint="Run 'transcribe split SCAN -o FOLDER' first, or give the folder that holds the images.",
         )
-    numbers = [p.n for p in listed]
-    if numbers != list(range(1, len(listed) + 1)):
+    gaps = read_lacunae(pages_dir) if placeholders is not None else []
+    numbers = sorted([p.n for p in listed] + gaps)
+    if numbers != list(range(1, len(numbers) + 1)):
         missing = sorted(set(range(1, max(numbers) + 1)) - set(numbers))
         what = f"page(s) {page_ranges(missing)} are missing" if missing else "some page numbers are repeated"
         raise InputError(
-            f"The pages of {pages_dir} are not numbered 1 to {len(listed)}: {what}.",
-            hint="Each page of the book file becomes Page:<file>/n, so none may be skipped: run split again.",
+            f"The pages of {pages_dir} are not numbered 1 to {max(numbers)}: {what}.",
+            hint="Each page of the book file becomes Page:<file>/n, so none may be skipped: run split again "
+                 "(it fetches or makes only the missing pages).",
         )
-    return [_inspect(pages_dir, p, dpi) for p in listed]
+    pages = [_inspect(pages_dir, p, dpi) for p in listed]
+    if gaps and placeholders is not None:
+        labels = read_labels(pages_dir) or []
+        for n in gaps:  # in order, so a run of lacunae takes the size of the page before it
+            before = [p for p in pages if p.n < n]
+            like = before[-1] if before else min(pages, key=lambda p: p.n)
+            label = labels[n - 1] if n <= len(labels) else None
+            pages.append(lacuna_page(n, label, like, placeholders))
+            pages.sort(key=lambda p: p.n)
+    return pages
+
+
+def lacuna_page(n: int, label: str | None, like: BookPage, folder: Path) -> BookPage:
+    """A placeholder for lacuna n: a white page the size of `like` (its neighbour) that says, in the scan itself,
+    that the source has no image of this page.
+
+    Why words and not a plain white page: on Wikisource a white page reads as a blank page of the book, and a
+    proofreader would take the leaf for blank rather than lost; the words travel with the file wherever it goes
+    (the Page: page's scan, the Index's thumbnails, the PDF or DjVu downloaded from Commons), where no note on the
+    wiki does. Wikisource's own habit for missing leaves is the same: a placeholder page that says so, keeping the
+    numbering. Black on white (bitonal), so it costs a few hundred bytes; and no text layer, so nothing is
+    prefilled into its Page: page, which is published 'Without text'.
+    """
+    from PIL import ImageDraw, ImageFont
+
+    im = Image.new("1", (like.width, like.height), 1)
+    draw = ImageDraw.Draw(im)
+    size = max(10, like.width // 28)
+    lines = [("Lacuna", size * 2),
+             ("The source has no image of this page", size),
+             (f"(canvas {n} of the IIIF manifest" + (f": \u201c{label[:40]}\u201d)" if label else ")"), size)]
+    y = like.height // 3
+    for text, px in lines:
+        font = ImageFont.load_default(px)
+        left, top, right, bottom = draw.textbbox((0, 0), text, font=font)
+        draw.text(((like.width - (right - left)) // 2 - left, y - top), text, font=font, fill=0)
+        y += int((bottom - top) * 1.8)
+    path = folder / f"lacuna-{n:05d}.png"
+    im.save(path, dpi=(like.dpi, like.dpi))
+    return BookPage(n, path, None, like.width, like.height, like.dpi, "bitonal", "PNG", lacuna=True)
 
 
 def odd_sizes(pages: list[BookPage]) -> list[int]:

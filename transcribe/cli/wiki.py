@@ -227,6 +227,8 @@ def _show(report: PublishReport, title: str) -> None:
     counts = ", ".join(f"{sum(1 for o in pages if o.status == s)} {verbs[s]}" for s in _VERBS)
     err(f"  pages: {counts}.")
     _unmapped_notes(report.unmapped)
+    for note in report.notes:
+        err(f"  note: {note}")
     shown = [o for o in pages if o.status in ("skipped", "failed")]
     limit = None if settings.verbose else 20
     for o in shown[:limit]:
@@ -261,7 +263,8 @@ def _export(scan: Path, pages_dir: Path, meta: WorkMeta, out: Path, quiet: bool,
     with progress_bar(quiet) as bar:
         r = export_work(scan, pages_dir, meta, out, progress=bar, site=site)
     err(f"Exported \"{meta.title}\": {r.pages} page text(s), the Index page"
-        + (" and the file description" if not r.notes else "") + f" into {out / 'wikitext'}.")
+        + (" and the file description" if not any("no File.wiki" in n for n in r.notes) else "")
+        + f" into {out / 'wikitext'}.")
     where = {"local": f"{target} itself", "commons": f"the shared file repository of {target} (Commons on "
              "Wikimedia wikis)"}.get(files_to, f"the shared file repository of {target} (Commons on Wikimedia "
                                                f"wikis), or {target} itself if it has none")

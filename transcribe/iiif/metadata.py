@@ -436,21 +436,3 @@ def manifest_id(p: Presentation) -> str:
             continue
         return stem
     return ""
-
-
-def page_labels_from_manifest(address: str) -> tuple[str, list[str]]:
-    """(page_labels, notes) from a manifest's canvas labels, for a work whose entry gives none. A manifest that
-    cannot be read again gives no labels and a note (the pages keep ProofreadPage's plain numbers)."""
-    from transcribe.errors import TranscribeError
-    from transcribe.iiif.presentation import read_presentation
-
-    try:
-        p = read_presentation(address, require_images=False)
-    except TranscribeError as e:
-        return "", [f"page labels: the manifest could not be read again ({e.message}); pages are numbered 1, 2, 3..."]
-    d = pagelist_from_labels([c.label for c in p.canvases], what="canvas")
-    notes = [f"page labels from the canvas labels: {d.spec}"] if d.spec else []
-    left = [n for n in d.notes if "left out" in n]
-    if left:
-        notes.append(f"page labels: {left[0]}" + (f" (and {len(left) - 1} more)" if len(left) > 1 else ""))
-    return d.spec, notes

@@ -65,7 +65,8 @@ from transcribe.split.pages import (
 )
 from transcribe.store import Store, Work
 
-__all__ = ["PageImage", "inspect_scan", "natural_key", "parse_page_spec", "read_pages", "split", "summary_counts"]
+__all__ = ["PageImage", "inspect_scan", "natural_key", "parse_page_spec", "read_labels", "read_lacunae", "read_pages",
+           "split", "summary_counts"]
 
 log = logging.getLogger(__name__)
 
@@ -322,6 +323,8 @@ def _finish(out_dir: Path, info: Scan, done: dict[int, PageImage], keys: dict[in
     lacunae = [p.n for p in info.pages if p.kind == _iiif.LACUNA]
     if lacunae:  # canvases without an image: no page n, so the numbering keeps the canvases' positions
         record["lacunae"] = lacunae
+    if isinstance(info.maker, _iiif.Fetcher):  # the canvas labels, so that publish needs no second fetch
+        record["labels"] = [c.label for c in info.maker.pres.canvases]
     if failed:
         record["failed"] = {str(n): reason for n, reason in sorted(failed.items())}
     write_text(out_dir / PAGES_JSON, json.dumps(record, indent=1, ensure_ascii=False) + "\n")
@@ -359,6 +362,26 @@ def read_pages(pages_dir: Path) -> list[PageImage]:
         with open_image(path, path.name) as im:
             result.append(PageImage(n, path.name, path.name, im.width, im.height, dpi_of(im), sha1_file(path)))
     return result
+
+
+def read_lacunae(pages_dir: Path) -> list[int]:
+    """The lacunae (IIIF canvases without an image) that are pages of the book: page n = canvas n, so every lacuna
+    before the last page image is one, and those after it too when the record holds every canvas."""
+    data = _load_json_record(Path(pages_dir))
+    gaps = sorted({int(n) for n in data.get("lacunae") or []})
+    if not gaps:
+        return []
+    have = {int(r["n"]) for r in data["pages"]}
+    last = max(have, default=0)
+    if have | set(gaps) >= set(range(1, int(data.get("scan_pages") or 0) + 1)):
+        last = max(last, gaps[-1])  # the whole manifest was split: lacunae at its end are pages too
+    return [n for n in gaps if n <= last]
+
+
+def read_labels(pages_dir: Path) -> list[str | None] | None:
+    """The scan's own label of each page (IIIF canvas labels, labels[n-1] for page n); None when it has none."""
+    labels = _load_json_record(Path(pages_dir)).get("labels")
+    return [None if lb is None else str(lb) for lb in labels] if isinstance(labels, list) else None
 
 
 def summary_counts(pages: Iterable[PageImage]) -> dict[str, int]:

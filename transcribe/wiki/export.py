@@ -80,9 +80,10 @@ def export_work(scan: Path, pages_dir: Path, meta: WorkMeta, out_dir: Path, *, p
     progress = progress or no_progress
     out_dir = Path(out_dir)
     pages = plan.read_pages(pages_dir, store=store, work=work)
+    meta, label_notes = plan.with_scan_labels(meta, pages_dir)
     kind = plan.file_kind(Path(scan))
     name = plan.file_name(meta, Path(scan))
-    report = ExportReport(out_dir=out_dir, file_name=name)
+    report = ExportReport(out_dir=out_dir, file_name=name, notes=label_notes)
     if site is not None:
         from dataclasses import asdict
 
@@ -269,7 +270,7 @@ def _index_html(meta: WorkMeta, name: str, rows: list[dict[str, Any]], fields: l
         p = r["page"]
         link = f"pages/{p.n:04d}.html"
         thumb = f'<img class="thumb" loading="lazy" src="{e(r["thumb"])}" alt="">' if r["thumb"] else ""
-        first = " ".join(p.body.split())[:300]  # as much as a row beside its thumbnail holds
+        first = " ".join(p.body.split())[:300] if p.status != "lacuna" else p.reason  # what a row holds
         out.append(f'<tr><td><a href="{link}">{p.n}</a></td><td>{e(r["label"])}</td><td><a href="{link}">{thumb}'
                    f'</a></td><td>{_level_badge(p)}</td><td class="first">{e(first)}</td></tr>')
     out.append("</tbody></table>")
@@ -287,8 +288,10 @@ def _page_html(meta: WorkMeta, title: str, row: dict[str, Any], prev: int | None
     if nxt is not None:
         nav.append(f'<a href="{nxt:04d}.html">page {nxt} →</a>')
     scan = (f'<img src="../{e(row["image"])}" alt="scan of page {p.n}">' if row["image"]
-            else '<p class="meta">(no image of this page)</p>')
-    if p.publish:
+            else f'<p class="meta">({e(p.reason) if p.status == "lacuna" else "no image of this page"})</p>')
+    if p.status == "lacuna":
+        text = f'<span class="meta">{e(p.reason)}</span>'
+    elif p.publish:
         text = e(p.body) if p.body else '<span class="meta">(blank page: no text)</span>'
     else:
         text = f'<span class="meta">{e(p.reason)}</span>'

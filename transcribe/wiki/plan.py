@@ -9,10 +9,12 @@ from __future__ import annotations
 
 import json
 import logging
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 from transcribe.errors import InputError, ManifestError
+from transcribe.pagelabels import page_labels_from_canvases
+from transcribe.split import read_labels, read_lacunae
 from transcribe.split import read_pages as read_page_images
 from transcribe.store import Store, Work
 from transcribe.wiki import pagetext as pt
@@ -21,23 +23,25 @@ from transcribe.work import OCR_JSON, WorkMeta, output_paths
 log = logging.getLogger(__name__)
 
 FILE_KINDS = {".pdf": "pdf", ".djvu": "djvu", ".djv": "djvu"}
+LACUNA_REASON = "lacuna: canvas {n} of the IIIF manifest has no image (the book file has a placeholder page here)"
 
 
 @dataclass(frozen=True)
 class PlannedPage:
     n: int  # Page:<file>/n
     image: str | None  # the page image in the pages folder, for the preview
-    status: str  # OCR status: 'done', 'blank', 'failed', 'no-model', 'missing'
+    status: str  # OCR status: 'done', 'blank', 'failed', 'no-model', 'missing'; or 'lacuna' (no image at all)
     body: str = ""
-    reason: str = ""  # why it is not published ('failed', 'no-model', 'missing')
+    reason: str = ""  # why it is not published ('failed', 'no-model', 'missing'), or why a lacuna has no text
 
     @property
     def publish(self) -> bool:
-        return self.status in ("done", "blank")
+        return self.status in ("done", "blank", "lacuna")
 
     @property
     def level(self) -> int | None:
-        return {"done": 1, "blank": 0}.get(self.status)
+        # a lacuna is a page with nothing to transcribe: 'Without text', like a blank page
+        return {"done": 1, "blank": 0, "lacuna": 0}.get(self.status)
 
     def text(self, user: str) -> str:
         """The Page: wikitext; `build_page` refuses any level above 1."""
@@ -98,7 +102,21 @@ def read_pages(pages_dir: Path, *, store: Store | None = None, work: Work | None
             if not body.strip():
                 status = "blank"  # a page Tesseract found no words on is a blank page on the wiki
         out.append(PlannedPage(n=n, image=image, status=status, body=body, reason=reason))
-    return out
+    for n in read_lacunae(pages_dir):  # the book file has a placeholder page there (bundle.pages.lacuna_page)
+        out.append(PlannedPage(n=n, image=None, status="lacuna", reason=LACUNA_REASON.format(n=n)))
+    return sorted(out, key=lambda p: p.n)
+
+
+def with_scan_labels(meta: WorkMeta, pages_dir: Path) -> tuple[WorkMeta, list[str]]:
+    """`meta` with page labels from the scan's own (a IIIF manifest's canvas labels, kept by split in pages.json)
+    when the work gives none; and notes on how they were read. No fetch: the labels were kept at split time."""
+    if meta.page_labels:
+        return meta, []
+    labels = read_labels(pages_dir)
+    if not labels:
+        return meta, []
+    spec, notes = page_labels_from_canvases(labels)
+    return (replace(meta, page_labels=spec) if spec else meta), notes
 
 
 def _statuses(pages_dir: Path, store: Store | None, work: Work | None) -> dict[int, tuple[str, str]]:

@@ -67,6 +67,7 @@ class PublishReport:
     file_pages: int | None = None  # the page count of the file as its wiki reads it
     outcomes: list[Outcome] = field(default_factory=list)
     unmapped: list[str] = field(default_factory=list)  # metadata the wiki's Index has no field for
+    notes: list[str] = field(default_factory=list)  # e.g. page labels taken from a IIIF manifest's canvas labels
     dry_run: bool = False
     read_only: bool = False  # dry run without the wiki: what exists could not be read
 
@@ -121,11 +122,14 @@ def publish_work(scan: Path, pages_dir: Path, meta: WorkMeta, wiki: Wiki | None,
     progress = progress or no_progress
     # 0. everything that needs no network, first: a dry run and an offline run refuse what the real run would
     pages = plan.read_pages(pages_dir, store=store, work=work)
+    meta, label_notes = plan.with_scan_labels(meta, pages_dir)
     kind, name = check_offline(Path(scan), meta)
     if wiki is None:
         if not dry_run:
             raise WikiError("No wiki to publish to.", hint="Give --wiki.")
-        return _offline_plan(meta, pages, name, files_to, wiki_name or "the wiki")
+        report = _offline_plan(meta, pages, name, files_to, wiki_name or "the wiki")
+        report.notes = label_notes
+        return report
 
     user = wiki.user or _account(wiki) or "TranscribeBot"
     ns = wiki.namespaces
@@ -141,7 +145,8 @@ def publish_work(scan: Path, pages_dir: Path, meta: WorkMeta, wiki: Wiki | None,
     index_title = f"{ns.index.name}:{name}"
     report = PublishReport(wiki=wiki.name, file_wiki=fwiki.name, file_name=name, file_status=file_status,
                            file_note=note, index_title=index_title, dry_run=dry_run,
-                           file_description=info.get("description", ""), file_pages=info.get("pagecount"))
+                           file_description=info.get("description", ""), file_pages=info.get("pagecount"),
+                           notes=label_notes)
 
     # 2. the texts
     config = {k: asdict(v) for k, v in wiki.index_fields().items()}
