@@ -391,3 +391,26 @@ def test_run_export_of_a_manifest_with_lacunae_keeps_page_n_as_canvas_n(server, 
     assert "lacuna: canvas 2 of the IIIF manifest has no image" in (
         tmp_path / "out" / "florus" / "pages" / "0002.html").read_text()
     assert "<pagelist 1=31v 2=32 2to3=folio" in (wt / "Index.wiki").read_text()
+
+
+def test_publish_of_a_manifest_work_takes_the_canvas_labels_and_puts_lacunae_at_level_0(
+        server, proxy, tmp_path, wiki_en, bot_login):
+    url = florus_work(server, proxy, tmp_path)
+    work = tmp_path / "florus"
+    work.mkdir()
+    (work / "work.toml").write_text('title = "Florus"\nlanguage = "en"\nlicence = "PD-old-100"\n'
+                                    'scan = "Florus.pdf"\nfile_name = "Florus.pdf"\n', encoding="utf-8")
+    code, out, err = split(url, "-o", str(work / "pages"))
+    assert code == 0, err
+    r = CliRunner().invoke(app, ["bundle", str(work / "pages"), "-o", str(work / "Florus.pdf"), "--quiet"])
+    assert r.exit_code == 0, r.output
+    assert "2-3 are lacunae" in r.stderr
+    bot_login(wiki_en)
+    r = CliRunner().invoke(app, ["publish", str(work), "--wiki", wiki_en.api_url, "--quiet"])
+    assert r.exit_code == 0, r.output
+    assert "page labels from the canvas labels" in r.stdout
+    assert "<pagelist 1=31v 2=32 2to3=folio 4=40r />" in wiki_en.page_text("Index:Florus.pdf")
+    for n in (2, 3):
+        assert pt.parse_page(wiki_en.page_text(f"Page:Florus.pdf/{n}")).level == 0
+    assert wiki_en.page_text("Page:Florus.pdf/1") is None  # no OCR yet: left for the next run
+    assert proxy.count("manifest.json") == 1  # read once, by split: publish took the labels from pages.json
