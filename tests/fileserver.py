@@ -35,9 +35,10 @@ class _QuietServer(ThreadingHTTPServer):
 
 
 class FileServer:
-    def __init__(self, root: Path, *, ranges: bool = True, port: int = 0) -> None:
+    def __init__(self, root: Path, *, ranges: bool = True, port: int = 0, partial_status: int = 206) -> None:
         self.root = Path(root)
         self.ranges = ranges  # honour Range (206), or ignore it (200, whole file)
+        self.partial_status = partial_status  # 200: the asked range sent as a 200 with Content-Range (some servers)
         self.faults: dict[str, list[str]] = {}  # path -> one fault per coming request, in order
         self.login: set[str] = set()  # paths answered 401 always
         self.log: list[Logged] = []
@@ -117,13 +118,13 @@ class FileServer:
                     start = int(rng[6:-1])
                     if start >= len(data):
                         return self._plain(416, b"", {"Content-Range": f"bytes */{len(data)}"})
-                    status = 206
+                    status = server.partial_status
                 body = data[start:]
                 self._record(status)
                 self.send_response(status)
                 self.send_header("Content-Type", "application/octet-stream")
                 self.send_header("Content-Length", str(len(body)))
-                if status == 206:
+                if start or status == 206:
                     self.send_header("Content-Range", f"bytes {start}-{len(data) - 1}/{len(data)}")
                 if server.ranges:
                     self.send_header("Accept-Ranges", "bytes")

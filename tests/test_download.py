@@ -134,6 +134,16 @@ def test_a_server_without_range_gets_a_clean_restart(served: Path, tmp_path: Pat
     assert not got.resumed and dest.read_bytes() == DATA
 
 
+def test_a_200_naming_the_asked_range_resumes(served: Path, tmp_path: Path) -> None:
+    dest = tmp_path / "m"
+    dest.with_name("m.part").write_bytes(DATA[:1000])
+    with FileServer(served, partial_status=200) as srv:  # the rest, as a 200 with Content-Range
+        got = D.fetch(srv.url("model.bin"), dest, sha256=SHA256, **FAST)
+        log = srv.requests_for("/model.bin")
+    assert [(e.status, e.range) for e in log] == [(200, "bytes=1000-")]  # one request, for the rest only
+    assert got.resumed and got.requests == 1 and dest.read_bytes() == DATA
+
+
 def test_a_damaged_part_is_fetched_again_and_a_complete_one_not_at_all(srv: FileServer, tmp_path: Path) -> None:
     dest = tmp_path / "m"
     dest.with_name("m.part").write_bytes(b"x" * 1000)  # not the file's first bytes

@@ -6,8 +6,9 @@
   on 404/410 (`NotFound`) or 401/403 (`NeedsLogin`). A host name that does not resolve fails at once: it will
   not resolve a few seconds later either.
 - Resumable: the file is streamed to `<dest>.part` beside `dest`; a later call (after a crash, a dropped
-  connection or `kill -9`) asks only for the rest with `Range`. A server that ignores `Range` (answers 200)
-  gets the whole file again, written from the start.
+  connection or `kill -9`) asks only for the rest with `Range`. A server that ignores `Range` (answers 200
+  without `Content-Range`) gets the whole file again, written from the start; a 200 whose `Content-Range` is
+  the range asked for is taken as the 206 it means.
 - Checked: size, SHA-256 and SHA-1 are computed while streaming (a resumed part is hashed first) and compared with
   what the caller expects; a mismatch removes the part and raises `ChecksumMismatch` (a resumed part that turns
   out wrong is fetched once more from the start first).
@@ -408,7 +409,8 @@ def _fetch_http(url: str, dest: Path, part: Path, f: IO[bytes], s: requests.Sess
                 raise DownloadError(f"{url}: unexpected content type {ctype!r}.", url=url, status=status)
             start = 0
             total: int | None = None
-            if status == 206:
+            # a 200 that names the asked range in Content-Range is a 206 in all but its status line: resume
+            if status == 206 or (status == 200 and have and r.headers.get("Content-Range")):
                 cr = r.headers.get("Content-Range", "")
                 try:
                     unit, _, rest = cr.partition(" ")
