@@ -414,3 +414,17 @@ def test_publish_of_a_manifest_work_takes_the_canvas_labels_and_puts_lacunae_at_
         assert pt.parse_page(wiki_en.page_text(f"Page:Florus.pdf/{n}")).level == 0
     assert wiki_en.page_text("Page:Florus.pdf/1") is None  # no OCR yet: left for the next run
     assert proxy.count("manifest.json") == 1  # read once, by split: publish took the labels from pages.json
+
+
+def test_lacunae_after_the_last_image_are_pages_only_when_the_whole_manifest_was_split(tmp_path):
+    from transcribe.split import read_lacunae
+
+    def lacunae(scan_pages: int) -> list[int]:
+        (tmp_path / "pages.json").write_text(json.dumps({
+            "scan": "m.json", "scan_kind": "iiif", "scan_pages": scan_pages, "lacunae": [2, 4, 5],
+            "pages": [{"n": n, "image": f"{n:04d}.jpg", "source": "", "width": 1, "height": 1, "dpi": None,
+                       "sha1": ""} for n in (1, 3)]}))
+        return read_lacunae(tmp_path)
+
+    assert lacunae(5) == [2, 4, 5]  # canvases 1-5 all here: the book ends with the two lost leaves
+    assert lacunae(7) == [2]  # `--pages 1-3` of 7 canvases: the book ends at page 3
