@@ -285,15 +285,20 @@ def test_kill_9_then_the_same_command_fetches_only_what_is_missing(server, tmp_p
 
 
 # -- a manifest as a work's scan in a batch ------------------------------------------------------------------------
-def test_a_batch_work_whose_scan_is_a_manifest_address(server, proxy, tmp_path):
-    m = rewrite_manifest(SHARED / "v3-001.json", tmp_path / "h.json", proxy.base_url, ids(server))
-    url = proxy.serve("9cca8fdd/manifest.json", m)
-    (tmp_path / "books.toml").write_text(f'[[work]]\nid = "handbill"\nscan = "{url}"\ntitle = "Handbill"\n'
-                                         'language = "en"\nlicence = "PD-old-70"\nwiki = "wikisource:en"\n',
+def run_export(tmp_path: Path, work_id: str, url: str) -> None:
+    """`transcribe run books.toml --export out --fast` of one work whose scan is the manifest at `url`."""
+    (tmp_path / "books.toml").write_text(f'[[work]]\nid = "{work_id}"\nscan = "{url}"\ntitle = "{work_id}"\n'
+                                         'language = "en"\nlicence = "PD-old-100"\nwiki = "wikisource:en"\n',
                                          encoding="utf-8")
     r = CliRunner().invoke(app, ["run", str(tmp_path / "books.toml"), "--export", str(tmp_path / "out"),
                                  "--fast", "--quiet"])
     assert r.exit_code == 0, r.output
+
+
+def test_a_batch_work_whose_scan_is_a_manifest_address(server, proxy, tmp_path):
+    m = rewrite_manifest(SHARED / "v3-001.json", tmp_path / "h.json", proxy.base_url, ids(server))
+    url = proxy.serve("9cca8fdd/manifest.json", m)
+    run_export(tmp_path, "handbill", url)
     pages = tmp_path / "books.transcribe" / "handbill" / "pages"
     rec = record(pages)
     assert rec["scan"] == url and [p["image"] for p in rec["pages"]] == ["0001.jpg"]
@@ -358,12 +363,7 @@ def pdf_pages_text(pdf: Path) -> list[str]:
 
 def test_run_export_of_a_manifest_with_lacunae_keeps_page_n_as_canvas_n(server, proxy, tmp_path):
     url = florus_work(server, proxy, tmp_path)
-    (tmp_path / "books.toml").write_text(f'[[work]]\nid = "florus"\nscan = "{url}"\ntitle = "Florus"\n'
-                                         'language = "en"\nlicence = "PD-old-100"\nwiki = "wikisource:en"\n',
-                                         encoding="utf-8")
-    r = CliRunner().invoke(app, ["run", str(tmp_path / "books.toml"), "--export", str(tmp_path / "out"),
-                                 "--fast", "--quiet"])
-    assert r.exit_code == 0, r.output
+    run_export(tmp_path, "florus", url)
     work = tmp_path / "books.transcribe" / "florus"
     # OCR read the two images and nothing else: the lacunae have no image to read
     ocr = json.loads((work / "pages" / "ocr.json").read_text())

@@ -65,8 +65,8 @@ from transcribe.split.pages import (
 )
 from transcribe.store import Store, Work
 
-__all__ = ["PageImage", "inspect_scan", "natural_key", "parse_page_spec", "read_labels", "read_lacunae", "read_pages",
-           "split", "summary_counts"]
+__all__ = ["PageImage", "inspect_scan", "natural_key", "parse_page_spec", "read_labels", "read_lacunae",
+           "read_pages", "split", "summary_counts"]
 
 log = logging.getLogger(__name__)
 
