@@ -60,7 +60,7 @@ def ocr_command(
                              "the rest with it (and the --psm they read best with) where it measured better on "
                              "held-back lines.", show_default=False)] = None,
     learn_minutes: Annotated[float, typer.Option(
-        "--learn-minutes", min=0.1, help="CPU minutes the training of the book's model may take (a killed or "
+        "--learn-minutes", min=0.01, help="CPU minutes the training of the book's model may take (a killed or "
                                          "stopped training continues on the next run).")] = 4.0,
     wiki: WikiOpt = None,
     jobs: JobsOpt = None,

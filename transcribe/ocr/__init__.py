@@ -88,7 +88,7 @@ class OcrSettings:
     corrections: tuple[tuple[str, str], ...] = ()
     learned_from: str | None = None
     learned_words: int = 0  # words of the checked pages (they keep correct words from being "corrected")
-    learned: str | None = None  # what learning from the book measured and chose (learn.py learn_book)
+    learning: str | None = None  # what learning from the book measured and chose (learn.py learn_book)
 
     def __post_init__(self) -> None:
         if self.method not in METHODS:

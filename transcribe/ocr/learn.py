@@ -125,10 +125,10 @@ def checked_pages_from_wiki(wiki: Wiki, index: str) -> dict[int, tuple[str, str]
     """Page number -> (title, body) of the Page: pages of `index` ('Index:Book.djvu') at level 3 or 4.
 
     Pages are listed by prefix (`Page:Book.djvu/N`), which works with or without the ProofreadPage API, and
-    their text is read in the same requests (prop=revisions). Header and footer are left out: only the body is
-    what the OCR of the page should have given.
+    their text is read in the same requests (prop=revisions), reduced to what is printed on the page
+    (pagetext.printed_text: running header, body, footnotes; no markup).
     """
-    from transcribe.wiki.pagetext import parse_page
+    from transcribe.wiki.pagetext import parse_page, printed_text
 
     ns = wiki.namespaces
     name = index.split(":", 1)[1] if ":" in index else index
@@ -149,7 +149,7 @@ def checked_pages_from_wiki(wiki: Wiki, index: str) -> dict[int, tuple[str, str]
                 continue
             page = parse_page(str(content))
             if page.level in CHECKED_LEVELS:
-                out[int(rest)] = (title, page.body)
+                out[int(rest)] = (title, printed_text(page))
     if not out:
         raise InputError(f"{index} has no page proofread (level 3) or validated (level 4) on {wiki!r}.",
                          hint="Learning needs some checked pages of the same book; run without --learn-from.")
@@ -200,6 +200,11 @@ class BookModel:
         best = self.held_back_cer.get(self.chosen, self.held_back_cer[default])
         return (f"on {self.held_back} held-back lines of this book: {best:.3f} with {self.chosen} instead of "
                 f"{self.held_back_cer[default]:.3f} with {default}")
+
+
+def choose(cers: dict[str, float], default: str) -> str:
+    """The reading with the lowest CER on the held-back lines; the default's models on a tie or with none."""
+    return min(cers, key=lambda k: (cers[k], k != default)) if cers else default
 
 
 def find_base_model(tessdata_dir: str | None) -> Path | None:
@@ -324,7 +329,7 @@ def learn_book(pages_dir: Path, settings: OcrSettings, checked: dict[int, tuple[
         for label, (models, tdir) in readings.items():
             texts = TR.read_lines([x.image for x in held], models, Path(tdir) if tdir else None, work_dir)
             cers[label] = round(TR.cer(zip(texts, [x.text for x in held])), 4)
-    chosen = min(cers, key=lambda k: (cers[k], k != default_models)) if cers else default_models
+    chosen = choose(cers, default_models)
     chosen_models, chosen_dir = readings[chosen]
 
     # 3. The page segmentation mode that reproduces the checked pages best, read as the rest will be read.
@@ -379,4 +384,4 @@ def _settings_for(settings: OcrSettings, done: BookModel, pages_dir: Path) -> Oc
         tessdata = str((pages_dir / MODEL_DIR).resolve())
     return replace(settings, models=done.chosen, tessdata_dir=tessdata, psm=done.psm, corrections=(),
                    learned_from=f"{done.source} ({done.pages} page(s))", learned_words=0,
-                   learned=f"{done.sentence()}; --psm {done.psm} chosen on the checked pages")
+                   learning=f"{done.sentence()}; --psm {done.psm} chosen on the checked pages")

@@ -259,7 +259,7 @@ def train(base: Path, lstmf: list[Path], folder: Path, *, name: str = "book", ma
 
     Continues from folder/NAME_checkpoint when a killed or budget-stopped run left one. The training stops at
     `max_iterations` or when lstmtraining has used `cpu_budget` CPU seconds, whichever comes first (the last
-    checkpoint is then used: lstmtraining writes one every 100 iterations).
+    checkpoint is then used: lstmtraining writes one every 100 iterations, so a run makes at least 100).
     """
     folder.mkdir(parents=True, exist_ok=True)
     lstm = folder / "base.lstm"
@@ -277,6 +277,7 @@ def train(base: Path, lstmf: list[Path], folder: Path, *, name: str = "book", ma
     if shutil.which("nice") is None:
         cmd = cmd[3:]
     started = _children_cpu()
+    began = time.time() - 1
     log_path = folder / "lstmtraining.log"
     stopped = False
     with open(log_path, "a", encoding="utf-8") as log:
@@ -290,7 +291,9 @@ def train(base: Path, lstmf: list[Path], folder: Path, *, name: str = "book", ma
                 used = _proc_cpu(proc.pid)
                 if progress is not None:
                     progress(_checkpoint_iterations(_tail(log_path)), max_iterations)
-                if used is not None and used > cpu_budget:
+                # never before this run's first checkpoint (100 iterations): without one there is no model
+                written = checkpoint.is_file() and checkpoint.stat().st_mtime >= began
+                if used is not None and used > cpu_budget and written:
                     proc.send_signal(signal.SIGTERM)
                     proc.wait()
                     stopped = True
