@@ -360,6 +360,9 @@ def learn_book(pages_dir: Path, settings: OcrSettings, checked: dict[int, tuple[
              fsutil.sha1_file(pages_dir / model_rel) if model_rel else None, json.dumps(cers), chosen_models,
              chosen_dir, psm, json.dumps(psm_cer)))
     fsutil.write_text(folder / "learn.json", json.dumps(asdict(done), ensure_ascii=False, indent=1) + "\n")
+    for old in folder.glob("train-*"):  # the training files of checked pages that have changed since
+        if old != work_dir and old.is_dir():
+            shutil.rmtree(old, ignore_errors=True)
     return _settings_for(settings, done, pages_dir), done
 
 

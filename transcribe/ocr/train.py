@@ -302,6 +302,9 @@ def train(base: Path, lstmf: list[Path], folder: Path, *, name: str = "book", ma
             proc.wait()
             raise
     cpu = _children_cpu() - started
+    # lstmtraining also writes every new best model as NAME_<error>_<iterations>.checkpoint (10 MB each)
+    for extra in folder.glob(f"{name}_*.checkpoint"):
+        extra.unlink()
     text = _tail(log_path)
     if not checkpoint.is_file():
         raise MissingProgram(f"lstmtraining made no checkpoint (see {log_path}): {text.strip()[-300:]}")
