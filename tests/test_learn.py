@@ -19,6 +19,7 @@ from PIL import Image
 from typer.testing import CliRunner
 
 from transcribe.cli import app
+from transcribe.errors import ExitCode
 from transcribe.ocr import learn as L
 from transcribe.wiki.pagetext import parse_page, printed_text
 
@@ -171,3 +172,19 @@ def test_the_checked_pages_of_an_index_on_the_wiki_are_its_proofread_pages_as_pr
     assert sorted(checked) == [1, 3]  # level 3 and 4; the level-1 page is not checked text
     assert checked[1] == ("Page:Book.djvu/1", printed_text(parse_page(EN_PAGE)))
     assert "{{" not in checked[3][1] and "Köuig" in checked[3][1]
+
+
+def test_learning_says_what_is_missing_in_one_line(tmp_path, monkeypatch):
+    pages, checked, _ = _book(tmp_path)
+    nothing = tmp_path / "unrelated"
+    nothing.mkdir()
+    (nothing / "other.gt.txt").write_text("x", encoding="utf-8")
+    wrong = ocr(pages, "--models", "frk", "--learn-from", str(nothing))
+    assert wrong.exit_code == ExitCode.INPUT and "named after a page image" in wrong.output
+    assert ocr(pages, "--models", "frk", "--learn-from", "Index:Book.djvu").exit_code == ExitCode.INPUT
+    empty = tmp_path / "no-models"
+    empty.mkdir()
+    monkeypatch.setenv("TRANSCRIBE_MODELS_DIR", str(empty))
+    missing = ocr(pages, "--models", "frk", "--learn-from", str(checked))
+    assert missing.exit_code == ExitCode.LANGUAGE and "langs install german_print" in missing.output
+    assert not (pages / "0001.txt").exists()  # nothing read before the model is there

@@ -260,8 +260,10 @@ def learn_book(pages_dir: Path, settings: OcrSettings, checked: dict[int, tuple[
                          hint="The checked text of page N must be named after page image N (or be Page:.../N).")
     base = base_model or find_base_model(settings.tessdata_dir)
     if base is None:
-        raise InputError(f"Learning needs the float model {BASE_MODEL}.traineddata to fine-tune, and it is not "
-                         "installed.", hint=f"Install it: transcribe langs install {BASE_MODEL}")
+        from transcribe.errors import LanguageError
+
+        raise LanguageError(f"--learn-from fine-tunes the float model {BASE_MODEL}.traineddata, and it is not "
+                            f"installed. Install it: transcribe langs install {BASE_MODEL}")
     base_sha1 = fsutil.sha1_file(base)
     key = checked_key(wanted, {n: p.sha1 for n, p in pages.items()}, base_sha1)
     folder = pages_dir / MODEL_DIR
