@@ -22,19 +22,12 @@ from __future__ import annotations
 import argparse
 import csv
 import os
-import resource
-import sys
 import time
 from pathlib import Path
 
-REPO = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(REPO))
+from bench_ocr_quality import REPO, children_cpu  # the script's folder is on sys.path; it puts REPO there
+
 BOOKS = REPO.parent / "shared" / "books"
-
-
-def children_cpu() -> float:
-    r = resource.getrusage(resource.RUSAGE_CHILDREN)
-    return r.ru_utime + r.ru_stime
 
 
 def folder_of(book: str, rows: list[dict[str, str]], target: Path) -> Path:
