@@ -188,3 +188,24 @@ def test_learning_says_what_is_missing_in_one_line(tmp_path, monkeypatch):
     missing = ocr(pages, "--models", "frk", "--learn-from", str(checked))
     assert missing.exit_code == ExitCode.LANGUAGE and "langs install german_print" in missing.output
     assert not (pages / "0001.txt").exists()  # nothing read before the model is there
+
+
+def test_a_stopped_training_continues_from_its_checkpoint(tmp_path):
+    from transcribe.ocr import tesseract as T
+    from transcribe.ocr import train as TR
+
+    pages, _, truths = _book(tmp_path)
+    base = SHARED / "models" / "german_print.traineddata"
+    read = T.read_page(pages / "0001.png", tmp_path / "read", models="german_print", psm=3,
+                       tessdata_dir=str(base.parent), timeout=120)
+    data = TR.TrainingData()
+    TR.lines_of_page("0001", pages / "0001.png", read.tsv, truths[0], tmp_path / "lines", None, data)
+    lstmf = TR.make_lstmf(data.lines[:4], base.parent, "german_print")
+    assert len(lstmf) == 4
+    first = TR.train(base, lstmf, tmp_path / "t", max_iterations=100, cpu_budget=600)
+    checkpoint = tmp_path / "t" / "book_checkpoint"
+    assert first.iterations == 100 and checkpoint.is_file() and first.model.is_file()
+    assert not list((tmp_path / "t").glob("book_*.checkpoint"))  # lstmtraining's 10 MB best models are removed
+    then = TR.train(base, lstmf, tmp_path / "t", max_iterations=200, cpu_budget=600)  # the next run goes on
+    assert then.iterations == 200
+    assert f"Loaded file {checkpoint}" in (tmp_path / "t" / "lstmtraining.log").read_text(encoding="utf-8")
