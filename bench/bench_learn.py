@@ -7,6 +7,7 @@ For each book of ../shared/books (pages in manifest order, `tesseract_lang` of t
 models): its first `--checked` pages are the checked pages (their .gt.txt as the checked text), the others are
 read twice through the library, as `transcribe ocr` does:
   default  ocr_pages() with the default method, no learning (the later pages only);
+  base     the same with german_print, the model learning fine-tunes, instead of the language's models;
   learned  learn_from_checked() (lines from Tesseract's layout, fine-tuning german_print, held-back lines, psm
            choice) then ocr_pages() with the settings it returns (every page of the book).
 CER is the strict CER of `transcribe evaluate`, mean over the later pages. CPU = user + system time of the child
@@ -55,6 +56,11 @@ def run_book(book: str, checked_n: int, minutes: float, jobs: int, cache: Path) 
     with Store(default_dir / DB_NAME) as store:
         O.ocr_pages(default_dir, O.OcrSettings(models=models), store=store, work=store.work("."), jobs=jobs)
     default_cpu = children_cpu() - before
+    base_dir = folder_of(book, later, cache / book / "base")
+    models_dir = Path(os.environ["TRANSCRIBE_MODELS_DIR"])
+    with Store(base_dir / DB_NAME) as store:
+        O.ocr_pages(base_dir, O.OcrSettings(models="german_print", tessdata_dir=str(models_dir)), store=store,
+                    work=store.work("."), jobs=jobs)
 
     learned_dir = folder_of(book, rows, cache / book / "learned")
     checked = {i: (row["gt_file"], truth[i]) for i, row in enumerate(rows[:checked_n], 1)}
@@ -74,12 +80,15 @@ def run_book(book: str, checked_n: int, minutes: float, jobs: int, cache: Path) 
     for k, row in enumerate(later):
         n = checked_n + k + 1
         d = score(str(n), truth[n], (default_dir / f"{k + 1:04d}.txt").read_text(encoding="utf-8")).cer
+        b = score(str(n), truth[n], (base_dir / f"{k + 1:04d}.txt").read_text(encoding="utf-8")).cer
         ln = score(str(n), truth[n], (learned_dir / f"{n:04d}.txt").read_text(encoding="utf-8")).cer
-        out.append((row["file"], d, ln))
-        print(f"{book}  {row['file']:<24} default {d:.4f}  learned {ln:.4f}")
-    mean_d = sum(d for _, d, _ in out) / len(out)
-    mean_l = sum(ln for _, _, ln in out) / len(out)
-    return {"book": book, "default": mean_d, "learned": mean_l, "ratio": mean_l / mean_d if mean_d else 0.0,
+        out.append((row["file"], d, b, ln))
+        print(f"{book}  {row['file']:<24} default {d:.4f}  german_print {b:.4f}  learned {ln:.4f}")
+    mean_d = sum(x[1] for x in out) / len(out)
+    mean_b = sum(x[2] for x in out) / len(out)
+    mean_l = sum(x[3] for x in out) / len(out)
+    return {"book": book, "default": mean_d, "base": mean_b, "learned": mean_l,
+            "ratio": mean_l / mean_d if mean_d else 0.0,
             "model": model, "learn_cpu": learn_cpu, "learn_wall": learn_wall, "default_cpu": default_cpu,
             "learned_cpu": learned_cpu, "read_with": settings.models, "psm": settings.psm}
 
@@ -101,7 +110,8 @@ def main() -> None:
     for r in results:
         m = r["model"]
         print(f"{r['book']}: later pages mean CER default {r['default']:.4f} -> learned {r['learned']:.4f} "
-              f"({r['ratio']:.2f} x; target <= 0.5 x), read with {r['read_with']} --psm {r['psm']}")
+              f"({r['ratio']:.2f} x; target <= 0.5 x), read with {r['read_with']} --psm {r['psm']}; plain "
+              f"german_print {r['base']:.4f} ({r['learned'] / r['base'] if r['base'] else 0:.2f} x)")
         print(f"  {m.sentence()}; held-back CER {m.held_back_cer}; psm CER on checked pages {m.psm_cer}")
         print(f"  lines trained on {m.lines}, held back {m.held_back}, left out {m.left_out} "
               f"({'; '.join(m.notes) or 'none unwritable'}); iterations {m.iterations}; training CPU "
