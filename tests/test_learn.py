@@ -203,9 +203,10 @@ def test_a_stopped_training_continues_from_its_checkpoint(tmp_path):
     lstmf = TR.make_lstmf(data.lines[:4], base.parent, "german_print")
     assert len(lstmf) == 4
     first = TR.train(base, lstmf, tmp_path / "t", max_iterations=100, cpu_budget=600)
-    checkpoint = tmp_path / "t" / "book_checkpoint"
+    checkpoint = tmp_path / "t" / "book.resume"
     assert first.iterations == 100 and checkpoint.is_file() and first.model.is_file()
     assert not list((tmp_path / "t").glob("book_*.checkpoint"))  # lstmtraining's 10 MB best models are removed
     then = TR.train(base, lstmf, tmp_path / "t", max_iterations=200, cpu_budget=600)  # the next run goes on
     assert then.iterations == 200
-    assert f"Loaded file {checkpoint}" in (tmp_path / "t" / "lstmtraining.log").read_text(encoding="utf-8")
+    log = (tmp_path / "t" / "lstmtraining.log").read_text(encoding="utf-8")
+    assert f"Loaded file {tmp_path / 't' / 'book_checkpoint'}" in log  # its copy of the last whole checkpoint

@@ -262,7 +262,7 @@ def train(base: Path, lstmf: list[Path], folder: Path, *, name: str = "book", ma
           cpu_budget: float, progress: Callable[[int, int], None] | None = None) -> Trained:
     """Fine-tune the float model `base` (.traineddata) on `lstmf` into folder/NAME.traineddata.
 
-    Continues from folder/NAME_checkpoint when a killed or budget-stopped run left one. The training stops at
+    Continues from the last whole checkpoint (folder/NAME.resume) when a killed or budget-stopped run left one. The training stops at
     `max_iterations` or when lstmtraining has used `cpu_budget` CPU seconds, whichever comes first (the last
     checkpoint is then used: lstmtraining writes one every 100 iterations, so a run makes at least 100).
     """
@@ -274,17 +274,34 @@ def train(base: Path, lstmf: list[Path], folder: Path, *, name: str = "book", ma
             raise MissingProgram(f"combine_tessdata could not extract the LSTM of {base}: {r.stderr.strip()[-200:]}")
     listfile = folder / "train.list"
     fsutil.write_text(listfile, "".join(f"{p.resolve()}\n" for p in lstmf))
-    checkpoint = folder / f"{name}_checkpoint"
-    start_from = checkpoint if checkpoint.is_file() else lstm
+    checkpoint = folder / f"{name}_checkpoint"  # lstmtraining writes it in place: a kill can leave half of it
+    safe = folder / f"{name}.resume"  # a copy of the last checkpoint lstmtraining said it wrote: always whole
+    # lstmtraining itself goes on from NAME_checkpoint when it finds one: make that the last whole one
+    if safe.is_file():
+        with fsutil.atomic_path(checkpoint) as tmp:
+            shutil.copyfile(safe, tmp)
+    elif checkpoint.is_file():
+        checkpoint.unlink()
+    start_from = safe if safe.is_file() else lstm
     cmd = ["nice", "-n", "10", "lstmtraining", "--continue_from", str(start_from), "--traineddata", str(base),
            "--model_output", str(folder / name), "--train_listfile", str(listfile),
            "--max_iterations", str(max_iterations), "--debug_interval", "0"]
     if shutil.which("nice") is None:
         cmd = cmd[3:]
     started = _children_cpu()
-    began = time.time() - 1
     log_path = folder / "lstmtraining.log"
+    offset = log_path.stat().st_size if log_path.is_file() else 0
     stopped = False
+    saved = [0, 0]  # checkpoints seen written in this run, iterations of the last one
+
+    def keep_checkpoint() -> None:
+        text = _tail(log_path, since=offset)
+        seen = text.count("wrote checkpoint")
+        if seen > saved[0] and checkpoint.is_file():
+            with fsutil.atomic_path(safe) as tmp:
+                shutil.copyfile(checkpoint, tmp)
+            saved[0], saved[1] = seen, _checkpoint_iterations(text)
+
     with open(log_path, "a", encoding="utf-8") as log:
         try:
             proc = subprocess.Popen(cmd, env=_env(), stdout=log, stderr=subprocess.STDOUT, text=True)
@@ -293,15 +310,17 @@ def train(base: Path, lstmf: list[Path], folder: Path, *, name: str = "book", ma
         try:
             while proc.poll() is None:
                 time.sleep(0.5)
+                keep_checkpoint()
                 used = _proc_cpu(proc.pid)
                 if progress is not None:
-                    progress(_checkpoint_iterations(_tail(log_path)), max_iterations)
+                    progress(saved[1], max_iterations)
                 # never before this run's first checkpoint (100 iterations): without one there is no model
-                written = checkpoint.is_file() and checkpoint.stat().st_mtime >= began
-                if used is not None and used > cpu_budget and written:
+                if used is not None and used > cpu_budget and saved[0]:
                     proc.send_signal(signal.SIGTERM)
                     proc.wait()
                     stopped = True
+            if not stopped:
+                keep_checkpoint()
         except BaseException:
             proc.kill()
             proc.wait()
@@ -310,23 +329,25 @@ def train(base: Path, lstmf: list[Path], folder: Path, *, name: str = "book", ma
     # lstmtraining also writes every new best model as NAME_<error>_<iterations>.checkpoint (10 MB each)
     for extra in folder.glob(f"{name}_*.checkpoint"):
         extra.unlink()
-    text = _tail(log_path)
-    if not checkpoint.is_file():
+    if not safe.is_file():
+        text = _tail(log_path, since=offset)
         raise MissingProgram(f"lstmtraining made no checkpoint (see {log_path}): {text.strip()[-300:]}")
     out = folder / f"{name}.traineddata"
     tmp = folder / f"{name}.part.traineddata"
-    r = _run(["lstmtraining", "--stop_training", "--continue_from", str(checkpoint), "--traineddata", str(base),
+    r = _run(["lstmtraining", "--stop_training", "--continue_from", str(safe), "--traineddata", str(base),
               "--model_output", str(tmp)])
     if not tmp.is_file():
         raise MissingProgram(f"lstmtraining --stop_training failed: {r.stderr.strip()[-300:]}")
     os.replace(tmp, out)
-    return Trained(out, _checkpoint_iterations(text), round(cpu, 1), stopped)
+    iterations = saved[1] or _checkpoint_iterations(_tail(log_path))
+    return Trained(out, iterations, round(cpu, 1), stopped)
 
 
-def _tail(path: Path, size: int = 20000) -> str:
+def _tail(path: Path, size: int = 20000, *, since: int = 0) -> str:
+    """The end of the log, from byte `since` on (what this run wrote)."""
     with open(path, "rb") as f:
         f.seek(0, os.SEEK_END)
-        f.seek(max(0, f.tell() - size))
+        f.seek(max(since, f.tell() - size))
         return f.read().decode("utf-8", errors="replace")
 
 
