@@ -210,3 +210,16 @@ def test_a_stopped_training_continues_from_its_checkpoint(tmp_path):
     assert then.iterations == 200
     log = (tmp_path / "t" / "lstmtraining.log").read_text(encoding="utf-8")
     assert f"Loaded file {tmp_path / 't' / 'book_checkpoint'}" in log  # its copy of the last whole checkpoint
+
+
+def test_lines_read_with_little_confidence_are_left_out_only_where_the_text_follows_the_hocr():
+    hocr = ("<div class='ocr_carea'><p class='ocr_par'>"
+            "<span class='ocr_line' id='l1'><span class='ocrx_word' id='w1' title='bbox 0 0 9 9; x_wconf 91'>Les</span> "
+            "<span class='ocrx_word' id='w2' title='bbox 0 0 9 9; x_wconf 89'>faictz</span></span>"
+            "<span class='ocr_line' id='l2'><span class='ocrx_word' id='w3' title='bbox 0 0 9 9; x_wconf 12'>,;:'</span> "
+            "<span class='ocrx_word' id='w4' title='bbox 0 0 9 9; x_wconf 30'>ii</span></span>"
+            "<span class='ocr_line' id='l3'><span class='ocrx_word' id='w5' title='bbox 0 0 9 9; x_wconf 70'>du</span>"
+            "</span></p></div>")
+    assert L.drop_unsure_lines("Les faictz\n,;:' ii\n\ndu\n", hocr, 50) == ("Les faictz\n\ndu\n", 1)
+    assert L.drop_unsure_lines("Les faictz\n,;:' ii\n\ndu\n", hocr, 10) == ("Les faictz\n,;:' ii\n\ndu\n", 0)
+    assert L.drop_unsure_lines("du Les faictz\n,;:' ii\n", hocr, 50) == ("du Les faictz\n,;:' ii\n", 0)  # reordered

@@ -218,6 +218,8 @@ MIGRATIONS: list[tuple[str, str]] = [
             tessdata_dir TEXT,                     -- where those models are
             psm          INTEGER NOT NULL,         -- the page segmentation mode chosen on the checked pages
             psm_cer      TEXT NOT NULL,            -- JSON: psm -> CER on the checked pages
+            min_line_conf REAL,                    -- lines read less surely are left out; NULL: none
+            conf_cer     TEXT NOT NULL DEFAULT '{}', -- JSON: that threshold ('none', '20'...) -> CER on them
             updated      TEXT NOT NULL DEFAULT (strftime('%Y-%m-%dT%H:%M:%SZ', 'now')),
             PRIMARY KEY (work_id, key)
         );

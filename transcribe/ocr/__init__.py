@@ -89,6 +89,9 @@ class OcrSettings:
     learned_from: str | None = None
     learned_words: int = 0  # words of the checked pages (they keep correct words from being "corrected")
     learning: str | None = None  # what learning from the book measured and chose (learn.py learn_book)
+    # Lines whose mean word confidence is below this are left out (pictures read as text); chosen by the book's
+    # checked pages (learn.py), never set otherwise.
+    min_line_conf: float | None = None
 
     def __post_init__(self) -> None:
         if self.method not in METHODS:
@@ -114,6 +117,7 @@ class PageJob:
     # carry no JFIF marker, see split/jpeg.py) and guesses one: measured on 5 JPEG-TIFF pages, CER 0.1061 with the
     # guess against 0.1047 from PNG pages, and identical text to the PNG pages with --dpi given.
     dpi: int | None = None
+    min_line_conf: float | None = None  # OcrSettings.min_line_conf
 
 
 @dataclass(frozen=True)
@@ -229,6 +233,10 @@ def _read(job: PageJob, image: Path, tmp: Path) -> tuple[T.Output, dict[str, Any
     choices["unresolved"] = order.unresolved
     choices["order_reason"] = order.reason
     text = order.text if order.text is not None else out.text
+    if job.min_line_conf is not None:
+        from transcribe.ocr.learn import drop_unsure_lines
+
+        text, choices["unsure_lines_dropped"] = drop_unsure_lines(text, out.hocr, job.min_line_conf)
     if job.corrections:
         from transcribe.ocr.learn import apply_corrections
 
@@ -271,6 +279,8 @@ def settings_fingerprint(settings: OcrSettings) -> dict[str, Any]:
         "model_files": T.model_identity(models, settings.tessdata_dir) if models else {},
         "psm": settings.psm,
         "learned": learned,
+        # only when set, so that the keys of pages read without it stay as they were
+        **({"min_line_conf": settings.min_line_conf} if settings.min_line_conf is not None else {}),
     }
 
 
@@ -390,7 +400,7 @@ def _run_pages(pages_dir: Path, settings: OcrSettings, models: str, todo: list[t
             image_bytes=path.read_bytes() if send_images else None,
             models=models, tessdata_dir=settings.tessdata_dir, psm=settings.psm,
             timeout=settings.timeout, method=settings.method, config=config_for(settings.method),
-            corrections=settings.corrections, dpi=page.dpi,
+            corrections=settings.corrections, dpi=page.dpi, min_line_conf=settings.min_line_conf,
         )
 
     queue = iter(todo)

@@ -166,7 +166,8 @@ BASE_MODEL = "german_print"  # the float model fine-tuned (UB Mannheim; langs/mo
 DEFAULT_MINUTES = 4.0  # CPU minutes of lstmtraining per book (--learn-minutes)
 HOLD_BACK_EVERY = 5  # every 5th aligned line is held back to measure on
 PSM_CHOICES = (3, 4, 6)  # page segmentation modes the checked pages choose from
-PSM_PAGES = 5  # at most this many checked pages read per mode
+PSM_PAGES = 10  # at most this many checked pages read per mode
+LINE_CONF_CHOICES = (20.0, 30.0, 40.0, 50.0, 60.0)  # mean word confidence below which a line is left out
 ITERATIONS_PER_LINE = 30  # passes over the lines; measured on faictz1538 (114 lines): 400 its 0.142, 3000 its 0.073 held-back CER
 MIN_ITERATIONS, MAX_ITERATIONS = 300, 6000
 
@@ -190,6 +191,8 @@ class BookModel:
     tessdata_dir: str | None
     psm: int
     psm_cer: dict[str, float]
+    min_line_conf: float | None = None  # lines read less surely than this are left out (chosen on the pages)
+    conf_cer: dict[str, float] = field(default_factory=dict)  # threshold -> CER on the checked pages
     reused: bool = False
     notes: tuple[str, ...] = ()
 
@@ -201,6 +204,37 @@ class BookModel:
         best = self.held_back_cer.get(self.chosen, self.held_back_cer[default])
         return (f"on {self.held_back} held-back lines of this book: {best:.3f} with {self.chosen} instead of "
                 f"{self.held_back_cer[default]:.3f} with {default}")
+
+
+_HOCR_LINE = re.compile(r"<span class='ocr_(?:line|caption|header|textfloat)'(.*?)(?=<span class='ocr_(?:line|caption"
+                        r"|header|textfloat)'|</div>)", re.DOTALL)
+_HOCR_WORD = re.compile(r"<span class='ocrx_word'[^>]*x_wconf (\d+)[^>]*>(.*?)</span>", re.DOTALL)
+
+
+def drop_unsure_lines(text: str, hocr: str, threshold: float) -> tuple[str, int]:
+    """`text` without the lines whose mean word confidence (hOCR x_wconf) is below `threshold`; and how many.
+
+    Tesseract's text has one line per hOCR line, in the same order; where the counts differ (the text was put in
+    another order) the text is returned as it is.
+    """
+    confs = []
+    for m in _HOCR_LINE.finditer(hocr):
+        words = [int(c) for c, w in _HOCR_WORD.findall(m.group(1)) if re.sub(r"<[^>]+>", "", w).strip()]
+        if words:
+            confs.append(sum(words) / len(words))
+    lines = text.split("\n")
+    if sum(1 for ln in lines if ln.strip()) != len(confs):
+        return text, 0
+    out, k, dropped = [], 0, 0
+    for ln in lines:
+        if ln.strip():
+            keep = confs[k] >= threshold
+            k += 1
+            if not keep:
+                dropped += 1
+                continue
+        out.append(ln)
+    return "\n".join(out), dropped
 
 
 def choose(cers: dict[str, float], default: str) -> str:
@@ -340,29 +374,40 @@ def learn_book(pages_dir: Path, settings: OcrSettings, checked: dict[int, tuple[
     psm_pages = sorted(order, key=lambda n: -len(TR.checked_lines(wanted[n][1])))[:PSM_PAGES]
     psm_cer: dict[str, float] = {}
     trial = replace(settings, models=chosen_models, tessdata_dir=chosen_dir, corrections=())
+    readings_by_psm = {}
     with cf.ThreadPoolExecutor(max_workers=jobs or os.cpu_count() or 1) as pool:
         for psm in PSM_CHOICES:
             jobs_ = [_job(pages_dir, pages[n], replace(trial, psm=psm), chosen_models) for n in psm_pages]
-            results = list(pool.map(ocr_page, jobs_))
-            psm_cer[str(psm)] = round(TR.cer((r.text, wanted[r.n][1]) for r in results if r.ok), 4)
+            results = [r for r in pool.map(ocr_page, jobs_) if r.ok]
+            readings_by_psm[psm] = results
+            psm_cer[str(psm)] = round(TR.cer((r.text, wanted[r.n][1]) for r in results), 4)
             progress("learn: choosing the page segmentation", PSM_CHOICES.index(psm) + 1, len(PSM_CHOICES))
     psm = int(min(psm_cer, key=lambda k: (psm_cer[k], k != str(settings.psm))))
+    # 4. Lines read with little confidence (a woodcut read as letters): left out where the checked pages are better
+    # without them, at the threshold that reproduces them best.
+    conf_cer = {"none": psm_cer[str(psm)]}
+    for t in LINE_CONF_CHOICES:
+        conf_cer[f"{t:g}"] = round(TR.cer((drop_unsure_lines(r.text, r.hocr, t)[0], wanted[r.n][1])
+                                          for r in readings_by_psm[psm]), 4)
+    best_conf = min(conf_cer, key=lambda k: (conf_cer[k], k != "none"))
+    min_line_conf = None if best_conf == "none" else float(best_conf)
 
     model_rel = f"{MODEL_DIR}/{BOOK_MODEL}.traineddata" if trained is not None else None
     done = BookModel(
         key=key, source=source, base_model=str(base), pages=data.pages, lines=len(train_lines),
         held_back=len(held), left_out=left_out, iterations=trained.iterations if trained else 0,
         cpu_seconds=trained.cpu_seconds if trained else 0.0, model=model_rel, held_back_cer=cers,
-        chosen=chosen_models, tessdata_dir=chosen_dir, psm=psm, psm_cer=psm_cer, notes=tuple(notes))
+        chosen=chosen_models, tessdata_dir=chosen_dir, psm=psm, psm_cer=psm_cer, min_line_conf=min_line_conf,
+        conf_cer=conf_cer, notes=tuple(notes))
     with store.tx() as c:
         c.execute(
             "INSERT OR REPLACE INTO book_models (work_id, key, source, base_model, base_sha1, pages, lines, held_back,"
-            " left_out, iterations, cpu_seconds, model, model_sha1, held_back_cer, chosen, tessdata_dir, psm, psm_cer)"
-            " VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
+            " left_out, iterations, cpu_seconds, model, model_sha1, held_back_cer, chosen, tessdata_dir, psm, psm_cer,"
+            " min_line_conf, conf_cer) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
             (work.id, key, source, str(base), base_sha1, done.pages, done.lines, done.held_back, done.left_out,
              done.iterations, done.cpu_seconds, model_rel,
              fsutil.sha1_file(pages_dir / model_rel) if model_rel else None, json.dumps(cers), chosen_models,
-             chosen_dir, psm, json.dumps(psm_cer)))
+             chosen_dir, psm, json.dumps(psm_cer), min_line_conf, json.dumps(conf_cer)))
     fsutil.write_text(folder / "learn.json", json.dumps(asdict(done), ensure_ascii=False, indent=1) + "\n")
     for old in folder.glob("train-*"):  # the training files of checked pages that have changed since
         if old != work_dir and old.is_dir():
@@ -381,7 +426,8 @@ def _from_row(row: Any) -> BookModel:
         key=row["key"], source=row["source"], base_model=row["base_model"], pages=row["pages"], lines=row["lines"],
         held_back=row["held_back"], left_out=row["left_out"], iterations=row["iterations"],
         cpu_seconds=row["cpu_seconds"], model=row["model"], held_back_cer=json.loads(row["held_back_cer"]),
-        chosen=row["chosen"], tessdata_dir=row["tessdata_dir"], psm=row["psm"], psm_cer=json.loads(row["psm_cer"]))
+        chosen=row["chosen"], tessdata_dir=row["tessdata_dir"], psm=row["psm"], psm_cer=json.loads(row["psm_cer"]),
+        min_line_conf=row["min_line_conf"], conf_cer=json.loads(row["conf_cer"]))
 
 
 def _settings_for(settings: OcrSettings, done: BookModel, pages_dir: Path) -> OcrSettings:
@@ -389,6 +435,9 @@ def _settings_for(settings: OcrSettings, done: BookModel, pages_dir: Path) -> Oc
     tessdata = done.tessdata_dir
     if done.chosen == BOOK_MODEL:
         tessdata = str((pages_dir / MODEL_DIR).resolve())
+    unsure = "" if done.min_line_conf is None else \
+        f"; lines read with a mean word confidence under {done.min_line_conf:g} left out"
     return replace(settings, models=done.chosen, tessdata_dir=tessdata, psm=done.psm, corrections=(),
                    learned_from=f"{done.source} ({done.pages} page(s))", learned_words=0,
-                   learning=f"{done.sentence()}; --psm {done.psm} chosen on the checked pages")
+                   min_line_conf=done.min_line_conf,
+                   learning=f"{done.sentence()}; --psm {done.psm}{unsure} (chosen on the checked pages)")
