@@ -420,62 +420,7 @@ def test_reading_order_is_rebuilt_only_where_tesseract_cut_lines_apart():
     assert plain.text is None and plain.fragmented == 0.0
 
 
-# -- learning from checked pages of the same book -------------------------------------------------------------
-
-def _book(corpus: Path, tmp: Path) -> tuple[Path, str, str]:
-    """Two consecutive pages of one French book; the checked text of the first, the truth of the second."""
-    folder = tmp / "book"
-    folder.mkdir()
-    for i, name in enumerate(("vdsbb_borrdisc_0018.tif", "vdsbb_borrdisc_0019.tif"), 1):
-        (folder / f"{i:04d}.tif").symlink_to(corpus / name)
-    first = (corpus / "vdsbb_borrdisc_0018.gt.txt").read_text(encoding="utf-8")
-    second = (corpus / "vdsbb_borrdisc_0019.gt.txt").read_text(encoding="utf-8")
-    return folder, first, second
-
-
-def test_learning_from_a_folder_of_checked_pages_makes_the_next_page_better(corpus, tmp_path):
-    folder, first, second = _book(corpus, tmp_path)
-    plain = tmp_path / "plain"
-    shutil.copytree(folder, plain, symlinks=True)
-    gt = tmp_path / "checked"
-    gt.mkdir()
-    (gt / "0001.gt.txt").write_text(first, encoding="utf-8")
-
-    assert ocr(plain, "--models", "fra").exit_code == 0
-    learned = ocr(folder, "--models", "fra", "--learn-from", str(gt))
-    assert learned.exit_code == 0, learned.output
-    assert re.search(r"Learned from .*checked \(1 page\(s\)\): [1-9]\d* recurring correction\(s\) \(.* -> .*\), "
-                     r"\d+ words of the book", learned.output), learned.output
-    doc = json.loads((folder / "ocr.json").read_text(encoding="utf-8"))
-    assert doc["settings"]["learned_words"] > 50 and doc["settings"]["learned_from"].endswith("(1 page(s))")
-    assert doc["settings"]["learned_corrections"] and choices(folder)["0002.tif"]["corrections_applied"] > 0
-    before = score("0002", second, (plain / "0002.txt").read_text(encoding="utf-8")).cer
-    after = score("0002", second, (folder / "0002.txt").read_text(encoding="utf-8")).cer
-    assert after < before  # measured: 0.0830 -> 0.0804
-
-    nothing = tmp_path / "unrelated"
-    nothing.mkdir()
-    (nothing / "other.gt.txt").write_text("x", encoding="utf-8")
-    wrong = ocr(folder, "--models", "fra", "--learn-from", str(nothing))
-    assert wrong.exit_code == ExitCode.INPUT and "named after a page image" in wrong.output
-
-
-def test_learning_from_the_checked_pages_of_an_index_on_the_wiki(corpus, tmp_path, wiki_en):
-    folder, first, _ = _book(corpus, tmp_path)
-    alice = wiki_en.human("Alice")
-    alice.edit("Page:Book.djvu/1", '<noinclude><pagequality level="3" user="Alice" /></noinclude>'
-               f"{first}<noinclude></noinclude>")
-    alice.edit("Page:Book.djvu/2", '<noinclude><pagequality level="1" user="Alice" /></noinclude>'
-               "not checked<noinclude></noinclude>")
-    result = ocr(folder, "--models", "fra", "--learn-from", "Index:Book.djvu", "--wiki", wiki_en.api_url)
-    assert result.exit_code == 0, result.output
-    assert "Learned from Index:Book.djvu (1 page(s))" in result.output
-    doc = json.loads((folder / "ocr.json").read_text(encoding="utf-8"))
-    assert doc["settings"]["learned_words"] > 50
-
-    none = ocr(folder, "--models", "fra", "--learn-from", "Index:Other.djvu", "--wiki", wiki_en.api_url)
-    assert none.exit_code == ExitCode.INPUT and "level 3" in none.output
-    assert ocr(folder, "--models", "fra", "--learn-from", "Index:Book.djvu").exit_code == ExitCode.INPUT
+# -- learning from checked pages of the same book: tests/test_learn.py ------------------------------------------
 
 
 def test_a_jpeg_page_split_from_a_jpeg_tiff_reads_as_well_as_its_png(corpus, tmp_path):

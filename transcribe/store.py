@@ -211,6 +211,38 @@ MIGRATIONS: list[tuple[str, str]] = [
         );
         """,
     ),
+    (
+        "0007_book_model",
+        """
+        -- ocr --learn-from: a model fine-tuned on the book's checked pages, and what it was measured to do.
+        -- key = hash of the checked pages (page, image, text), the base model file and the learning version:
+        -- a re-run with the same checked pages reuses the row instead of training again.
+        CREATE TABLE book_models (
+            work_id      INTEGER NOT NULL REFERENCES works(id) ON DELETE CASCADE,
+            key          TEXT NOT NULL,
+            source       TEXT NOT NULL,            -- the folder or Index the checked pages came from
+            base_model   TEXT NOT NULL,            -- path of the float model fine-tuned
+            base_sha1    TEXT NOT NULL,
+            pages        INTEGER NOT NULL,         -- checked pages used
+            lines        INTEGER NOT NULL,         -- lines trained on
+            held_back    INTEGER NOT NULL,         -- lines kept out of training to measure on
+            left_out     INTEGER NOT NULL,         -- checked lines not aligned confidently or not writable
+            iterations   INTEGER NOT NULL,
+            cpu_seconds  REAL NOT NULL,
+            model        TEXT,                     -- the book model (relative to the pages folder), NULL if none
+            model_sha1   TEXT,
+            held_back_cer TEXT NOT NULL,           -- JSON: reading (models) -> CER on the held-back lines
+            chosen       TEXT NOT NULL,            -- the models the rest of the book is read with
+            tessdata_dir TEXT,                     -- where those models are
+            psm          INTEGER NOT NULL,         -- the page segmentation mode chosen on the checked pages
+            psm_cer      TEXT NOT NULL,            -- JSON: psm -> CER on the checked pages
+            min_line_conf REAL,                    -- lines read less surely are left out; NULL: none
+            conf_cer     TEXT NOT NULL DEFAULT '{}', -- JSON: that threshold ('none', '20'...) -> CER on them
+            updated      TEXT NOT NULL DEFAULT (strftime('%Y-%m-%dT%H:%M:%SZ', 'now')),
+            PRIMARY KEY (work_id, key)
+        );
+        """,
+    ),
 ]
 
 

@@ -54,9 +54,14 @@ def ocr_command(
         "--best", help="Spend more CPU for a little better text (adds the Latin script model to Latin-script "
                        "languages).")] = False,
     learn_from: Annotated[str | None, typer.Option(
-        "--learn-from", help="Checked pages of the same book to learn its recurring OCR errors from: a "
-                             "folder of X.gt.txt / X.txt named after the page images, or \"Index:NAME\" with "
-                             "--wiki (its pages at level 3 or 4).", show_default=False)] = None,
+        "--learn-from", help="Checked pages of the same book to learn from: a folder of X.gt.txt / X.txt named "
+                             "after the page images, or \"Index:NAME\" with --wiki (its pages at level 3 or 4). "
+                             "Fine-tunes german_print on their lines into PAGES/model/book.traineddata, and reads "
+                             "the rest with it (and the --psm they read best with) where it measured better on "
+                             "held-back lines.", show_default=False)] = None,
+    learn_minutes: Annotated[float, typer.Option(
+        "--learn-minutes", min=0.01, help="CPU minutes the training of the book's model may take (a killed or "
+                                         "stopped training continues on the next run).")] = 4.0,
     wiki: WikiOpt = None,
     jobs: JobsOpt = None,
     quiet: QuietOpt = False,
@@ -86,13 +91,19 @@ def ocr_command(
     settings = O.OcrSettings(models=resolved, tessdata_dir=str(tessdata_dir) if tessdata_dir else None,
                              psm=psm, timeout=timeout, method=method)
     O.check_pages_dir(pages_dir)  # before the state file would create a folder that isn't there
-    if learn_from and resolved:
-        settings = _learn(pages_dir, settings, learn_from, wiki, jobs)
+    checked = _checked(pages_dir, learn_from, wiki) if learn_from and resolved else None
+    learned = None
     with Store(pages_dir / DB_NAME) as store:
         store.acquire_lock()
         work = store.work(".")
         with progress_bar(quiet) as bar:
+            if checked is not None and learn_from:
+                settings, learned = O.learn_from_checked(pages_dir, settings, checked, source=learn_from,
+                                                         store=store, work=work, minutes=learn_minutes, jobs=jobs,
+                                                         progress=bar)
             summary = O.ocr_pages(pages_dir, settings, store=store, work=work, jobs=jobs, progress=bar)
+    if learned is not None:
+        typer.echo(_learned_line(learned))
     _report(summary, lang)
     if summary.failed:
         pages = ", ".join(f"{f.n} ({f.image})" for f in summary.failed[:10])
@@ -104,8 +115,7 @@ def ocr_command(
         )
 
 
-def _learn(pages_dir: Path, settings: O.OcrSettings, source: str, wiki: str | None,
-           jobs: int | None) -> O.OcrSettings:
+def _checked(pages_dir: Path, source: str, wiki: str | None) -> dict[int, tuple[str, str]]:
     from transcribe.ocr import learn as learning
     from transcribe.split import read_pages
 
@@ -115,16 +125,23 @@ def _learn(pages_dir: Path, settings: O.OcrSettings, source: str, wiki: str | No
                              hint="e.g. --learn-from \"Index:Book.djvu\" --wiki wikisource:de")
         from transcribe.wiki.site import connect
 
-        checked = learning.checked_pages_from_wiki(connect(wiki), source)
-    else:
-        stems = {Path(p.image).stem: p.n for p in read_pages(pages_dir)}
-        checked = learning.checked_pages_from_dir(Path(source), stems)
-    learned = O.learn_from_checked(pages_dir, settings, checked, source=source, jobs=jobs)
-    fixes = ", ".join(f"{a} -> {b}" for a, b in learned.corrections[:5])
-    more = " ..." if len(learned.corrections) > 5 else ""
-    typer.echo(f"Learned from {learned.learned_from}: {len(learned.corrections)} recurring correction(s)"
-               + (f" ({fixes}{more})" if fixes else "") + f", {learned.learned_words} words of the book.")
-    return learned
+        return learning.checked_pages_from_wiki(connect(wiki), source)
+    stems = {Path(p.image).stem: p.n for p in read_pages(pages_dir)}
+    return learning.checked_pages_from_dir(Path(source), stems)
+
+
+def _learned_line(b: object) -> str:
+    from transcribe.ocr.learn import BookModel
+
+    assert isinstance(b, BookModel)
+    how = "recorded earlier, not trained again" if b.reused else \
+        f"{b.iterations} iterations, {b.cpu_seconds:.0f} CPU s"
+    model = f"book model trained on {b.lines} lines ({how})" if b.model else "no line to train on"
+    notes = "".join(f"; {n}" for n in b.notes)
+    if b.min_line_conf is not None:
+        notes = f"; lines read with a mean word confidence under {b.min_line_conf:g} left out" + notes
+    return (f"Learned from {b.source} ({b.pages} page(s)): {model}; {b.sentence()}; reading with {b.chosen}, "
+            f"--psm {b.psm}{notes}.")
 
 
 def _report(s: O.OcrSummary, lang: str | None) -> None:

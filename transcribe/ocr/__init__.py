@@ -88,6 +88,10 @@ class OcrSettings:
     corrections: tuple[tuple[str, str], ...] = ()
     learned_from: str | None = None
     learned_words: int = 0  # words of the checked pages (they keep correct words from being "corrected")
+    learning: str | None = None  # what learning from the book measured and chose (learn.py learn_book)
+    # Lines whose mean word confidence is below this are left out (pictures read as text); chosen by the book's
+    # checked pages (learn.py), never set otherwise.
+    min_line_conf: float | None = None
 
     def __post_init__(self) -> None:
         if self.method not in METHODS:
@@ -113,6 +117,7 @@ class PageJob:
     # carry no JFIF marker, see split/jpeg.py) and guesses one: measured on 5 JPEG-TIFF pages, CER 0.1061 with the
     # guess against 0.1047 from PNG pages, and identical text to the PNG pages with --dpi given.
     dpi: int | None = None
+    min_line_conf: float | None = None  # OcrSettings.min_line_conf
 
 
 @dataclass(frozen=True)
@@ -228,6 +233,10 @@ def _read(job: PageJob, image: Path, tmp: Path) -> tuple[T.Output, dict[str, Any
     choices["unresolved"] = order.unresolved
     choices["order_reason"] = order.reason
     text = order.text if order.text is not None else out.text
+    if job.min_line_conf is not None:
+        from transcribe.ocr.learn import drop_unsure_lines
+
+        text, choices["unsure_lines_dropped"] = drop_unsure_lines(text, out.hocr, job.min_line_conf)
     if job.corrections:
         from transcribe.ocr.learn import apply_corrections
 
@@ -270,6 +279,8 @@ def settings_fingerprint(settings: OcrSettings) -> dict[str, Any]:
         "model_files": T.model_identity(models, settings.tessdata_dir) if models else {},
         "psm": settings.psm,
         "learned": learned,
+        # only when set, so that the keys of pages read without it stay as they were
+        **({"min_line_conf": settings.min_line_conf} if settings.min_line_conf is not None else {}),
     }
 
 
@@ -384,7 +395,7 @@ def _run_pages(pages_dir: Path, settings: OcrSettings, models: str, todo: list[t
             image_bytes=path.read_bytes() if send_images else None,
             models=models, tessdata_dir=settings.tessdata_dir, psm=settings.psm,
             timeout=settings.timeout, method=settings.method, config=config_for(settings.method),
-            corrections=settings.corrections, dpi=page.dpi,
+            corrections=settings.corrections, dpi=page.dpi, min_line_conf=settings.min_line_conf,
         )
 
     queue = iter(todo)
@@ -532,38 +543,13 @@ def read_ocr_json(pages_dir: Path) -> dict[str, Any]:
 
 
 def learn_from_checked(pages_dir: Path, settings: OcrSettings, checked: dict[int, tuple[str, str]], *,
-                       source: str, jobs: int | None = None, executor: cf.Executor | None = None) -> OcrSettings:
-    """`settings` with the words and corrections learned from `checked` (page number -> (name, checked text)).
+                       source: str, store: Store, work: Work, minutes: float | None = None, jobs: int | None = None,
+                       progress: ProgressFn | None = None) -> tuple[OcrSettings, Any]:
+    """`settings` for the rest of the book, learned from `checked` (page number -> (name, checked text)): a model
+    fine-tuned on the checked pages and the page segmentation mode they read best with, each used only where it
+    measured better on held-back lines of the book (learn.py learn_book); and the learn.BookModel record."""
+    from transcribe.ocr.learn import DEFAULT_MINUTES, learn_book
 
-    The checked pages' images are read by the same method without learning (in the workers, nothing recorded),
-    and each reading is aligned with its checked text (learn.py). Pages of `checked` that are not in the folder
-    are left out.
-    """
-    from transcribe.ocr.learn import learn
-
-    pages_dir = Path(pages_dir)
     check_pages_dir(pages_dir)
-    by_n = {p.n: p for p in read_pages(pages_dir)}
-    wanted = [(by_n[n], name, text) for n, (name, text) in sorted(checked.items()) if n in by_n]
-    if not wanted:
-        raise InputError(f"None of the checked pages is a page of {pages_dir}.",
-                         hint="The checked text of page N must be named after page image N (or be Page:.../N).")
-    plain = replace(settings, corrections=(), learned_from=None, learned_words=0)  # read as the run will, unlearned
-    models = read_with(plain)[0] or ""
-    own = executor is None
-    pool = executor or cf.ThreadPoolExecutor(max_workers=jobs or os.cpu_count() or 1)
-    try:
-        futures = [pool.submit(ocr_page, PageJob(
-            n=page.n, image_name=page.image, image_path=str((pages_dir / page.image).resolve()), image_bytes=None,
-            models=models, tessdata_dir=plain.tessdata_dir, psm=plain.psm, timeout=plain.timeout,
-            method=plain.method, config=config_for(plain.method), dpi=page.dpi)) for page, _, _ in wanted]
-        results = [f.result() for f in futures]
-    finally:
-        if own:
-            pool.shutdown(wait=True, cancel_futures=True)
-    pairs = [(r.text, text) for r, (_, _, text) in zip(results, wanted) if r.ok]
-    learned = learn(pairs, source=source, pages=[name for _, name, _ in wanted])
-    # The book's words are not given to Tesseract (--user-words): on the corpus runs (train on some pages,
-    # score the others) they made glauanno_0017 worse (0.0974 -> 0.0979); the corrections alone never did.
-    return replace(settings, corrections=learned.corrections, learned_from=f"{source} ({len(pairs)} page(s))",
-                   learned_words=len(learned.words))
+    return learn_book(Path(pages_dir), settings, checked, source=source, store=store, work=work,
+                      minutes=DEFAULT_MINUTES if minutes is None else minutes, jobs=jobs, progress=progress)

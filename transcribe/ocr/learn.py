@@ -15,16 +15,27 @@ a wiki: the Page: pages of an Index at quality level 3 (proofread) or 4 (validat
 
 from __future__ import annotations
 
+import concurrent.futures as cf
+import hashlib
+import json
+import os
 import re
+import shutil
+import tempfile
 from collections import Counter, defaultdict
 from collections.abc import Iterable
-from dataclasses import dataclass, field
+from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from rapidfuzz.distance import Levenshtein
 
 from transcribe.errors import InputError
+from transcribe.events import ProgressFn, no_progress
+from transcribe.ocr import OcrSettings, PageJob, ocr_page, read_with
+from transcribe.ocr import tesseract as T
+from transcribe.ocr.method import config_for
+from transcribe.store import Store, Work
 
 if TYPE_CHECKING:
     from transcribe.wiki.site import Wiki
@@ -115,10 +126,10 @@ def checked_pages_from_wiki(wiki: Wiki, index: str) -> dict[int, tuple[str, str]
     """Page number -> (title, body) of the Page: pages of `index` ('Index:Book.djvu') at level 3 or 4.
 
     Pages are listed by prefix (`Page:Book.djvu/N`), which works with or without the ProofreadPage API, and
-    their text is read in the same requests (prop=revisions). Header and footer are left out: only the body is
-    what the OCR of the page should have given.
+    their text is read in the same requests (prop=revisions), reduced to what is printed on the page
+    (pagetext.printed_text: running header, body, footnotes; no markup).
     """
-    from transcribe.wiki.pagetext import parse_page
+    from transcribe.wiki.pagetext import parse_page, printed_text
 
     ns = wiki.namespaces
     name = index.split(":", 1)[1] if ":" in index else index
@@ -139,8 +150,297 @@ def checked_pages_from_wiki(wiki: Wiki, index: str) -> dict[int, tuple[str, str]
                 continue
             page = parse_page(str(content))
             if page.level in CHECKED_LEVELS:
-                out[int(rest)] = (title, page.body)
+                out[int(rest)] = (title, printed_text(page))
     if not out:
         raise InputError(f"{index} has no page proofread (level 3) or validated (level 4) on {wiki!r}.",
                          hint="Learning needs some checked pages of the same book; run without --learn-from.")
     return out
+
+
+# -- a model for the book: fine-tuning on its checked pages (train.py) -----------------------------------------
+
+LEARN_VERSION = "1"  # bump when the lines, the training or the choices change: books are learned again
+MODEL_DIR = "model"  # inside the pages folder: the book's model and its training files
+BOOK_MODEL = "book"  # -> PAGES/model/book.traineddata
+BASE_MODEL = "german_print"  # the float model fine-tuned (UB Mannheim; langs/models.toml)
+DEFAULT_MINUTES = 4.0  # CPU minutes of lstmtraining per book (--learn-minutes)
+HOLD_BACK_EVERY = 5  # every 5th aligned line is held back to measure on
+PSM_CHOICES = (3, 4, 6)  # page segmentation modes the checked pages choose from
+PSM_PAGES = 10  # at most this many checked pages read per mode
+LINE_CONF_CHOICES = (20.0, 30.0, 40.0, 50.0, 60.0)  # mean word confidence below which a line is left out
+ITERATIONS_PER_LINE = 30  # passes over the lines; measured on faictz1538 (114 lines): 400 its 0.142, 3000 its 0.073 held-back CER
+MIN_ITERATIONS, MAX_ITERATIONS = 300, 6000
+
+
+@dataclass(frozen=True)
+class BookModel:
+    """What learning from the checked pages did and decided (recorded in SQLite and ocr.json)."""
+
+    key: str
+    source: str
+    base_model: str
+    pages: int
+    lines: int
+    held_back: int
+    left_out: int
+    iterations: int
+    cpu_seconds: float
+    model: str | None  # path relative to the pages folder
+    held_back_cer: dict[str, float]  # reading -> CER on the held-back lines
+    chosen: str  # models the rest is read with
+    tessdata_dir: str | None
+    psm: int
+    psm_cer: dict[str, float]
+    min_line_conf: float | None = None  # lines read less surely than this are left out (chosen on the pages)
+    conf_cer: dict[str, float] = field(default_factory=dict)  # threshold -> CER on the checked pages
+    reused: bool = False
+    notes: tuple[str, ...] = ()
+
+    def sentence(self) -> str:
+        """'on 40 held-back lines of this book: 0.031 instead of 0.142' (what the choice rests on)."""
+        if not self.held_back_cer or self.held_back == 0:
+            return "no line could be held back to measure on: the base models are kept"
+        default = next(iter(self.held_back_cer))
+        best = self.held_back_cer.get(self.chosen, self.held_back_cer[default])
+        return (f"on {self.held_back} held-back lines of this book: {best:.3f} with {self.chosen} instead of "
+                f"{self.held_back_cer[default]:.3f} with {default}")
+
+
+_HOCR_LINE = re.compile(r"<span class='ocr_(?:line|caption|header|textfloat)'(.*?)(?=<span class='ocr_(?:line|caption"
+                        r"|header|textfloat)'|</div>)", re.DOTALL)
+_HOCR_WORD = re.compile(r"<span class='ocrx_word'[^>]*x_wconf (\d+)[^>]*>(.*?)</span>", re.DOTALL)
+
+
+def drop_unsure_lines(text: str, hocr: str, threshold: float) -> tuple[str, int]:
+    """`text` without the lines whose mean word confidence (hOCR x_wconf) is below `threshold`; and how many.
+
+    Tesseract's text has one line per hOCR line, in the same order; where the counts differ (the text was put in
+    another order) the text is returned as it is.
+    """
+    confs = []
+    for m in _HOCR_LINE.finditer(hocr):
+        words = [int(c) for c, w in _HOCR_WORD.findall(m.group(1)) if re.sub(r"<[^>]+>", "", w).strip()]
+        if words:
+            confs.append(sum(words) / len(words))
+    lines = text.split("\n")
+    if sum(1 for ln in lines if ln.strip()) != len(confs):
+        return text, 0
+    out, k, dropped = [], 0, 0
+    for ln in lines:
+        if ln.strip():
+            keep = confs[k] >= threshold
+            k += 1
+            if not keep:
+                dropped += 1
+                continue
+        out.append(ln)
+    return "\n".join(out), dropped
+
+
+def choose(cers: dict[str, float], default: str) -> str:
+    """The reading with the lowest CER on the held-back lines; the default's models on a tie or with none."""
+    return min(cers, key=lambda k: (cers[k], k != default)) if cers else default
+
+
+def find_base_model(tessdata_dir: str | None) -> Path | None:
+    """The float model to fine-tune: german_print.traineddata in the user's models folder
+    ($TRANSCRIBE_MODELS_DIR, see models.py), in --tessdata-dir, or in Tesseract's own folder."""
+    import os
+
+    folders: list[Path] = []
+    try:
+        from transcribe import models as catalogue  # type: ignore[attr-defined]
+
+        folders.append(Path(catalogue.models_dir()))
+    except (ImportError, AttributeError):
+        if os.environ.get("TRANSCRIBE_MODELS_DIR"):
+            folders.append(Path(os.environ["TRANSCRIBE_MODELS_DIR"]))
+    if tessdata_dir:
+        folders.append(Path(tessdata_dir))
+    from transcribe.langs import default_tessdata_dir
+
+    own = default_tessdata_dir()
+    if own:
+        folders.append(own)
+    for folder in folders:
+        path = folder / f"{BASE_MODEL}.traineddata"
+        if path.is_file():
+            return path
+    return None
+
+
+def checked_key(checked: dict[int, tuple[str, str]], image_sha1: dict[int, str], base_sha1: str) -> str:
+    blob = json.dumps({"v": LEARN_VERSION, "base": base_sha1,
+                       "pages": [[n, image_sha1.get(n, ""), hashlib.sha1(text.encode()).hexdigest()]
+                                 for n, (_, text) in sorted(checked.items())]})
+    return hashlib.sha1(blob.encode()).hexdigest()
+
+
+def learn_book(pages_dir: Path, settings: OcrSettings, checked: dict[int, tuple[str, str]], *, source: str,
+               store: Store, work: Work, minutes: float = DEFAULT_MINUTES, jobs: int | None = None,
+               base_model: Path | None = None, progress: ProgressFn | None = None) -> tuple[OcrSettings, BookModel]:
+    """Fine-tune the base float model on the checked pages, measure it on held-back lines against the
+    settings' own models and the base model, choose the page segmentation mode on the checked pages, and
+    return the settings the rest of the book is read with (module docstring of train.py for the lines)."""
+    from transcribe import fsutil
+    from transcribe.ocr import train as TR
+    from transcribe.split import read_pages
+
+    progress = progress or no_progress
+    pages_dir = Path(pages_dir)
+    pages = {p.n: p for p in read_pages(pages_dir)}
+    wanted = {n: v for n, v in checked.items() if n in pages}
+    if not wanted:
+        raise InputError(f"None of the checked pages is a page of {pages_dir}.",
+                         hint="The checked text of page N must be named after page image N (or be Page:.../N).")
+    base = base_model or find_base_model(settings.tessdata_dir)
+    if base is None:
+        from transcribe.errors import LanguageError
+
+        raise LanguageError(f"--learn-from fine-tunes the float model {BASE_MODEL}.traineddata, and it is not "
+                            f"installed. Install it: transcribe langs install {BASE_MODEL}")
+    base_sha1 = fsutil.sha1_file(base)
+    key = checked_key(wanted, {n: p.sha1 for n, p in pages.items()}, base_sha1)
+    folder = pages_dir / MODEL_DIR
+    row = store.query("SELECT * FROM book_models WHERE work_id = ? AND key = ?", (work.id, key))
+    if row:
+        done = _from_row(row[0])
+        model_ok = done.model is None or (pages_dir / done.model).is_file() and \
+            fsutil.sha1_file(pages_dir / done.model) == row[0]["model_sha1"]
+        if model_ok:
+            return _settings_for(settings, done, pages_dir), replace(done, reused=True)
+
+    work_dir = folder / f"train-{key[:12]}"
+    work_dir.mkdir(parents=True, exist_ok=True)
+    alphabet = TR.unicharset_of(base, folder / "base")
+    base_dir, base_name = str(base.parent), base.stem
+    order = sorted(wanted)
+
+    # 1. Tesseract's layout and reading of each checked page, with the base model (cached by image and key).
+    def first_reading(n: int) -> str:
+        cached = work_dir / f"page-{n:05d}.tsv"
+        if cached.is_file():
+            return cached.read_text(encoding="utf-8")
+        with tempfile.TemporaryDirectory(prefix="transcribe-learn-") as tmp:
+            out = T.read_page((pages_dir / pages[n].image).resolve(), Path(tmp) / "out", models=base_name,
+                              psm=3, tessdata_dir=base_dir, timeout=settings.timeout, dpi=pages[n].dpi)
+        if out.error is None:
+            fsutil.write_text(cached, out.tsv)
+        return out.tsv
+
+    with cf.ThreadPoolExecutor(max_workers=jobs or os.cpu_count() or 1) as pool:
+        progress("learn: reading the checked pages", 0, len(order))
+        tsvs = {}
+        for i, (n, tsv) in enumerate(zip(order, pool.map(first_reading, order)), 1):
+            tsvs[n] = tsv
+            progress("learn: reading the checked pages", i, len(order))
+    data = TR.TrainingData()
+    for n in order:
+        name, text = wanted[n]
+        TR.lines_of_page(name, pages_dir / pages[n].image, tsvs[n], text, work_dir / "lines", alphabet, data)
+    notes = []
+    if data.unknown:
+        notes.append(f"{data.unknown} aligned line(s) left out: the base model cannot write "
+                     f"{' '.join(repr(c) for c in data.unknown_chars)}")
+    held = data.lines[HOLD_BACK_EVERY - 1::HOLD_BACK_EVERY]
+    held_ids = {id(x) for x in held}
+    train_lines = [x for x in data.lines if id(x) not in held_ids]
+    left_out = data.checked_lines - len(data.lines)
+
+    # 2. Training (bounded, resumable) and the held-back comparison.
+    trained = None
+    if train_lines:
+        lstmf = TR.make_lstmf(train_lines, Path(base_dir), base_name)
+        iterations = max(MIN_ITERATIONS, min(MAX_ITERATIONS, ITERATIONS_PER_LINE * len(lstmf)))
+        trained = TR.train(base, lstmf, work_dir, name=BOOK_MODEL, max_iterations=iterations,
+                           cpu_budget=minutes * 60,
+                           progress=lambda done, total: progress("learn: training", done, total))
+        with fsutil.atomic_path(folder / f"{BOOK_MODEL}.traineddata") as tmp:
+            shutil.copyfile(trained.model, tmp)
+    default_models = read_with(replace(settings, corrections=()))[0] or ""
+    readings: dict[str, tuple[str, str | None]] = {default_models: (default_models, settings.tessdata_dir)}
+    readings.setdefault(base_name, (base_name, base_dir))
+    if trained is not None:
+        readings[BOOK_MODEL] = (BOOK_MODEL, str(folder.resolve()))
+    cers: dict[str, float] = {}
+    if held:
+        for label, (models, tdir) in readings.items():
+            texts = TR.read_lines([x.image for x in held], models, Path(tdir) if tdir else None, work_dir)
+            cers[label] = round(TR.cer(zip(texts, [x.text for x in held])), 4)
+    chosen = choose(cers, default_models)
+    chosen_models, chosen_dir = readings[chosen]
+
+    # 3. The page segmentation mode that reproduces the checked pages best, read as the rest will be read.
+    psm_pages = sorted(order, key=lambda n: -len(TR.checked_lines(wanted[n][1])))[:PSM_PAGES]
+    psm_cer: dict[str, float] = {}
+    trial = replace(settings, models=chosen_models, tessdata_dir=chosen_dir, corrections=())
+    readings_by_psm = {}
+    with cf.ThreadPoolExecutor(max_workers=jobs or os.cpu_count() or 1) as pool:
+        for psm in PSM_CHOICES:
+            jobs_ = [_job(pages_dir, pages[n], replace(trial, psm=psm), chosen_models) for n in psm_pages]
+            results = [r for r in pool.map(ocr_page, jobs_) if r.ok]
+            readings_by_psm[psm] = results
+            psm_cer[str(psm)] = round(TR.cer((r.text, wanted[r.n][1]) for r in results), 4)
+            progress("learn: choosing the page segmentation", PSM_CHOICES.index(psm) + 1, len(PSM_CHOICES))
+    psm = int(min(psm_cer, key=lambda k: (psm_cer[k], k != str(settings.psm))))
+    # 4. Lines read with little confidence (a woodcut read as letters): left out where the checked pages are better
+    # without them, at the threshold that reproduces them best.
+    conf_cer = {"none": psm_cer[str(psm)]}
+    for t in LINE_CONF_CHOICES:
+        conf_cer[f"{t:g}"] = round(TR.cer((drop_unsure_lines(r.text, r.hocr, t)[0], wanted[r.n][1])
+                                          for r in readings_by_psm[psm]), 4)
+    best_conf = min(conf_cer, key=lambda k: (conf_cer[k], k != "none"))
+    # only a clear gain: akz1860's checked pages (no pictures) were 0.0124 -> 0.0123 at 20, which is noise
+    gain = conf_cer["none"] - conf_cer[best_conf]
+    min_line_conf = float(best_conf) if best_conf != "none" and gain >= max(0.002, 0.05 * conf_cer["none"]) \
+        else None
+
+    model_rel = f"{MODEL_DIR}/{BOOK_MODEL}.traineddata" if trained is not None else None
+    done = BookModel(
+        key=key, source=source, base_model=str(base), pages=data.pages, lines=len(train_lines),
+        held_back=len(held), left_out=left_out, iterations=trained.iterations if trained else 0,
+        cpu_seconds=trained.cpu_seconds if trained else 0.0, model=model_rel, held_back_cer=cers,
+        chosen=chosen_models, tessdata_dir=chosen_dir, psm=psm, psm_cer=psm_cer, min_line_conf=min_line_conf,
+        conf_cer=conf_cer, notes=tuple(notes))
+    with store.tx() as c:
+        c.execute(
+            "INSERT OR REPLACE INTO book_models (work_id, key, source, base_model, base_sha1, pages, lines, held_back,"
+            " left_out, iterations, cpu_seconds, model, model_sha1, held_back_cer, chosen, tessdata_dir, psm, psm_cer,"
+            " min_line_conf, conf_cer) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
+            (work.id, key, source, str(base), base_sha1, done.pages, done.lines, done.held_back, done.left_out,
+             done.iterations, done.cpu_seconds, model_rel,
+             fsutil.sha1_file(pages_dir / model_rel) if model_rel else None, json.dumps(cers), chosen_models,
+             chosen_dir, psm, json.dumps(psm_cer), min_line_conf, json.dumps(conf_cer)))
+    fsutil.write_text(folder / "learn.json", json.dumps(asdict(done), ensure_ascii=False, indent=1) + "\n")
+    for old in folder.glob("train-*"):  # the training files of checked pages that have changed since
+        if old != work_dir and old.is_dir():
+            shutil.rmtree(old, ignore_errors=True)
+    return _settings_for(settings, done, pages_dir), done
+
+
+def _job(pages_dir: Path, page: Any, settings: OcrSettings, models: str) -> PageJob:
+    return PageJob(n=page.n, image_name=page.image, image_path=str((pages_dir / page.image).resolve()),
+                   image_bytes=None, models=models, tessdata_dir=settings.tessdata_dir, psm=settings.psm,
+                   timeout=settings.timeout, method=settings.method, config=config_for(settings.method), dpi=page.dpi)
+
+
+def _from_row(row: Any) -> BookModel:
+    return BookModel(
+        key=row["key"], source=row["source"], base_model=row["base_model"], pages=row["pages"], lines=row["lines"],
+        held_back=row["held_back"], left_out=row["left_out"], iterations=row["iterations"],
+        cpu_seconds=row["cpu_seconds"], model=row["model"], held_back_cer=json.loads(row["held_back_cer"]),
+        chosen=row["chosen"], tessdata_dir=row["tessdata_dir"], psm=row["psm"], psm_cer=json.loads(row["psm_cer"]),
+        min_line_conf=row["min_line_conf"], conf_cer=json.loads(row["conf_cer"]))
+
+
+def _settings_for(settings: OcrSettings, done: BookModel, pages_dir: Path) -> OcrSettings:
+    """The settings the rest of the book is read with: the chosen models and mode, and what they rest on."""
+    tessdata = done.tessdata_dir
+    if done.chosen == BOOK_MODEL:
+        tessdata = str((pages_dir / MODEL_DIR).resolve())
+    unsure = "" if done.min_line_conf is None else \
+        f"; lines read with a mean word confidence under {done.min_line_conf:g} left out"
+    return replace(settings, models=done.chosen, tessdata_dir=tessdata, psm=done.psm, corrections=(),
+                   learned_from=f"{done.source} ({done.pages} page(s))", learned_words=0,
+                   min_line_conf=done.min_line_conf,
+                   learning=f"{done.sentence()}; --psm {done.psm}{unsure} (chosen on the checked pages)")

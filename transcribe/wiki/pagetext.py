@@ -154,6 +154,125 @@ def text_key(text: str) -> str:
     return hashlib.sha1(unicodedata.normalize("NFC", text).strip().encode("utf-8")).hexdigest()[:16]
 
 
+# -- what a proofread page says is printed (learning from checked pages) --------------------------------------------
+
+# Templates that show their first unnamed argument as it is printed (formatting: size, centring, spacing, fonts).
+_SHOW_FIRST = frozenset({
+    "c", "center", "centre", "block center", "larger", "large", "smaller", "small", "x-larger", "xx-larger",
+    "x-smaller", "xx-smaller", "larger block", "smaller block", "bold", "b", "i", "italic", "sc", "smallcaps",
+    "small-caps", "small caps", "uc", "lc", "uppercase", "lowercase", "sp", "sperrsatz", "sperrschrift", "g",
+    "gesperrt", "antiqua", "ak", "fraktur", "nowrap", "right", "left", "float right", "float left", "pline", "sic",
+    "hwe", "hyphenated word end", "tiret2", "fs", "font-size", "u", "underline", "overline", "ls", "letter-spacing",
+    "gr", "greek", "polytonic"})
+# Templates printed as their first argument and a line-end hyphen (the start of a word cut at the page's end).
+_HYPHEN_START = frozenset({"hws", "hyphenated word start", "tiret"})
+# Running headers (and footers): every unnamed argument, on one line.
+_RUNNING = frozenset({"rh", "running header", "runningheader", "rh/2", "rh/4", "nr", "en-tête", "kopfzeile",
+                      "running footer", "rf"})
+# Printed as their second argument: {{lang|la|TEXT}}; de.wikisource {{Korr|corrected|printed}}.
+_PRINTED_SECOND = frozenset({"korr", "korrektur", "lang"})
+# Everything else (gap, nop, dhr, pb, clear, smallrefs, reflist, dotted TOC line, brace, images...) prints nothing
+# a line of text would hold.
+
+_COMMENT = re.compile(r"<!--.*?(?:-->|$)", re.DOTALL)
+_REF = re.compile(r"<ref\b[^>/]*>(.*?)</ref\s*>", re.DOTALL | re.IGNORECASE)
+_REF_EMPTY = re.compile(r"<ref\b[^>]*/>", re.IGNORECASE)
+_REFERENCES = re.compile(r"<references\b[^>]*/>|<references\b[^>]*>.*?</references\s*>", re.DOTALL | re.IGNORECASE)
+_INNER_TEMPLATE = re.compile(r"\{\{([^{}]*)\}\}")
+_FILE_LINK = re.compile(r"\[\[\s*(?:file|image|datei|bild|fichier|category|kategorie|catégorie)\s*:[^\[\]]*"
+                        r"(?:\[\[[^\[\]]*\]\][^\[\]]*)*\]\]", re.IGNORECASE)
+_LINK = re.compile(r"\[\[([^\[\]|]*)(?:\|([^\[\]]*))?\]\]")
+_EXTERNAL = re.compile(r"\[(?:https?:)?//[^\s\]]+\s*([^\]]*)\]")
+_BR = re.compile(r"<br\s*/?>", re.IGNORECASE)
+_DROP_WITH_CONTENT = re.compile(r"<(math|score|timeline|gallery|syntaxhighlight)\b[^>]*>.*?</\1\s*>",
+                                re.DOTALL | re.IGNORECASE)
+_TAG = re.compile(r"</?[a-zA-Z][\w-]*(?:\s[^<>]*)?/?>")
+_MAGIC = re.compile(r"__[A-Z]+__")
+_HEADING = re.compile(r"^(=+)\s*(.*?)\s*\1\s*$")
+
+
+def printed_text(page: PageText) -> str:
+    """What the printed page says, line by line, from a proofread Page: page: the wiki's markup taken away.
+
+    The running header (`{{rh|12|TITLE|}}`, in the header section) becomes one line of its parts, formatting
+    templates (`{{c|...}}`, `{{sc|...}}`, `{{larger|...}}`, `{{SperrSchrift|...}}`...) their text, `{{hws|hy|hyphen}}`
+    'hy-', `{{sic|X}}` X, links their label, `<br />` a line break; references (`<ref>`) are taken out of the line
+    and put after the body, where the print has its footnotes; comments, `<references/>`, `{{smallrefs}}`, images,
+    categories, tables' markup, headings' `=`, bold and italic quotes go. Unknown templates print nothing. Line
+    breaks are kept as the page has them; characters are kept as the wiki writes them (its conventions, such as
+    long s written as s, are what a model learned from it will write).
+    """
+    parts = [page.header, page.body, page.footer]
+    refs: list[str] = []
+    out = []
+    for k, part in enumerate(parts):
+        text = _COMMENT.sub("", part)
+        text = _DROP_WITH_CONTENT.sub("", text)
+        text = _REFERENCES.sub("", text)
+        text = _REF_EMPTY.sub("", text)
+        text = _REF.sub(lambda m: refs.append(m.group(1)) or "", text)  # type: ignore[func-returns-value]
+        out.append(_reduce(text))
+        if k == 1:
+            out.extend(_reduce(r) for r in refs)
+            refs = []
+    lines = []
+    for block in out:
+        for line in block.split("\n"):
+            line = " ".join(line.split())
+            if line:
+                lines.append(line)
+    return "\n".join(lines)
+
+
+def _reduce(text: str) -> str:
+    import html as _html
+
+    text = _FILE_LINK.sub("", text)
+    text = _LINK.sub(lambda m: (m.group(2) if m.group(2) is not None else m.group(1)).strip(), text)
+    text = _EXTERNAL.sub(lambda m: m.group(1), text)
+    for _ in range(20):  # innermost templates first
+        new = _INNER_TEMPLATE.sub(lambda m: _template(m.group(1)), text)
+        if new == text:
+            break
+        text = new
+    text = _BR.sub("\n", text)
+    text = _TAG.sub("", text)
+    text = _MAGIC.sub("", text)
+    text = text.replace("'''", "").replace("''", "")
+    lines = []
+    for line in text.split("\n"):
+        stripped = line.strip()
+        if stripped.startswith(("{|", "|}", "|-")):
+            continue
+        if stripped.startswith(("|+", "|", "!")):
+            cells = re.split(r"\|\||!!", stripped.lstrip("|+!"))
+            stripped = " ".join(c.split("|", 1)[1] if "|" in c and "=" in c.split("|", 1)[0] else c for c in cells)
+        m = _HEADING.match(stripped)
+        if m:
+            stripped = m.group(2)
+        stripped = re.sub(r"^[*#:;]+\s*", "", stripped)
+        lines.append(_html.unescape(stripped).replace("\xa0", " "))
+    return "\n".join(lines)
+
+
+def _template(inner: str) -> str:
+    name, _, rest = inner.partition("|")
+    name = " ".join(name.replace("_", " ").split()).lower()
+    if name.startswith(("#", "subst:", "safesubst:")) or ":" in name:
+        return ""
+    args = [a for a in rest.split("|")] if rest else []
+    unnamed = [a.strip() for a in args if "=" not in a.split("\n", 1)[0] or a.strip().startswith("=")]
+    if name in _RUNNING:
+        return "  ".join(a for a in unnamed if a)
+    if name in _HYPHEN_START:
+        return (unnamed[0] + "-") if unnamed else ""
+    if name in _PRINTED_SECOND:
+        return unnamed[1] if len(unnamed) > 1 else (unnamed[0] if unnamed else "")
+    if name in _SHOW_FIRST:
+        return unnamed[0] if unnamed else ""
+    return ""
+
+
 # -- Index: pages -------------------------------------------------------------------------------------------------
 
 INDEX_TEMPLATE = ":MediaWiki:Proofreadpage_index_template"

@@ -1,0 +1,225 @@
+"""Learning a model for the book from its checked pages: `transcribe ocr --learn-from` with real lstmtraining.
+
+The book is the top of three consecutive pages of ../shared/books/akz1860 (Fraktur, 1860); the base model is
+../shared/models/german_print.traineddata (the float model learning fine-tunes), found through
+$TRANSCRIBE_MODELS_DIR. The training is bounded to seconds (--learn-minutes), so the model changes little: the
+tests check what a user relies on (a model is made, measured, recorded, used, not trained again), not its quality
+(bench/bench_learn.py measures that).
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import sqlite3
+from pathlib import Path
+
+import pytest
+from PIL import Image
+from typer.testing import CliRunner
+
+from transcribe.cli import app
+from transcribe.errors import ExitCode
+from transcribe.ocr import learn as L
+from transcribe.wiki.pagetext import parse_page, printed_text
+
+SHARED = Path(__file__).resolve().parents[2] / "shared"
+BOOK = SHARED / "books" / "akz1860"
+runner = CliRunner()
+
+
+@pytest.fixture
+def models_dir(tmp_path, monkeypatch) -> Path:
+    folder = tmp_path / "models"
+    folder.mkdir()
+    base = SHARED / "models" / "german_print.traineddata"
+    if not base.is_file():
+        pytest.fail(f"{base} is missing: the shared models folder must sit beside the repository.")
+    (folder / base.name).symlink_to(base)
+    monkeypatch.setenv("TRANSCRIBE_MODELS_DIR", str(folder))
+    return folder
+
+
+def _book(tmp: Path) -> tuple[Path, Path, list[str]]:
+    """Pages 1-3 (the top nine lines of three pages) and a folder with the checked text of pages 1 and 2."""
+    pages, checked = tmp / "pages", tmp / "checked"
+    pages.mkdir()
+    checked.mkdir()
+    truths = []
+    for n, scan in enumerate(("0009", "0010", "0011"), 1):
+        with Image.open(BOOK / f"akz1860_{scan}.jpg") as im:
+            im.convert("L").crop((0, 0, im.width, 520)).save(pages / f"{n:04d}.png", dpi=(380, 380))
+        truths.append("\n".join((BOOK / f"akz1860_{scan}.gt.txt").read_text(encoding="utf-8").splitlines()[:9]))
+    for n in (1, 2):
+        (checked / f"{n:04d}.gt.txt").write_text(truths[n - 1], encoding="utf-8")
+    return pages, checked, truths
+
+
+def ocr(folder: Path, *args: str):
+    return runner.invoke(app, ["ocr", str(folder), *args])
+
+
+def rows(pages: Path) -> list[sqlite3.Row]:
+    with sqlite3.connect(pages / "transcribe.db") as db:
+        db.row_factory = sqlite3.Row
+        return db.execute("SELECT * FROM book_models ORDER BY updated, rowid").fetchall()
+
+
+def test_a_book_model_is_trained_measured_recorded_used_and_not_trained_again(models_dir, tmp_path):
+    pages, checked, truths = _book(tmp_path)
+    # A checked line with a character german_print cannot write: that line is left out, and the run says so.
+    first = truths[0].splitlines()
+    first[3] += " ᗅ"
+    (checked / "0001.gt.txt").write_text("\n".join(first), encoding="utf-8")
+    args = ("--models", "frk", "--learn-from", str(checked), "--learn-minutes", "0.1", "--jobs", "2")
+
+    run = ocr(pages, *args)
+    assert run.exit_code == 0, run.output
+    m = re.search(r"Learned from .*checked \(2 page\(s\)\): book model trained on (\d+) lines \((\d+) iterations, "
+                  r"\d+ CPU s\); on (\d+) held-back lines of this book: ([\d.]+) with (\S+) instead of ([\d.]+) "
+                  r"with Fraktur\+frk; reading with (\S+), --psm (\d)", run.output)
+    assert m, run.output
+    assert int(m[1]) >= 8 and int(m[2]) >= 100 and int(m[3]) >= 2 and m[5] == m[7]
+    assert "cannot write 'ᗅ'" in run.output
+    assert (pages / "model" / "book.traineddata").stat().st_size > 1_000_000
+    (row,) = rows(pages)
+    cers = json.loads(row["held_back_cer"])
+    assert set(cers) == {"Fraktur+frk", "german_print", "book"}
+    # the rest is read with whatever read the held-back lines best (the base models when the book model is worse)
+    assert row["chosen"] == min(cers, key=cers.get) and row["lines"] == int(m[1])
+    doc = json.loads((pages / "ocr.json").read_text(encoding="utf-8"))
+    assert "held-back lines of this book" in doc["settings"]["learning"]
+    assert {p["models"] for p in doc["pages"]} == {row["chosen"]}
+    assert doc["settings"]["model_files"][row["chosen"]] != "?"  # the model file's identity is in the page keys
+    log = (next((pages / "model").glob("train-*")) / "lstmtraining.log")
+    trained_at = log.stat().st_mtime_ns
+
+    again = ocr(pages, *args)
+    assert again.exit_code == 0, again.output
+    assert "recorded earlier, not trained again" in again.output and "3 unchanged" in again.output
+    assert log.stat().st_mtime_ns == trained_at and len(rows(pages)) == 1
+
+    (checked / "0003.gt.txt").write_text(truths[2], encoding="utf-8")  # one more page checked: learned again
+    more = ocr(pages, "--models", "frk", "--learn-from", str(checked), "--learn-minutes", "0.05", "--jobs", "2")
+    assert more.exit_code == 0, more.output
+    assert "(3 page(s)): book model trained on" in more.output and "iterations" in more.output
+    assert len(rows(pages)) == 2 and rows(pages)[-1]["pages"] == 3
+
+
+def test_the_held_back_lines_decide_and_the_base_is_kept_unless_the_book_model_is_better():
+    assert L.choose({"Fraktur+frk": 0.142, "german_print": 0.080, "book": 0.031}, "Fraktur+frk") == "book"
+    assert L.choose({"Fraktur+frk": 0.142, "german_print": 0.080, "book": 0.090}, "Fraktur+frk") == "german_print"
+    assert L.choose({"frk": 0.05, "german_print": 0.05, "book": 0.05}, "frk") == "frk"  # a tie keeps the default
+    assert L.choose({}, "frk") == "frk"  # nothing held back: nothing changes
+
+
+def test_lines_align_only_where_the_reading_and_the_checked_line_clearly_match():
+    from transcribe.ocr.train import align
+
+    ocr = ["Aber hüten wir uns vor Täuſchnng. Der Unglaube", "7", "im Gewande des Glanbens, der Glaube",
+           "ganz etwas anderes hier"]
+    checked = ["7", "Aber hüten wir uns vor Täuſchung. Der Unglaube", "im Gewande des Glaubens, der Glaube",
+               "angenommen zu haben."]
+    pairs = {(i, j) for i, j, _ in align(ocr, checked)}
+    assert pairs == {(0, 1), (2, 2)}  # reordered lines found; the page number is too short; no match no line
+
+
+# -- the text of a proofread Page: page, reduced to what is printed -------------------------------------------
+
+EN_PAGE = """<noinclude><pagequality level="3" user="Alice" />{{rh|12|''THE HISTORY OF ROME.''|[Book I.}}</noinclude>\
+{{c|{{larger|CHAPTER II.}}}}
+<!-- proofread against the 1862 edition -->
+It was a '''dark''' night,<ref>See the map on p.&nbsp;3.</ref> and the [[Author:Jane Doe|author]] wrote
+{{sc|Many}} things in {{hws|hy|hyphen}}
+[[File:Map.png|thumb|200px|a [[map]] of the city]]
+== {{center|The Forum}} ==
+: a line<br />and a second line {{gap}}{{lang|la|Senatus}}
+<noinclude>{{smallrefs}}</noinclude>"""
+
+DE_PAGE = """<noinclude><pagequality level="4" user="Bob" />{{Seitenstatus2|[[Heinrich Heine]]|[[Buch]]||}}\
+<br /></noinclude>{{SperrSchrift|Vorrede}}.
+
+Es war einmal ein {{Korr|König|Köuig}}, der hatte drei Töchter,
+{{Center|{{x-larger|ENDE.}}}}<noinclude><references/></noinclude>"""
+
+
+def test_wiki_markup_is_reduced_to_what_the_page_prints():
+    assert printed_text(parse_page(EN_PAGE)).splitlines() == [
+        "12 THE HISTORY OF ROME. [Book I.",
+        "CHAPTER II.",
+        "It was a dark night, and the author wrote",
+        "Many things in hy-",
+        "The Forum",
+        "a line",
+        "and a second line Senatus",
+        "See the map on p. 3.",  # the footnote, where the print has it: after the body
+    ]
+    # de: an unknown header template prints nothing; what was printed (Köuig) is kept, not the correction
+    assert printed_text(parse_page(DE_PAGE)).splitlines() == [
+        "Vorrede.", "Es war einmal ein Köuig, der hatte drei Töchter,", "ENDE."]
+    # the wiki's own conventions are what a model learned from it writes: long s as s stays s
+    assert printed_text(parse_page("Die Geschichte des Staates")) == "Die Geschichte des Staates"
+
+
+def test_the_checked_pages_of_an_index_on_the_wiki_are_its_proofread_pages_as_printed(wiki_en):
+    from transcribe.wiki.site import connect
+
+    alice = wiki_en.human("Alice")
+    alice.edit("Page:Book.djvu/1", EN_PAGE)
+    alice.edit("Page:Book.djvu/2", DE_PAGE.replace('level="4" user="Bob"', 'level="1" user="Alice"'))
+    alice.edit("Page:Book.djvu/3", DE_PAGE)
+    checked = L.checked_pages_from_wiki(connect(wiki_en.api_url), "Index:Book.djvu")
+    assert sorted(checked) == [1, 3]  # level 3 and 4; the level-1 page is not checked text
+    assert checked[1] == ("Page:Book.djvu/1", printed_text(parse_page(EN_PAGE)))
+    assert "{{" not in checked[3][1] and "Köuig" in checked[3][1]
+
+
+def test_learning_says_what_is_missing_in_one_line(tmp_path, monkeypatch):
+    pages, checked, _ = _book(tmp_path)
+    nothing = tmp_path / "unrelated"
+    nothing.mkdir()
+    (nothing / "other.gt.txt").write_text("x", encoding="utf-8")
+    wrong = ocr(pages, "--models", "frk", "--learn-from", str(nothing))
+    assert wrong.exit_code == ExitCode.INPUT and "named after a page image" in wrong.output
+    assert ocr(pages, "--models", "frk", "--learn-from", "Index:Book.djvu").exit_code == ExitCode.INPUT
+    empty = tmp_path / "no-models"
+    empty.mkdir()
+    monkeypatch.setenv("TRANSCRIBE_MODELS_DIR", str(empty))
+    missing = ocr(pages, "--models", "frk", "--learn-from", str(checked))
+    assert missing.exit_code == ExitCode.LANGUAGE and "langs install german_print" in missing.output
+    assert not (pages / "0001.txt").exists()  # nothing read before the model is there
+
+
+def test_a_stopped_training_continues_from_its_checkpoint(tmp_path):
+    from transcribe.ocr import tesseract as T
+    from transcribe.ocr import train as TR
+
+    pages, _, truths = _book(tmp_path)
+    base = SHARED / "models" / "german_print.traineddata"
+    read = T.read_page(pages / "0001.png", tmp_path / "read", models="german_print", psm=3,
+                       tessdata_dir=str(base.parent), timeout=120)
+    data = TR.TrainingData()
+    TR.lines_of_page("0001", pages / "0001.png", read.tsv, truths[0], tmp_path / "lines", None, data)
+    lstmf = TR.make_lstmf(data.lines[:4], base.parent, "german_print")
+    assert len(lstmf) == 4
+    first = TR.train(base, lstmf, tmp_path / "t", max_iterations=100, cpu_budget=600)
+    checkpoint = tmp_path / "t" / "book.resume"
+    assert first.iterations == 100 and checkpoint.is_file() and first.model.is_file()
+    assert not list((tmp_path / "t").glob("book_*.checkpoint"))  # lstmtraining's 10 MB best models are removed
+    then = TR.train(base, lstmf, tmp_path / "t", max_iterations=200, cpu_budget=600)  # the next run goes on
+    assert then.iterations == 200
+    log = (tmp_path / "t" / "lstmtraining.log").read_text(encoding="utf-8")
+    assert f"Loaded file {tmp_path / 't' / 'book_checkpoint'}" in log  # its copy of the last whole checkpoint
+
+
+def test_lines_read_with_little_confidence_are_left_out_only_where_the_text_follows_the_hocr():
+    hocr = ("<div class='ocr_carea'><p class='ocr_par'>"
+            "<span class='ocr_line' id='l1'><span class='ocrx_word' id='w1' title='bbox 0 0 9 9; x_wconf 91'>Les</span> "
+            "<span class='ocrx_word' id='w2' title='bbox 0 0 9 9; x_wconf 89'>faictz</span></span>"
+            "<span class='ocr_line' id='l2'><span class='ocrx_word' id='w3' title='bbox 0 0 9 9; x_wconf 12'>,;:'</span> "
+            "<span class='ocrx_word' id='w4' title='bbox 0 0 9 9; x_wconf 30'>ii</span></span>"
+            "<span class='ocr_line' id='l3'><span class='ocrx_word' id='w5' title='bbox 0 0 9 9; x_wconf 70'>du</span>"
+            "</span></p></div>")
+    assert L.drop_unsure_lines("Les faictz\n,;:' ii\n\ndu\n", hocr, 50) == ("Les faictz\n\ndu\n", 1)
+    assert L.drop_unsure_lines("Les faictz\n,;:' ii\n\ndu\n", hocr, 10) == ("Les faictz\n,;:' ii\n\ndu\n", 0)
+    assert L.drop_unsure_lines("du Les faictz\n,;:' ii\n", hocr, 50) == ("du Les faictz\n,;:' ii\n", 0)  # reordered
