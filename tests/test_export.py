@@ -75,6 +75,8 @@ def test_cli_export_without_licence_still_exports_and_says_why_there_is_no_file_
     res = runner.invoke(app, ["publish", str(work), "--export", str(tmp_path / "out")])
     assert res.exit_code == 0, res.output
     assert "no licence" in res.stderr and "never uploaded without one" in res.stderr
+    # in the reader's words (the scan is not uploaded), not the name of a file the export did not write
+    assert "scan would not be uploaded" in res.stderr and "File.wiki" not in res.stderr
     assert res.stdout.strip() == str(tmp_path / "out" / "index.html")
     assert not (tmp_path / "out" / "wikitext" / "File.wiki").exists()
     assert (tmp_path / "out" / "wikitext" / "Page_0005.wiki").is_file()

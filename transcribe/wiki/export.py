@@ -105,14 +105,14 @@ def export_work(scan: Path, pages_dir: Path, meta: WorkMeta, out_dir: Path, *, p
     refused = refusal(meta.licence, meta.source_rights)
     try:
         if refused:
-            report.notes.append(f"there is no File.wiki: {refused}")
+            report.notes.append(f"the scan would not be uploaded (no file description page is written): {refused}")
         else:
             desc = pt.build_file_description(meta, index_link=f"s:{meta.language}:Index:{name}")
             fsutil.write_text(wt / "File.wiki", desc)
             titles["File.wiki"] = f"File:{name}"
     except pt.LicenceMissing:
-        report.notes.append("work.toml gives no licence, so there is no File.wiki: a scan is never uploaded "
-                            "without one (add e.g. licence = \"PD-old-70\")")
+        report.notes.append("the scan would not be uploaded (no file description page is written): the work gives no "
+                            "licence, and a scan is never uploaded without one (add e.g. licence = \"PD-old-70\")")
     try:
         labels = label_pages(meta.page_labels, max((p.n for p in pages), default=0))
     except PageLabelError:
