@@ -29,8 +29,8 @@ def init(
     manifest: Annotated[Path, typer.Argument(help="The manifest to create, e.g. books.toml (or books.csv).",
                                              dir_okay=False)] = Path("books.toml"),
     from_: Annotated[str | None, typer.Option(
-        "--from", metavar="MANIFEST",
-        help="Fill the entry from a IIIF manifest (an address or a local .json file): title, author, year, "
+        "--from", metavar="ADDRESS",
+        help="Fill the entry from a IIIF manifest (its address, or a downloaded .json file): title, author, year, "
              "language, licence, page labels...; a IIIF collection gives one work per manifest. An existing file "
              "is completed, never overwritten: what you wrote wins.")] = None,
     out: Annotated[Path | None, typer.Option(
@@ -104,7 +104,7 @@ def run(
                              "('wikisource:fr', or an api.php URL, e.g. a test wiki).")] = None,
     jobs: JobsOpt = None,
     scheduler: Annotated[str | None, typer.Option(
-        "--scheduler", help="OCR on a Dask cluster, e.g. tcp://host:8786 (needs the Dask extra: "
+        "--scheduler", metavar="ADDRESS", help="OCR on a Dask cluster, e.g. tcp://host:8786 (needs the Dask extra: "
                             ".venv/bin/pip install 'transcribe[dask]'; every worker needs Tesseract and the "
                             "models).")] = None,
     licence: Annotated[str | None, typer.Option(
@@ -112,7 +112,7 @@ def run(
     institution: Annotated[str | None, typer.Option(
         "--institution", help="Holding library for works that name none.")] = None,
     files_to: Annotated[str | None, typer.Option(
-        "--files-to", help="Where to upload scans, for works that do not say: 'auto' (the shared file repository the "
+        "--files-to", metavar="auto|local|commons", help="Where to upload scans, for works that do not say: 'auto' (the shared file repository the "
                            "wiki names, i.e. Commons on Wikimedia wikis; else the wiki itself), 'local' (the wiki "
                            "itself) or 'commons' (the shared repository; refused if the wiki has none).")]
     = None,
