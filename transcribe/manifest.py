@@ -276,8 +276,9 @@ def _entry(
     placeholders = [k for k, v in values.items() if is_placeholder(v)]
     for k in placeholders:
         where_k = f"{manifest.name}, [defaults]" if k in from_defaults else where
-        problems.append(f"{where_k}: '{k}' is still the example's placeholder {str(values.pop(k)).strip()}: "
-                        "fill it in (or remove it if the work has none)")
+        what = ("fill it in" if k in ("scan", "title", "language") else  # needed: deleting it is no way out
+                "fill it in, or delete the line" + ("" if k in from_defaults else " if the work has none"))
+        problems.append(f"{where_k}: '{k}' is still the example's placeholder {str(values.pop(k)).strip()}: {what}")
 
     raw_id = str(values.pop("id", "") or "").strip()
     files_to = str(values.pop("files_to", "") or "auto").strip().lower()
