@@ -214,6 +214,7 @@ def test_init_from_completes_an_existing_entry_and_keeps_what_the_person_wrote(t
     assert len(works) == 1 and works[0]["title"] == "Feuerwerksbuch" and works[0]["language"] == "de"
     again = runner.invoke(app, ["init", str(out), "--from", str(IIIF / "v2-canvasService.json")])
     assert again.exit_code == 0 and out.read_text(encoding="utf-8") == text  # a second run changes nothing
+    assert f"{out} unchanged" in again.stdout and "Wrote" not in again.stdout  # and says so
     # the manifest's address is the work's scan: kept as an address, bundled into a PDF for the wiki
     e = load_manifest(out, check_models=False).entries[0]
     assert e.address == address and target_file_name(e).endswith(".pdf")

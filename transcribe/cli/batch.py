@@ -64,7 +64,10 @@ def _init_from(source: str, out: Path) -> None:
         parts.append(f"added {len(added)} work(s) ({_ids(added)})")
     if completed:
         parts.append(f"completed {len(completed)} work(s) already in it ({_ids(completed)})")
-    typer.echo(f"Wrote {report.path}: {' and '.join(parts) or 'nothing new'}, from {what}.")
+    if added or any(w.filled for w in completed):
+        typer.echo(f"Wrote {report.path}: {' and '.join(parts)}, from {what}.")
+    else:  # the same command again: nothing to add, and saying "Wrote" would suggest something changed
+        typer.echo(f"{report.path} unchanged: it already has everything {what} gives for {_ids(completed)}.")
     for w in completed:
         filled = ", ".join(w.filled) or "nothing (every field was there)"
         kept = f"; kept yours: {', '.join(w.kept)}" if w.kept else ""
