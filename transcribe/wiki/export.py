@@ -113,6 +113,8 @@ def export_work(scan: Path, pages_dir: Path, meta: WorkMeta, out_dir: Path, *, p
     except pt.LicenceMissing:
         report.notes.append("the scan would not be uploaded (no file description page is written): the work gives no "
                             "licence, and a scan is never uploaded without one (add e.g. licence = \"PD-old-70\")")
+    if "File.wiki" not in titles:  # an earlier export into this folder may have written one
+        (wt / "File.wiki").unlink(missing_ok=True)
     try:
         labels = label_pages(meta.page_labels, max((p.n for p in pages), default=0))
     except PageLabelError:
