@@ -191,6 +191,8 @@ def test_init_from_writes_an_entry_that_loads_and_refuses_to_publish_a_non_free_
     out.write_text('[defaults]\nlicence = "PD-old-70"\nwiki = "wikisource:la"\n\n' + text, encoding="utf-8")
     res = runner.invoke(app, ["run", str(out)])
     assert res.exit_code == 10 and "Commons accepts only free licences" in res.stderr
+    # and the offline preview (run --export) does not show it under that licence either
+    assert load_manifest(out, check_models=False, publishing=False).entries[0].meta.licence == ""
     # the person decides: their licence wins
     out.write_text(out.read_text(encoding="utf-8").replace('# licence = ""', 'licence = "PD-Art|PD-old-100"'),
                    encoding="utf-8")

@@ -302,13 +302,16 @@ def _entry(
         work_id = raw_id
     else:
         work_id = _slug(_address_stem(address) if address else Path(scan_value).stem) if scan_value else ""
+    refused = _licence_refusal(data, values)
+    if refused and not publishing and not str(_own(data, "licence")).strip():
+        # an export shows what would be published: never the [defaults]/--licence licence that publishing refuses
+        values.pop("licence", None)
     try:
         meta = WorkMeta.from_mapping(values, where=where, names_checked=True)
     except ManifestError as e:
         problems += e.problems
         meta = None
-    refused = _licence_refusal(data, values) if publishing else None
-    if refused:
+    if refused and publishing:
         problems.append(f"{where}: {refused}")
     elif publishing and not str(values.get("licence", "") or "").strip():
         problems.append(f"{where}: 'licence' is missing (a scan is never uploaded without one: give a template "
@@ -340,12 +343,17 @@ def _address_stem(address: str) -> str:
     return Path(parts[-1]).stem if parts else "manifest"
 
 
+def _own(data: dict[str, Any], key: str) -> str:
+    """What the work's own entry says for `key` ('' when it leaves it to [defaults] or an option)."""
+    return next((str(v or "").strip() for k, v in data.items() if _norm_key(str(k)) == key), "")
+
+
 def _licence_refusal(data: dict[str, Any], values: dict[str, Any]) -> str | None:
     """Why the work may not be published with its licence (licences.refusal). A licence from [defaults] or
     --licence is not a decision about a work whose source's licence is not free: only the work's own counts then."""
     from transcribe.licences import refusal
 
-    own = next((str(v or "").strip() for k, v in data.items() if _norm_key(str(k)) == "licence"), "")
+    own = _own(data, "licence")
     rights = str(values.get("source_rights", "") or "")
     return refusal(own, rights) if rights.strip() and not own else refusal(str(values.get("licence", "") or ""),
                                                                           rights)
