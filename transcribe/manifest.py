@@ -278,7 +278,8 @@ def _entry(
         where_k = f"{manifest.name}, [defaults]" if k in from_defaults else where
         what = ("fill it in" if k in ("scan", "title", "language") else  # needed: deleting it is no way out
                 "fill it in, or delete the line" + ("" if k in from_defaults else " if the work has none"))
-        problems.append(f"{where_k}: '{k}' is still the example's placeholder {str(values.pop(k)).strip()}: {what}")
+        problems.append(f"{where_k}: '{k}' is still the example's placeholder {str(values.pop(k)).strip()}: "
+                        + what)
 
     raw_id = str(values.pop("id", "") or "").strip()
     files_to = str(values.pop("files_to", "") or "auto").strip().lower()
@@ -304,7 +305,7 @@ def _entry(
         work_id = _slug(_address_stem(address) if address else Path(scan_value).stem) if scan_value else ""
     refused = _licence_refusal(data, values)
     if refused and not publishing and not str(_own(data, "licence")).strip():
-        # an export shows what would be published: never the [defaults]/--licence licence that publishing refuses
+        # an export shows what would be published: not a [defaults]/--licence licence that publishing refuses
         values.pop("licence", None)
     try:
         meta = WorkMeta.from_mapping(values, where=where, names_checked=True)

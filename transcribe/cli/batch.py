@@ -30,9 +30,9 @@ def init(
                                              dir_okay=False)] = Path("books.toml"),
     from_: Annotated[str | None, typer.Option(
         "--from", metavar="ADDRESS",
-        help="Fill the entry from a IIIF manifest (its address, or a downloaded .json file): title, author, year, "
-             "language, licence, page labels...; a IIIF collection gives one work per manifest. An existing file "
-             "is completed, never overwritten: what you wrote wins.")] = None,
+        help="Fill the entry from a IIIF manifest (its address, or a downloaded .json file): title, author, "
+             "year, language, licence, page labels...; a IIIF collection gives one work per manifest. An "
+             "existing file is completed, never overwritten: what you wrote wins.")] = None,
     out: Annotated[Path | None, typer.Option(
         "--out", "-o", dir_okay=False, help="With --from: the manifest to write or complete (default: the "
                                             "MANIFEST argument, books.toml).")] = None,
@@ -107,17 +107,19 @@ def run(
                              "('wikisource:fr', or an api.php URL, e.g. a test wiki).")] = None,
     jobs: JobsOpt = None,
     scheduler: Annotated[str | None, typer.Option(
-        "--scheduler", metavar="ADDRESS", help="OCR on a Dask cluster, e.g. tcp://host:8786 (needs the Dask extra: "
-                            ".venv/bin/pip install 'transcribe[dask]'; every worker needs Tesseract and the "
-                            "models).")] = None,
+        "--scheduler", metavar="ADDRESS",
+        help="OCR on a Dask cluster, e.g. tcp://host:8786 (needs the Dask extra: "
+             ".venv/bin/pip install 'transcribe[dask]'; every worker needs Tesseract and the "
+             "models).")] = None,
     licence: Annotated[str | None, typer.Option(
         "--licence", "--license", help="Licence template for works that name none, e.g. PD-old-70.")] = None,
     institution: Annotated[str | None, typer.Option(
         "--institution", help="Holding library for works that name none.")] = None,
     files_to: Annotated[str | None, typer.Option(
-        "--files-to", metavar="auto|local|commons", help="Where to upload scans, for works that do not say: 'auto' (the shared file repository the "
-                           "wiki names, i.e. Commons on Wikimedia wikis; else the wiki itself), 'local' (the wiki "
-                           "itself) or 'commons' (the shared repository; refused if the wiki has none).")]
+        "--files-to", metavar="auto|local|commons",
+        help="Where to upload scans, for works that do not say: 'auto' (the shared file repository the "
+             "wiki names, i.e. Commons on Wikimedia wikis; else the wiki itself), 'local' (the wiki "
+             "itself) or 'commons' (the shared repository; refused if the wiki has none).")]
     = None,
     tessdata_dir: TessdataOpt = None,
     dpi: DpiOpt = 300,

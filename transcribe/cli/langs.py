@@ -210,8 +210,9 @@ def install(
     names: Annotated[list[str] | None, typer.Argument(help="Catalogue model names (see 'transcribe langs models').",
                                                       show_default=False)] = None,
     source: Annotated[str | None, typer.Option(
-        "--from", metavar="SOURCE", help="A folder, file: address or http(s) base address holding NAME.traineddata (a local copy), "
-                       "instead of the model's public address.")] = None,
+        "--from", metavar="SOURCE",
+        help="A folder, file: address or http(s) base address holding NAME.traineddata (a local copy), "
+             "instead of the model's public address.")] = None,
     recommended: Annotated[bool, typer.Option("--recommended", help="Also every recommended model.")] = False,
     all_: Annotated[bool, typer.Option("--all", help="Every model of the catalogue.")] = False,
     retries: Annotated[int, typer.Option("--retries", min=0, help="Further attempts after a failed one.")] = 5,

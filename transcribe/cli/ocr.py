@@ -45,7 +45,8 @@ def ocr_command(
         help="Tesseract page segmentation mode. 3 (default) = plain Tesseract; 4 can help on catalogues and "
              "multi-column pages and hurt others: compare with 'transcribe evaluate'.")] = O.DEFAULT_PSM,
     timeout: Annotated[float, typer.Option(
-        "--timeout", min=1, metavar="SECONDS", help="Seconds allowed for one page before it is given up as failed.")]
+        "--timeout", min=1, metavar="SECONDS",
+        help="Seconds allowed for one page before it is given up as failed.")]
     = O.DEFAULT_TIMEOUT,
     fast: Annotated[bool, typer.Option(
         "--fast", help="Plain Tesseract with the models given: the speed and text of the Wikimedia OCR gadget.")]
@@ -54,9 +55,10 @@ def ocr_command(
         "--best", help="Spend more CPU for a little better text (adds the Latin script model to Latin-script "
                        "languages).")] = False,
     learn_from: Annotated[str | None, typer.Option(
-        "--learn-from", metavar="DIR|INDEX", help="Checked pages of the same book to learn its recurring OCR errors from: a "
-                             "folder of X.gt.txt / X.txt named after the page images, or \"Index:NAME\" with "
-                             "--wiki (its pages at level 3 or 4).", show_default=False)] = None,
+        "--learn-from", metavar="DIR|INDEX",
+        help="Checked pages of the same book to learn its recurring OCR errors from: a "
+             "folder of X.gt.txt / X.txt named after the page images, or \"Index:NAME\" with "
+             "--wiki (its pages at level 3 or 4).", show_default=False)] = None,
     wiki: WikiOpt = None,
     jobs: JobsOpt = None,
     quiet: QuietOpt = False,

@@ -41,8 +41,9 @@ def split_command(
         help="Refuse pages larger than this many pixels (default: Pillow's safety limit, about 89 million; "
              "0: no limit).")] = None,
     jobs: Annotated[int | None, typer.Option(
-        "--jobs", "-j", min=1, help="Pages processed at once (default: one per CPU core; for a IIIF manifest, "
-                                    "4 images downloaded at a time, to be polite to the library's server).")] = None,
+        "--jobs", "-j", min=1,
+        help="Pages processed at once (default: one per CPU core; for a IIIF manifest, 4 images downloaded "
+             "at a time, to be polite to the library's server).")] = None,
     quiet: QuietOpt = False,
 ) -> None:
     """Split a scan into one image per page, numbered as Wikisource numbers them (Page:<file>/n = 0001.png...).
