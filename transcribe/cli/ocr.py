@@ -19,7 +19,6 @@ from transcribe.cli._app import (
     ModelsOpt,
     QuietOpt,
     TessdataOpt,
-    WikiOpt,
     command,
     err,
     progress_bar,
@@ -59,7 +58,10 @@ def ocr_command(
         help="Checked pages of the same book to learn its recurring OCR errors from: a "
              "folder of X.gt.txt / X.txt named after the page images, or \"Index:NAME\" with "
              "--wiki (its pages at level 3 or 4).", show_default=False)] = None,
-    wiki: WikiOpt = None,
+    wiki: Annotated[str | None, typer.Option(
+        "--wiki", "-w", metavar="WIKI",
+        help="With --learn-from \"Index:NAME\": the wiki of that Index page, e.g. 'wikisource:de' or an api.php "
+             "address (ocr publishes nothing).")] = None,
     jobs: JobsOpt = None,
     quiet: QuietOpt = False,
 ) -> None:
