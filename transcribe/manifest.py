@@ -487,7 +487,8 @@ files_to = "auto"               # where scans go: "auto" (the wiki's shared repo
 
 [[work]]
 # id = "glauber-annotationes"   # optional: a short unique name (letters, digits, - _ .); default: from the scan's file name
-scan = "<scans/your-book.pdf>"  # a PDF, DjVu or TIFF, or a folder of page images, e.g. "scans/glauber.pdf"
+scan = "<scans/your-book.pdf>"  # a PDF, DjVu or TIFF, a folder of page images, or a IIIF manifest's address, e.g. "scans/glauber.pdf"
+# (for a IIIF manifest, 'transcribe init other.toml --from ADDRESS' writes a filled-in entry instead)
 title = "<title as printed>"    # e.g. "Annotationes vber den Appendicem"
 author = "<author>"             # e.g. "Johann Rudolf Glauber"
 year = "<year>"                 # e.g. "1659", "1761-1765", "c. 1600"
