@@ -68,9 +68,18 @@ def test_help_speaks_words_not_python_types() -> None:
         assert "{" not in usage, (path, usage)
         assert not re.search(r"\s<(list\[.*?\]|str|int|float|int range|float range|path|dir|file)>", out), (path, out)
         assert "--verbose (before or after the command)" in out, path
+        # a value is named by what it is (SECONDS, DATE, auto|local|commons), not by echoing the option's name
+        # (`--files-to FILES-TO`) or by a bare type (`--timeout NUMBER`)
+        for opt, meta in re.findall(r"(--[a-z]+-[a-z-]+) ([A-Z][A-Z-]+)\b", out):
+            assert meta != opt[2:].upper(), (path, opt, meta)
+        assert not re.search(r"--[a-z-]+ NUMBER\b", out), (path, out)
     split_help = runner.invoke(app, ["split", "--help"], env={"COLUMNS": "200"}).stdout
     assert "Usage: transcribe split [OPTIONS] SCAN" in split_help and "-o, --out DIR" in split_help
     assert "-f, --format auto|png|tiff" in split_help and "-j, --jobs N" in split_help
+    run_opts = runner.invoke(app, ["run", "--help"], env={"COLUMNS": "200"}).stdout
+    assert "--files-to auto|local|commons" in run_opts
+    init_help = runner.invoke(app, ["init", "--help"], env={"COLUMNS": "200"}).stdout
+    assert "--from ADDRESS" in init_help  # not MANIFEST, the name of the batch file it writes
     langs_help = runner.invoke(app, ["langs", "list", "--help"], env={"COLUMNS": "200"}).stdout
     assert "--langs-dir DIR" in langs_help
     progress_help = runner.invoke(app, ["progress", "--help"], env={"COLUMNS": "200"}).stdout

@@ -71,10 +71,17 @@ def test_preview_is_self_contained_and_shows_each_page_beside_its_text(tmp_path:
 
 def test_cli_export_without_licence_still_exports_and_says_why_there_is_no_file_page(tmp_path: Path,
                                                                                        images: Path) -> None:
+    # exported once with a licence, then again into the same folder after the licence was taken out
+    licensed = make_work(tmp_path / "w0", images)
+    assert runner.invoke(app, ["publish", str(licensed), "--export", str(tmp_path / "out")]).exit_code == 0
+    assert (tmp_path / "out" / "wikitext" / "File.wiki").is_file()
     work = make_work(tmp_path / "w", images, licence="")
     res = runner.invoke(app, ["publish", str(work), "--export", str(tmp_path / "out")])
     assert res.exit_code == 0, res.output
     assert "no licence" in res.stderr and "never uploaded without one" in res.stderr
+    # in the reader's words (the scan is not uploaded), not the name of a file the export did not write
+    assert "scan would not be uploaded" in res.stderr and "File.wiki" not in res.stderr
+    assert "and the file description" not in res.stderr
     assert res.stdout.strip() == str(tmp_path / "out" / "index.html")
     assert not (tmp_path / "out" / "wikitext" / "File.wiki").exists()
     assert (tmp_path / "out" / "wikitext" / "Page_0005.wiki").is_file()

@@ -191,6 +191,8 @@ def test_init_from_writes_an_entry_that_loads_and_refuses_to_publish_a_non_free_
     out.write_text('[defaults]\nlicence = "PD-old-70"\nwiki = "wikisource:la"\n\n' + text, encoding="utf-8")
     res = runner.invoke(app, ["run", str(out)])
     assert res.exit_code == 10 and "Commons accepts only free licences" in res.stderr
+    # and the offline preview (run --export) does not show it under that licence either
+    assert load_manifest(out, check_models=False, publishing=False).entries[0].meta.licence == ""
     # the person decides: their licence wins
     out.write_text(out.read_text(encoding="utf-8").replace('# licence = ""', 'licence = "PD-Art|PD-old-100"'),
                    encoding="utf-8")
@@ -214,6 +216,7 @@ def test_init_from_completes_an_existing_entry_and_keeps_what_the_person_wrote(t
     assert len(works) == 1 and works[0]["title"] == "Feuerwerksbuch" and works[0]["language"] == "de"
     again = runner.invoke(app, ["init", str(out), "--from", str(IIIF / "v2-canvasService.json")])
     assert again.exit_code == 0 and out.read_text(encoding="utf-8") == text  # a second run changes nothing
+    assert f"{out} unchanged" in again.stdout and "Wrote" not in again.stdout  # and says so
     # the manifest's address is the work's scan: kept as an address, bundled into a PDF for the wiki
     e = load_manifest(out, check_models=False).entries[0]
     assert e.address == address and target_file_name(e).endswith(".pdf")

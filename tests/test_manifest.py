@@ -170,6 +170,9 @@ def test_init_writes_placeholders_refused_until_filled_in_and_never_overwrites(f
     for key in ("scan", "title", "author", "year", "language", "source_url"):
         assert f"'{key}' is still the example's placeholder <" in result.stderr, key
     assert "9 problem(s)" in result.stderr and not (folder / "out").exists()
+    # a needed field cannot be deleted away; an optional one can
+    assert "placeholder <title as printed>: fill it in\n" in result.stderr
+    assert "placeholder <author>: fill it in, or delete the line if the work has none" in result.stderr
     assert "Staatsbibliothek" not in "".join(ln.split("#")[0] for ln in target.read_text().splitlines())
     # Filled in (placeholders replaced, an optional one deleted), it is a valid manifest as it stands.
     filled = {"<wikisource:xx>": "wikisource:de", "<licence template>": "PD-old-70", "<your library>": "Our Library",

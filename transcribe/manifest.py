@@ -276,8 +276,10 @@ def _entry(
     placeholders = [k for k, v in values.items() if is_placeholder(v)]
     for k in placeholders:
         where_k = f"{manifest.name}, [defaults]" if k in from_defaults else where
+        what = ("fill it in" if k in ("scan", "title", "language") else  # needed: deleting it is no way out
+                "fill it in, or delete the line" + ("" if k in from_defaults else " if the work has none"))
         problems.append(f"{where_k}: '{k}' is still the example's placeholder {str(values.pop(k)).strip()}: "
-                        "fill it in (or remove it if the work has none)")
+                        + what)
 
     raw_id = str(values.pop("id", "") or "").strip()
     files_to = str(values.pop("files_to", "") or "auto").strip().lower()
@@ -301,13 +303,16 @@ def _entry(
         work_id = raw_id
     else:
         work_id = _slug(_address_stem(address) if address else Path(scan_value).stem) if scan_value else ""
+    refused = _licence_refusal(data, values)
+    if refused and not publishing and not str(_own(data, "licence")).strip():
+        # an export shows what would be published: not a [defaults]/--licence licence that publishing refuses
+        values.pop("licence", None)
     try:
         meta = WorkMeta.from_mapping(values, where=where, names_checked=True)
     except ManifestError as e:
         problems += e.problems
         meta = None
-    refused = _licence_refusal(data, values) if publishing else None
-    if refused:
+    if refused and publishing:
         problems.append(f"{where}: {refused}")
     elif publishing and not str(values.get("licence", "") or "").strip():
         problems.append(f"{where}: 'licence' is missing (a scan is never uploaded without one: give a template "
@@ -339,12 +344,17 @@ def _address_stem(address: str) -> str:
     return Path(parts[-1]).stem if parts else "manifest"
 
 
+def _own(data: dict[str, Any], key: str) -> str:
+    """What the work's own entry says for `key` ('' when it leaves it to [defaults] or an option)."""
+    return next((str(v or "").strip() for k, v in data.items() if _norm_key(str(k)) == key), "")
+
+
 def _licence_refusal(data: dict[str, Any], values: dict[str, Any]) -> str | None:
     """Why the work may not be published with its licence (licences.refusal). A licence from [defaults] or
     --licence is not a decision about a work whose source's licence is not free: only the work's own counts then."""
     from transcribe.licences import refusal
 
-    own = next((str(v or "").strip() for k, v in data.items() if _norm_key(str(k)) == "licence"), "")
+    own = _own(data, "licence")
     rights = str(values.get("source_rights", "") or "")
     return refusal(own, rights) if rights.strip() and not own else refusal(str(values.get("licence", "") or ""),
                                                                           rights)
@@ -477,7 +487,8 @@ files_to = "auto"               # where scans go: "auto" (the wiki's shared repo
 
 [[work]]
 # id = "glauber-annotationes"   # optional: a short unique name (letters, digits, - _ .); default: from the scan's file name
-scan = "<scans/your-book.pdf>"  # a PDF, DjVu or TIFF, or a folder of page images, e.g. "scans/glauber.pdf"
+scan = "<scans/your-book.pdf>"  # a PDF, DjVu or TIFF, a folder of page images, or a IIIF manifest's address, e.g. "scans/glauber.pdf"
+# (for a IIIF manifest, 'transcribe init other.toml --from ADDRESS' writes a filled-in entry instead)
 title = "<title as printed>"    # e.g. "Annotationes vber den Appendicem"
 author = "<author>"             # e.g. "Johann Rudolf Glauber"
 year = "<year>"                 # e.g. "1659", "1761-1765", "c. 1600"

@@ -29,10 +29,10 @@ def init(
     manifest: Annotated[Path, typer.Argument(help="The manifest to create, e.g. books.toml (or books.csv).",
                                              dir_okay=False)] = Path("books.toml"),
     from_: Annotated[str | None, typer.Option(
-        "--from", metavar="MANIFEST",
-        help="Fill the entry from a IIIF manifest (an address or a local .json file): title, author, year, "
-             "language, licence, page labels...; a IIIF collection gives one work per manifest. An existing file "
-             "is completed, never overwritten: what you wrote wins.")] = None,
+        "--from", metavar="ADDRESS",
+        help="Fill the entry from a IIIF manifest (its address, or a downloaded .json file): title, author, "
+             "year, language, licence, page labels...; a IIIF collection gives one work per manifest. An "
+             "existing file is completed, never overwritten: what you wrote wins.")] = None,
     out: Annotated[Path | None, typer.Option(
         "--out", "-o", dir_okay=False, help="With --from: the manifest to write or complete (default: the "
                                             "MANIFEST argument, books.toml).")] = None,
@@ -64,7 +64,10 @@ def _init_from(source: str, out: Path) -> None:
         parts.append(f"added {len(added)} work(s) ({_ids(added)})")
     if completed:
         parts.append(f"completed {len(completed)} work(s) already in it ({_ids(completed)})")
-    typer.echo(f"Wrote {report.path}: {' and '.join(parts) or 'nothing new'}, from {what}.")
+    if added or any(w.filled for w in completed):
+        typer.echo(f"Wrote {report.path}: {' and '.join(parts)}, from {what}.")
+    else:  # the same command again: nothing to add, and saying "Wrote" would suggest something changed
+        typer.echo(f"{report.path} unchanged: it already has everything {what} gives for {_ids(completed)}.")
     for w in completed:
         filled = ", ".join(w.filled) or "nothing (every field was there)"
         kept = f"; kept yours: {', '.join(w.kept)}" if w.kept else ""
@@ -104,17 +107,19 @@ def run(
                              "('wikisource:fr', or an api.php URL, e.g. a test wiki).")] = None,
     jobs: JobsOpt = None,
     scheduler: Annotated[str | None, typer.Option(
-        "--scheduler", help="OCR on a Dask cluster, e.g. tcp://host:8786 (needs the Dask extra: "
-                            ".venv/bin/pip install 'transcribe[dask]'; every worker needs Tesseract and the "
-                            "models).")] = None,
+        "--scheduler", metavar="ADDRESS",
+        help="OCR on a Dask cluster, e.g. tcp://host:8786 (needs the Dask extra: "
+             ".venv/bin/pip install 'transcribe[dask]'; every worker needs Tesseract and the "
+             "models).")] = None,
     licence: Annotated[str | None, typer.Option(
         "--licence", "--license", help="Licence template for works that name none, e.g. PD-old-70.")] = None,
     institution: Annotated[str | None, typer.Option(
         "--institution", help="Holding library for works that name none.")] = None,
     files_to: Annotated[str | None, typer.Option(
-        "--files-to", help="Where to upload scans, for works that do not say: 'auto' (the shared file repository the "
-                           "wiki names, i.e. Commons on Wikimedia wikis; else the wiki itself), 'local' (the wiki "
-                           "itself) or 'commons' (the shared repository; refused if the wiki has none).")]
+        "--files-to", metavar="auto|local|commons",
+        help="Where to upload scans, for works that do not say: 'auto' (the shared file repository the "
+             "wiki names, i.e. Commons on Wikimedia wikis; else the wiki itself), 'local' (the wiki "
+             "itself) or 'commons' (the shared repository; refused if the wiki has none).")]
     = None,
     tessdata_dir: TessdataOpt = None,
     dpi: DpiOpt = 300,

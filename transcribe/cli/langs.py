@@ -210,12 +210,13 @@ def install(
     names: Annotated[list[str] | None, typer.Argument(help="Catalogue model names (see 'transcribe langs models').",
                                                       show_default=False)] = None,
     source: Annotated[str | None, typer.Option(
-        "--from", help="A folder, file: address or http(s) base address holding NAME.traineddata (a local copy), "
-                       "instead of the model's public address.")] = None,
+        "--from", metavar="SOURCE",
+        help="A folder, file: address or http(s) base address holding NAME.traineddata (a local copy), "
+             "instead of the model's public address.")] = None,
     recommended: Annotated[bool, typer.Option("--recommended", help="Also every recommended model.")] = False,
     all_: Annotated[bool, typer.Option("--all", help="Every model of the catalogue.")] = False,
     retries: Annotated[int, typer.Option("--retries", min=0, help="Further attempts after a failed one.")] = 5,
-    timeout: Annotated[float, typer.Option("--timeout", min=1,
+    timeout: Annotated[float, typer.Option("--timeout", min=1, metavar="SECONDS",
                                            help="Seconds to wait for the server to answer.")] = 60.0,
     quiet: QuietOpt = False,
 ) -> None:

@@ -19,7 +19,6 @@ from transcribe.cli._app import (
     ModelsOpt,
     QuietOpt,
     TessdataOpt,
-    WikiOpt,
     command,
     err,
     progress_bar,
@@ -45,7 +44,8 @@ def ocr_command(
         help="Tesseract page segmentation mode. 3 (default) = plain Tesseract; 4 can help on catalogues and "
              "multi-column pages and hurt others: compare with 'transcribe evaluate'.")] = O.DEFAULT_PSM,
     timeout: Annotated[float, typer.Option(
-        "--timeout", min=1, help="Seconds allowed for one page before it is given up as failed.")]
+        "--timeout", min=1, metavar="SECONDS",
+        help="Seconds allowed for one page before it is given up as failed.")]
     = O.DEFAULT_TIMEOUT,
     fast: Annotated[bool, typer.Option(
         "--fast", help="Plain Tesseract with the models given: the speed and text of the Wikimedia OCR gadget.")]
@@ -54,15 +54,20 @@ def ocr_command(
         "--best", help="Spend more CPU for a little better text (adds the Latin script model to Latin-script "
                        "languages).")] = False,
     learn_from: Annotated[str | None, typer.Option(
-        "--learn-from", help="Checked pages of the same book to learn from: a folder of X.gt.txt / X.txt named "
-                             "after the page images, or \"Index:NAME\" with --wiki (its pages at level 3 or 4). "
-                             "Fine-tunes german_print on their lines into PAGES/model/book.traineddata, and reads "
-                             "the rest with it (and the --psm they read best with) where it measured better on "
-                             "held-back lines.", show_default=False)] = None,
+        "--learn-from", metavar="DIR|INDEX",
+        help="Checked pages of the same book to learn from: a folder of X.gt.txt / X.txt named "
+             "after the page images, or \"Index:NAME\" with --wiki (its pages at level 3 or 4). "
+             "Fine-tunes german_print on their lines into PAGES/model/book.traineddata, and reads "
+             "the rest with it (and the --psm they read best with) where it measured better on "
+             "held-back lines.", show_default=False)] = None,
     learn_minutes: Annotated[float, typer.Option(
-        "--learn-minutes", min=0.01, help="CPU minutes the training of the book's model may take (a killed or "
-                                         "stopped training continues on the next run).")] = 4.0,
-    wiki: WikiOpt = None,
+        "--learn-minutes", min=0.01, metavar="MINUTES",
+        help="CPU minutes the training of the book's model may take (a killed or "
+             "stopped training continues on the next run).")] = 4.0,
+    wiki: Annotated[str | None, typer.Option(
+        "--wiki", "-w", metavar="WIKI",
+        help="With --learn-from \"Index:NAME\": the wiki of that Index page, e.g. 'wikisource:de' or an api.php "
+             "address (ocr publishes nothing).")] = None,
     jobs: JobsOpt = None,
     quiet: QuietOpt = False,
 ) -> None:

@@ -71,9 +71,11 @@ def progress_command(
         "--rows", help="With --format csv: one row per work, per person and period, per period (timeline), per "
                        "month (readers, contributors), or per proofread page (corrections).")] = Rows.works,
     since: Annotated[str | None, typer.Option(
-        "--since", help="Report on a period from this month or day on, e.g. 2026-01 (a funder's year).")] = None,
+        "--since", metavar="DATE",
+        help="Report on a period from this month or day on, e.g. 2026-01 (a funder's year).")] = None,
     until: Annotated[str | None, typer.Option(
-        "--until", help="Report on a period up to this month or day, included, e.g. 2026-12.")] = None,
+        "--until", metavar="DATE",
+        help="Report on a period up to this month or day, included, e.g. 2026-12.")] = None,
     views: Annotated[bool, typer.Option(
         "--views/--no-views", help="Count readers with the Wikimedia page views service (Wikimedia wikis).")]
     = True,
@@ -81,13 +83,15 @@ def progress_command(
         "--views-of-pages", help="Also count the views of every Page: page (one request per page and new "
                                  "month: slow on big collections).")] = False,
     views_project: Annotated[str | None, typer.Option(
-        "--views-project", help="Whose page views to count, e.g. en.wikisource.org (default: the wiki's own, "
-                                "when it is a Wikimedia wiki).")] = None,
+        "--views-project", metavar="PROJECT",
+        help="Whose page views to count, e.g. en.wikisource.org (default: the wiki's own, "
+             "when it is a Wikimedia wiki).")] = None,
     html: Annotated[Path | None, typer.Option(
         "--html", help="Also write a one-file HTML report with charts (opens offline, prints well).",
         dir_okay=False)] = None,
     to_wiki: Annotated[str | None, typer.Option(
-        "--to-wiki", help="Also put the summary table on this wiki page (e.g. a project page); needs a login.")]
+        "--to-wiki", metavar="PAGE",
+        help="Also put the summary table on this wiki page (e.g. a project page); needs a login.")]
     = None,
     anonymize: Annotated[bool, typer.Option(
         "--anonymize", help="Replace people's names by 'Contributor 1', 'Contributor 2'... everywhere.")] = False,

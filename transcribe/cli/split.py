@@ -8,7 +8,7 @@ from typing import Annotated
 
 import typer
 
-from transcribe.cli._app import DpiOpt, JobsOpt, QuietOpt, command, err, progress_bar
+from transcribe.cli._app import DpiOpt, QuietOpt, command, err, progress_bar
 from transcribe.split import PageImage, inspect_scan, parse_page_spec, split, summary_counts
 from transcribe.store import DB_NAME, Store
 
@@ -40,7 +40,10 @@ def split_command(
         "--max-pixels", min=0,
         help="Refuse pages larger than this many pixels (default: Pillow's safety limit, about 89 million; "
              "0: no limit).")] = None,
-    jobs: JobsOpt = None,
+    jobs: Annotated[int | None, typer.Option(
+        "--jobs", "-j", min=1,
+        help="Pages processed at once (default: one per CPU core; for a IIIF manifest, 4 images downloaded "
+             "at a time, to be polite to the library's server).")] = None,
     quiet: QuietOpt = False,
 ) -> None:
     """Split a scan into one image per page, numbered as Wikisource numbers them (Page:<file>/n = 0001.png...).

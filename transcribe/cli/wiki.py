@@ -262,13 +262,13 @@ def _export(scan: Path, pages_dir: Path, meta: WorkMeta, out: Path, quiet: bool,
 
     with progress_bar(quiet) as bar:
         r = export_work(scan, pages_dir, meta, out, progress=bar, site=site)
+    has_file_page = (out / "wikitext" / "File.wiki").is_file()
     err(f"Exported \"{meta.title}\": {r.pages} page text(s), the Index page"
-        + (" and the file description" if not any("no File.wiki" in n for n in r.notes) else "")
-        + f" into {out / 'wikitext'}.")
+        + (" and the file description" if has_file_page else "") + f" into {out / 'wikitext'}.")
     where = {"local": f"{target} itself", "commons": f"the shared file repository of {target} (Commons on "
              "Wikimedia wikis)"}.get(files_to, f"the shared file repository of {target} (Commons on Wikimedia "
                                                f"wikis), or {target} itself if it has none")
-    if (out / "wikitext" / "File.wiki").is_file():
+    if has_file_page:
         err(f"  the scan would go to {where} as File:{r.file_name}, with the description page in "
             f"{out / 'wikitext' / 'File.wiki'}.")
     for n, why in r.skipped:

@@ -459,8 +459,9 @@ def pages_failed(scan: Scan, failed: dict[int, str], total: int) -> Exception:
 
     first = sorted(failed.items())[:3]
     more = f"; and {len(failed) - 3} more" if len(failed) > 3 else ""
+    kept = ("The other pages were kept (see pages.json). Run the same command again later to fetch only the "
+            "missing ones." if len(failed) < total else
+            "No page could be had: check the address and the network, then run the same command again.")
     return PagesFailed(
         f"{len(failed)} of {total} page(s) of {scan.name} could not be downloaded: "
-        + "; ".join(f"page {n}: {reason}" for n, reason in first) + more + ".",
-        hint="The other pages were kept (see pages.json). Run the same command again later to fetch only the "
-             "missing ones.")
+        + "; ".join(f"page {n}: {reason.rstrip('.')}" for n, reason in first) + more + ".", hint=kept)

@@ -69,6 +69,9 @@ class ExportReport:
         return self.out_dir / "index.html"
 
 
+NO_FILE_PAGE = "the scan would not be uploaded (no file description page is written)"
+
+
 def export_work(scan: Path, pages_dir: Path, meta: WorkMeta, out_dir: Path, *, progress: ProgressFn | None = None,
                 store: Store | None = None, work: Work | None = None, site: Any | None = None) -> ExportReport:
     """Write the wikitext files and the HTML preview of a work into `out_dir` (created if needed).
@@ -105,14 +108,16 @@ def export_work(scan: Path, pages_dir: Path, meta: WorkMeta, out_dir: Path, *, p
     refused = refusal(meta.licence, meta.source_rights)
     try:
         if refused:
-            report.notes.append(f"there is no File.wiki: {refused}")
+            report.notes.append(f"{NO_FILE_PAGE}: {refused}")
         else:
             desc = pt.build_file_description(meta, index_link=f"s:{meta.language}:Index:{name}")
             fsutil.write_text(wt / "File.wiki", desc)
             titles["File.wiki"] = f"File:{name}"
     except pt.LicenceMissing:
-        report.notes.append("work.toml gives no licence, so there is no File.wiki: a scan is never uploaded "
+        report.notes.append(f"{NO_FILE_PAGE}: the work gives no licence, and a scan is never uploaded "
                             "without one (add e.g. licence = \"PD-old-70\")")
+    if "File.wiki" not in titles:  # an earlier export into this folder may have written one
+        (wt / "File.wiki").unlink(missing_ok=True)
     try:
         labels = label_pages(meta.page_labels, max((p.n for p in pages), default=0))
     except PageLabelError:
