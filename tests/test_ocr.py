@@ -189,6 +189,31 @@ def test_own_model_with_tessdata_dir_and_a_retrained_model_redoes_pages(crops, t
     assert "town" in missing.output and str(tessdata) in missing.output
 
 
+def test_a_relative_tessdata_dir_works_and_a_model_problem_gets_model_advice(crops, tmp_path, monkeypatch):
+    """A relative --tessdata-dir is the folder it names from where the command runs (Tesseract itself runs in
+    each image's folder); a model Tesseract cannot load is a model problem (exit 5, what to do about the model),
+    never advice about the images."""
+    tessdata = tmp_path / "models"
+    tessdata.mkdir()
+    system = default_tessdata_dir()
+    assert system is not None
+    shutil.copy(system / "fra.traineddata", tessdata / "village.traineddata")
+    folder = pages_folder(tmp_path, crops[:1])
+    monkeypatch.chdir(tmp_path)
+    assert O.OcrSettings(models="village", tessdata_dir="models").tessdata_dir == str(tessdata)
+    result = ocr(folder, "--models", "village", "--tessdata-dir", "models")
+    assert result.exit_code == 0, result.output
+    assert len((folder / "0001.txt").read_text(encoding="utf-8").split()) > 20
+
+    (tessdata / "village.traineddata").write_bytes(b"not a model")  # listed by Tesseract, but cannot be loaded
+    other = pages_folder(tmp_path, crops[1:2], name="other")
+    damaged = ocr(other, "--models", "village", "--tessdata-dir", "models")
+    assert damaged.exit_code == ExitCode.LANGUAGE, damaged.output
+    assert "could not load the models 'village'" in damaged.output and str(tessdata) in damaged.output
+    assert "image" not in damaged.output.lower()
+    assert not (other / "0001.txt").exists()
+
+
 # -- failures ---------------------------------------------------------------------------------------------------
 
 def test_missing_model_stops_before_any_page(crops, tmp_path):

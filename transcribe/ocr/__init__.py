@@ -41,12 +41,12 @@ from pathlib import Path
 from typing import Any
 
 from transcribe import fsutil
-from transcribe.errors import InputError
+from transcribe.errors import InputError, LanguageError
 from transcribe.events import ProgressFn, no_progress
 from transcribe.ocr import layout as L
 from transcribe.ocr import prepare as P
 from transcribe.ocr import tesseract as T
-from transcribe.ocr.method import METHODS, config_for, models_for
+from transcribe.ocr.method import METHODS, Reading, config_for, models_for
 from transcribe.split import PageImage, read_pages
 from transcribe.store import Store, Work
 
@@ -92,6 +92,9 @@ class OcrSettings:
     def __post_init__(self) -> None:
         if self.method not in METHODS:
             raise ValueError(f"unknown OCR method {self.method!r}: one of {', '.join(METHODS)}")
+        if self.tessdata_dir:
+            # Resolved where it enters: Tesseract runs in each image's folder, where a relative path means nothing.
+            object.__setattr__(self, "tessdata_dir", str(Path(self.tessdata_dir).resolve()))
 
 
 @dataclass(frozen=True)
@@ -128,6 +131,7 @@ class PageResult:
     reason: str | None = None  # why it failed, for people
     seconds: float = 0.0
     choices: dict[str, Any] = field(default_factory=dict)  # what was done to the page and why (ocr.json)
+    model_problem: bool = False  # failed because Tesseract could not load the models (not the image's fault)
 
 
 @dataclass(frozen=True)
@@ -146,8 +150,10 @@ class OcrSummary:
     no_model: int = 0  # no model for the language: recorded, ready for typing
     failed: list[PageFailure] = field(default_factory=list)
     mean_confidence: float | None = None  # over every page of the folder that has text
-    models: str | None = None  # the models the method read with (e.g. 'Fraktur+frk' for 'frk')
+    models: str | None = None  # the models the method read with (e.g. 'german_print' for 'frk')
     method: str = DEFAULT_METHOD
+    why: list[str] = field(default_factory=list)  # why they differ from the models asked for
+    notes: list[str] = field(default_factory=list)  # models the method meant to use and could not: what to install
     seconds: float = 0.0
 
 
@@ -172,8 +178,9 @@ def ocr_page(job: PageJob) -> PageResult:
         except Exception as e:  # noqa: BLE001  Pillow raises many kinds for a damaged file
             return PageResult(job.n, False, reason=f"the image could not be read ({e})",
                               seconds=time.monotonic() - start)
-        if isinstance(result, str):
-            return PageResult(job.n, False, reason=result, seconds=time.monotonic() - start)
+        if isinstance(result, T.Output):  # failed
+            return PageResult(job.n, False, reason=result.error, seconds=time.monotonic() - start,
+                              model_problem=result.model_problem)
         out, choices = result
         confs = T.word_confidences(out.tsv)
         sure = any(c >= SURE_WORD_CONF and any(ch.isalnum() for ch in w) for c, w in confs)
@@ -193,8 +200,9 @@ def ocr_page(job: PageJob) -> PageResult:
     )
 
 
-def _read(job: PageJob, image: Path, tmp: Path) -> tuple[T.Output, dict[str, Any]] | str:
-    """Tesseract's output for the page after the method's steps, and what was done and why; or why it failed."""
+def _read(job: PageJob, image: Path, tmp: Path) -> tuple[T.Output, dict[str, Any]] | T.Output:
+    """Tesseract's output for the page after the method's steps, and what was done and why; or the failed
+    Output (its `error` says why)."""
     choices: dict[str, Any] = {"method": job.method, "models": job.models, "psm": job.psm,
                                "config": dict(job.config)}
 
@@ -204,7 +212,7 @@ def _read(job: PageJob, image: Path, tmp: Path) -> tuple[T.Output, dict[str, Any
 
     out = read(image, "out", job.dpi)
     if out.error is not None:
-        return out.error
+        return out
     if job.method == "fast":
         return out, choices
     xh = P.x_height(out.hocr)
@@ -218,7 +226,7 @@ def _read(job: PageJob, image: Path, tmp: Path) -> tuple[T.Output, dict[str, Any
         copy = P.scaled_copy(image, scale, folder / (Path(job.image_name).stem + ".png"), dpi=job.dpi)
         scaled = read(copy, "scaled-out")
         if scaled.error is not None:
-            return scaled.error
+            return scaled
         hocr = P.unscale_hocr(scaled.hocr, scale, scaled_name=copy.name, image_name=image.name)
         out = T.Output(text=scaled.text, hocr=hocr, tsv=scaled.tsv)
         choices["scale_reason"] = f"x-height {xh:g} px < {P.SMALL_X_HEIGHT:g}: scaled to {P.TARGET_X_HEIGHT:g} px"
@@ -241,21 +249,57 @@ def _read(job: PageJob, image: Path, tmp: Path) -> tuple[T.Output, dict[str, Any
 tesseract_version = T.tesseract_version
 
 
+def reading_for(settings: OcrSettings) -> tuple[Reading, str | None]:
+    """What the method reads with (method.py: catalogue models in place of Debian's, companions) and the tessdata
+    folder from which Tesseract loads them all (None: Tesseract's own)."""
+    if not settings.models:
+        return Reading(settings.models or ""), settings.tessdata_dir
+    if settings.method == "fast":
+        return Reading(settings.models), settings.tessdata_dir
+    from transcribe.langs import installed_models
+
+    tessdata = Path(settings.tessdata_dir) if settings.tessdata_dir else None
+    cat, have = _catalogue()
+    replacements: dict[str, list[str]] = {}
+    for name, model in cat.items():  # recommended catalogue models first, then the catalogue's order
+        for debian in model.replaces:
+            replacements.setdefault(debian, []).append(name)
+    for names in replacements.values():
+        names.sort(key=lambda n: not cat[n].recommended)
+    reading = models_for(settings.models, settings.method, installed_models(tessdata), replacements=replacements,
+                         catalogue_installed=have)
+    folder = settings.tessdata_dir
+    if any(m in cat for m in reading.models.split("+")):
+        from transcribe import models as catalogue_models
+
+        found = catalogue_models.tessdata_for(reading.models, tessdata)
+        folder = str(found) if found is not None else folder
+    return reading, folder
+
+
+def _catalogue() -> tuple[dict[str, Any], set[str]]:
+    """The model catalogue (langs/models.toml) and which of its models are installed."""
+    try:
+        from transcribe import models as catalogue_models
+    except ImportError:  # TODO(ocrdef): until branch dl (transcribe/models.py) is merged
+        return {}, set()
+    return catalogue_models.catalogue(), catalogue_models.installed_catalogue_models()
+
+
 def read_with(settings: OcrSettings) -> tuple[str | None, list[str]]:
-    """The models the method reads with (companions added, method.py) and why they differ from settings'."""
+    """The models the method reads with and why they differ from settings' (see reading_for)."""
     if not settings.models:
         return settings.models, []
-    installed = None
-    if settings.method != "fast":
-        from transcribe.langs import installed_models
-
-        installed = installed_models(Path(settings.tessdata_dir) if settings.tessdata_dir else None)
-    return models_for(settings.models, settings.method, installed)
+    reading, _ = reading_for(settings)
+    return reading.models, list(reading.why)
 
 
-def settings_fingerprint(settings: OcrSettings) -> dict[str, Any]:
-    """Every setting that changes the text, resolved (engine version, model files), for the page keys."""
-    models, _ = read_with(settings)
+def settings_fingerprint(settings: OcrSettings, resolved: tuple[Reading, str | None] | None = None) -> dict[str, Any]:
+    """Every setting that changes the text, resolved (engine version, model files), for the page keys.
+
+    `resolved`: reading_for(settings), when the caller has it already (it runs `tesseract --list-langs`)."""
+    reading, folder = resolved or reading_for(settings)
+    models = reading.models or None
     learned = None
     if settings.corrections:
         blob = json.dumps(settings.corrections, ensure_ascii=False)
@@ -267,7 +311,7 @@ def settings_fingerprint(settings: OcrSettings) -> dict[str, Any]:
         "method": settings.method,
         "read_with": models,
         "config": dict(config_for(settings.method)),
-        "model_files": T.model_identity(models, settings.tessdata_dir) if models else {},
+        "model_files": T.model_identity(models, folder) if models else {},
         "psm": settings.psm,
         "learned": learned,
     }
@@ -327,8 +371,10 @@ def ocr_pages(
         # Finds a missing model before any page is touched (LanguageError: exit 5, with install advice).
         resolve_models(None, settings.models, Path(settings.tessdata_dir) if settings.tessdata_dir else None)
     # resolved once: asking Tesseract which models are installed is a program run (`tesseract --list-langs`)
-    fingerprint = settings_fingerprint(settings)
-    summary = OcrSummary(total=len(pages), models=fingerprint["read_with"], method=settings.method)
+    reading, folder = reading_for(settings)
+    fingerprint = settings_fingerprint(settings, (reading, folder))
+    summary = OcrSummary(total=len(pages), models=fingerprint["read_with"], method=settings.method,
+                         why=list(reading.why), notes=list(reading.notes))
     previous = {r["n"]: r for r in store.query("SELECT * FROM ocr WHERE work_id = ?", (work.id,))}
 
     todo: list[tuple[PageImage, str]] = []
@@ -354,10 +400,10 @@ def ocr_pages(
                 _record(store, work, page.n, key, "no-model")
                 summary.no_model += 1
         elif todo:
-            _run_pages(pages_dir, settings, fingerprint["read_with"], todo, store, work, summary, jobs, executor,
+            _run_pages(pages_dir, replace(settings, tessdata_dir=folder), fingerprint["read_with"], todo, store, work, summary, jobs, executor,
                        send_images, progress)
     finally:
-        write_ocr_json(pages_dir, pages, store, work, settings, fingerprint, keys)
+        write_ocr_json(pages_dir, pages, store, work, settings, fingerprint, keys, reading)
     done_conf = [r["confidence"] for r in store.query(
         "SELECT confidence FROM ocr WHERE work_id = ? AND status = 'done' AND confidence IS NOT NULL", (work.id,))]
     summary.mean_confidence = round(sum(done_conf) / len(done_conf), 1) if done_conf else None
@@ -427,6 +473,9 @@ def _run_pages(pages_dir: Path, settings: OcrSettings, models: str, todo: list[t
 def _keep(pages_dir: Path, page: PageImage, key: str, result: PageResult, store: Store, work: Work,
           summary: OcrSummary) -> None:
     """The parent's half of a page: files first (atomically), then the state row, so a kill in between redoes it."""
+    if not result.ok and result.model_problem:
+        # Not the image's fault: nothing is recorded for the page (a re-run reads it), the run stops with advice.
+        raise LanguageError(f"{result.reason}.", hint=_model_hint(result.reason or ""))
     if not result.ok:
         reason = result.reason or "unknown failure"
         log.info("page %d (%s) failed: %s", page.n, page.image, reason)
@@ -445,6 +494,17 @@ def _keep(pages_dir: Path, page: PageImage, key: str, result: PageResult, store:
         summary.blank += 1
     else:
         summary.done += 1
+
+
+def _model_hint(reason: str) -> str:
+    """What to do when Tesseract could not load a model: which one, and how to install it."""
+    from transcribe.langs import install_advice
+
+    m = re.search(r"Failed loading language '([^']+)'", reason)
+    advice = install_advice([m.group(1)]) if m else ""
+    return (f"{advice} " if advice else "") + ("Check that the model files are complete (a damaged .traineddata "
+                                               "fails the same way) and that --tessdata-dir names the folder that "
+                                               "holds them; 'transcribe langs check' tests them.")
 
 
 def _record(store: Store, work: Work, n: int, key: str, status: str, *, confidence: float | None = None,
@@ -489,7 +549,7 @@ def page_choices(hocr_path: Path) -> dict[str, Any] | None:
 
 
 def write_ocr_json(pages_dir: Path, pages: list[PageImage], store: Store, work: Work, settings: OcrSettings,
-                   fingerprint: dict[str, Any], keys: dict[int, str]) -> None:
+                   fingerprint: dict[str, Any], keys: dict[int, str], reading: Reading | None = None) -> None:
     """The mirror of the state for people and other tools. SQLite stays the truth; this is rebuilt every run.
 
     `current` is false for a page last handled with other settings or another image (an interrupted run).
@@ -516,6 +576,9 @@ def write_ocr_json(pages_dir: Path, pages: list[PageImage], store: Store, work: 
         })
     shown = {k: v for k, v in asdict(settings).items() if k != "corrections"}
     shown["learned_corrections"] = dict(settings.corrections)
+    if reading is not None:
+        shown["read_with_why"] = list(reading.why)
+        shown["notes"] = list(reading.notes)
     doc = {"settings": {**shown, **fingerprint}, "pages": entries}
     fsutil.write_text(pages_dir / OCR_JSON, json.dumps(doc, ensure_ascii=False, indent=1) + "\n")
 
@@ -554,13 +617,14 @@ def learn_from_checked(pages_dir: Path, settings: OcrSettings, checked: dict[int
         raise InputError(f"None of the checked pages is a page of {pages_dir}.",
                          hint="The checked text of page N must be named after page image N (or be Page:.../N).")
     plain = replace(settings, corrections=(), learned_from=None, learned_words=0)  # read as the run will, unlearned
-    models = read_with(plain)[0] or ""
+    reading, folder = reading_for(plain)
+    models = reading.models
     own = executor is None
     pool = executor or cf.ThreadPoolExecutor(max_workers=jobs or os.cpu_count() or 1)
     try:
         futures = [pool.submit(ocr_page, PageJob(
             n=page.n, image_name=page.image, image_path=str((pages_dir / page.image).resolve()), image_bytes=None,
-            models=models, tessdata_dir=plain.tessdata_dir, psm=plain.psm, timeout=plain.timeout,
+            models=models, tessdata_dir=folder, psm=plain.psm, timeout=plain.timeout,
             method=plain.method, config=config_for(plain.method), dpi=page.dpi)) for page, _, _ in wanted]
         results = [f.result() for f in futures]
     finally:
