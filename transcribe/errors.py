@@ -23,6 +23,7 @@ class ExitCode(IntEnum):
     REFUSED = 9  # refused to protect existing work (a name taken by another file, a page a human edited)
     MANIFEST = 10  # the manifest or a work's metadata is invalid
     LOCKED = 11  # another transcribe run is using the same state
+    DOWNLOAD = 12  # a download failed (not found, needs a login, wrong checksum, no answer after the retries)
     INTERRUPTED = 130  # stopped by Ctrl-C; run the same command again to continue
 
 
@@ -99,5 +100,7 @@ EXIT_CODE_MEANINGS: dict[ExitCode, str] = {
     ExitCode.REFUSED: "refused in order to protect existing work (see the message)",
     ExitCode.MANIFEST: "the manifest or a work's metadata is invalid (every problem is listed)",
     ExitCode.LOCKED: "another transcribe run is using the same state file",
+    ExitCode.DOWNLOAD: "a download failed: not found, needs a login, not the expected file, or no answer "
+                       "after the retries (see the message)",
     ExitCode.INTERRUPTED: "interrupted (Ctrl-C); run the same command again to continue",
 }

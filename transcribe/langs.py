@@ -30,6 +30,7 @@ LANGS_DIR = Path(__file__).resolve().parent.parent / "langs"
 ENV_VAR = "TRANSCRIBE_LANGS_DIR"
 # Every model Tesseract's Debian packages ship, with its package (made by langs/tools/make_model_list.py).
 MODEL_LIST = "tesseract-models.tsv"
+CATALOGUE_FILE = "models.toml"  # read by transcribe/models.py
 DIRECTIONS = ("ltr", "rtl")
 
 _REQUIRED = {"code": str, "name": str, "scripts": list, "direction": str, "models": list, "packages": list}
@@ -116,6 +117,8 @@ def _read_dir(folder: Path) -> tuple[dict[str, Language], list[str]]:
     if not folder.is_dir():
         return languages, [f"{folder}: the language folder does not exist"]
     for path in sorted(folder.glob("*.toml")):
+        if path.name == CATALOGUE_FILE:
+            continue  # the catalogue of models beyond Debian's (transcribe/models.py), not a language
         try:
             with open(path, "rb") as f:
                 data = tomllib.load(f)
@@ -261,8 +264,17 @@ def _loadable_name(model: str, installed: set[str]) -> str | None:
 
 def install_advice(models: Iterable[str], tessdata_dir: Path | None = None) -> str:
     """What to do so that Tesseract finds `models`: the apt-get line, or where to put the .traineddata files."""
+    from transcribe import models as catalogue_models  # models.py reads this module's folder: import late
+
     known = debian_models()
     models = [m.removeprefix("script/") for m in models]
+    catalogued = catalogue_models.catalogue()
+    fetchable = [m for m in models if m in catalogued and m not in known]
+    if fetchable and tessdata_dir is None:
+        rest = [m for m in models if m not in fetchable]
+        install = f"Install {'it' if len(fetchable) == 1 else 'them'} with: transcribe langs install " \
+                  f"{' '.join(fetchable)} (a download; or --from a folder holding a copy)."
+        return f"{install} {install_advice(rest)}" if rest else install
     packages = sorted({known[m] for m in models if m in known})
     others = [m for m in models if m not in known]
     apt = f"sudo apt-get install {' '.join(packages)}"
@@ -277,6 +289,9 @@ def install_advice(models: Iterable[str], tessdata_dir: Path | None = None) -> s
                 folder = home or "Tesseract's folder"
                 steps.append(f"install {m} with 'sudo apt-get install {known[m]}', then copy "
                              f"{folder}/{m}.traineddata into {tessdata_dir}")
+            elif m in catalogued:
+                steps.append(f"install {m} with 'transcribe langs install {m}', then copy "
+                             f"{catalogue_models.models_dir() / catalogued[m].file} into {tessdata_dir}")
             else:
                 steps.append(f"put {m}.traineddata (a community model: ask its authors) into {tessdata_dir}")
         return "To fix it: " + "; ".join(steps) + " (Tesseract looks only there when --tessdata-dir is given)."
@@ -321,6 +336,15 @@ def resolve_models(lang: str | None, models: str | None = None, tessdata_dir: Pa
         raise LanguageError("No language given: pass --lang CODE (see 'transcribe langs list') or --models.")
 
     found = check_models(wanted, tessdata_dir)
+    if tessdata_dir is None and any(name is None for name in found.values()):
+        # a catalogue model installed in the user's model folder (transcribe langs install): the OCR stage reads
+        # from that folder (models.tessdata_for), where Debian's models are linked beside it
+        from transcribe import models as catalogue_models
+
+        mine = catalogue_models.models_dir()
+        for m, name in found.items():
+            if name is None and (mine / f"{m}.traineddata").is_file():
+                found[m] = m
     missing = [m for m, name in found.items() if name is None]
     if missing:
         where = f"in {tessdata_dir}" if tessdata_dir is not None else "installed"

@@ -12,7 +12,9 @@ from typing import Annotated, Any
 import typer
 
 from transcribe import langs as L
-from transcribe.cli._app import ModelsOpt, TessdataOpt, app, command, err
+from transcribe import models as M
+from transcribe.errors import UsageError
+from transcribe.cli._app import ModelsOpt, QuietOpt, TessdataOpt, app, command, err, progress_bar
 
 sub = typer.Typer(no_args_is_help=True, rich_markup_mode=None,
                   context_settings={"help_option_names": ["-h", "--help"]})
@@ -49,6 +51,28 @@ def _row(lang: L.Language, installed: set[str]) -> dict[str, Any]:
     }
 
 
+def _machine_readable(rows: list[dict[str, Any]], fmt: Format, csv_columns: list[str]) -> bool:
+    """Print `rows` as JSON or CSV (lists joined with spaces) and return True; False for a table."""
+    if fmt is Format.json:
+        typer.echo(json.dumps(rows, ensure_ascii=False, indent=2))
+        return True
+    if fmt is Format.csv:
+        out = io.StringIO()
+        w = csv.writer(out, lineterminator="\n")
+        w.writerow(csv_columns)
+        for r in rows:
+            w.writerow([" ".join(r[k]) if isinstance(r[k], list) else r[k] for k in csv_columns])
+        typer.echo(out.getvalue(), nl=False)
+        return True
+    return False
+
+
+def _print_table(table: list[list[str]]) -> None:
+    widths = [max(len(row[i]) for row in table) for i in range(len(table[0]))]
+    for row in table:
+        typer.echo("  ".join(cell.ljust(w) for cell, w in zip(row, widths, strict=True)).rstrip())
+
+
 @command("list", group=sub)
 def list_(
     installed: Annotated[bool, typer.Option("--installed", help="Only languages whose models are installed.")]
@@ -66,23 +90,12 @@ def list_(
         keep = {"installed"} if installed else set()
         keep |= {"missing"} if missing else set()
         rows = [r for r in rows if r["status"] in keep]
-    if fmt is Format.json:
-        typer.echo(json.dumps(rows, ensure_ascii=False, indent=2))
-        return
-    if fmt is Format.csv:
-        out = io.StringIO()
-        w = csv.writer(out, lineterminator="\n")
-        w.writerow(["code", "name", "native_name", "scripts", "direction", "models", "packages", "status"])
-        for r in rows:
-            w.writerow([r["code"], r["name"], r["native_name"], " ".join(r["scripts"]), r["direction"],
-                        r["models"], " ".join(r["packages"]), r["status"]])
-        typer.echo(out.getvalue(), nl=False)
+    if _machine_readable(rows, fmt, ["code", "name", "native_name", "scripts", "direction", "models", "packages",
+                                     "status"]):
         return
     table = [["code", "name", "script", "models", "status"]]
     table += [[r["code"], r["name"], "+".join(r["scripts"]), r["models"] or "-", r["status"]] for r in rows]
-    widths = [max(len(row[i]) for row in table) for i in range(len(table[0]))]
-    for row in table:
-        typer.echo("  ".join(cell.ljust(w) for cell, w in zip(row, widths, strict=True)).rstrip())
+    _print_table(table)
     counts = {s: sum(r["status"] == s for r in rows) for s in ("installed", "missing", "no model")}
     typer.echo(f"{len(rows)} languages: {counts['installed']} installed, {counts['missing']} missing a model, "
         f"{counts['no model']} without a Tesseract model (pages made ready for typing).")
@@ -138,6 +151,9 @@ def check(
             err(f"note: {lang.notes}")
     else:
         typer.echo(f"ready: {lang.name} ('{code}') will be read with {models_phrase(resolved)}{where}.")
+        for better in M.better_missing(resolved, code):
+            err(f"note: a better model, {better.name}, is not installed (it reads {better.reads} in place of "
+                f"{'+'.join(better.replaces)}): transcribe langs install {better.name}")
 
 
 def models_phrase(models: str) -> str:
@@ -146,3 +162,70 @@ def models_phrase(models: str) -> str:
     if len(names) == 1:
         return f"the Tesseract model {names[0]}"
     return f"the Tesseract models {', '.join(names[:-1])} and {names[-1]}"
+
+
+# -- models beyond Debian's (langs/models.toml) ---------------------------------------------------------------
+
+
+def _model_row(m: M.CatalogModel, installed: set[str]) -> dict[str, Any]:
+    return {"name": m.name, "reads": m.reads, "scripts": list(m.scripts), "languages": list(m.languages),
+            "periods": list(m.periods), "kind": m.kind, "size": m.size, "licence": m.licence,
+            "status": "installed" if m.name in installed else "missing", "recommended": m.recommended,
+            "replaces": list(m.replaces), "url": m.url, "sha256": m.sha256, "description": m.description,
+            "licence_note": m.licence_note, "measured": m.measured}
+
+
+def _mb(size: int) -> str:
+    return f"{size / 1e6:.1f} MB"
+
+
+@command("models", group=sub)
+def models_(
+    fmt: Annotated[Format, typer.Option("--format", "-f", help="table, csv or json.")] = Format.table,
+) -> None:
+    """Public models beyond Debian's (langs/models.toml): what each reads, its licence, and whether it is installed."""
+    installed = M.installed_catalogue_models()
+    rows = [_model_row(m, installed) for m in M.catalogue().values()]
+    if _machine_readable(rows, fmt, ["name", "reads", "kind", "size", "licence", "status", "recommended",
+                                     "replaces", "url", "sha256"]):
+        return
+    table = [["name", "reads (scripts; languages; years)", "kind", "size", "licence", "status"]]
+    table += [[r["name"] + (" *" if r["recommended"] else ""), r["reads"], r["kind"], _mb(r["size"]),
+               r["licence"], r["status"]] for r in rows]
+    _print_table(table)
+    typer.echo("* recommended. An installed model is read in place of the Debian models it replaces "
+               f"(--format json shows them). Models folder: {M.models_dir()}")
+
+
+@command("install", group=sub)
+def install(
+    names: Annotated[list[str] | None, typer.Argument(help="Catalogue model names (see 'transcribe langs models').",
+                                                      show_default=False)] = None,
+    source: Annotated[str | None, typer.Option(
+        "--from", help="A folder, file: address or http(s) base address holding NAME.traineddata (a local copy), "
+                       "instead of the model's public address.")] = None,
+    recommended: Annotated[bool, typer.Option("--recommended", help="Also every recommended model.")] = False,
+    all_: Annotated[bool, typer.Option("--all", help="Every model of the catalogue.")] = False,
+    retries: Annotated[int, typer.Option("--retries", min=0, help="Further attempts after a failed one.")] = 5,
+    timeout: Annotated[float, typer.Option("--timeout", min=1,
+                                           help="Seconds to wait for the server to answer.")] = 60.0,
+    quiet: QuietOpt = False,
+) -> None:
+    """Download models into your models folder: resumable, checked against their SHA-256, written atomically."""
+    cat = M.catalogue()
+    wanted = list(dict.fromkeys([*(names or []), *(m.name for m in cat.values() if all_ or
+                                                  (recommended and m.recommended))]))
+    if not wanted:
+        raise UsageError("No model named: give a NAME, --recommended or --all "
+                              "(see 'transcribe langs models').")
+    for name in wanted:
+        M.get_model(name)  # every name checked before anything is fetched
+    def identity(path: Path) -> tuple[int, int] | None:
+        return (path.stat().st_ino, path.stat().st_mtime_ns) if path.exists() else None
+
+    with progress_bar(quiet) as progress:
+        for name in wanted:
+            before = identity(M.models_dir() / cat[name].file)
+            path = M.install(name, source=source, progress=progress, retries=retries, timeout=timeout)
+            was = "already installed" if identity(path) == before else "installed"
+            typer.echo(f"{was}: {name} ({cat[name].licence}) in {path}")
