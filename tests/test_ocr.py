@@ -370,23 +370,50 @@ def test_fast_is_plain_tesseract_and_switching_method_redoes_pages(crops, tmp_pa
     assert default.exit_code == 0 and "2 page(s) read" in default.output, default.output
     c = choices(folder)["0001.png"]
     assert c["method"] == "default" and c["config"] == {"textord_tabfind_find_tables": "0"}
-    assert c["x_height"] > 15 and c["scale"] == 1.0 and c["reading_order"] == "tesseract"
+    assert c["x_height"] > 15 and c["scale"] == 1.0 and "reading_order" not in c
     assert "0 page(s) read" in ocr(folder, "--models", "fra").output  # its choices survive a resume:
     assert choices(folder)["0001.png"] == c
     assert ocr(folder, "--fast", "--best", "--models", "fra").exit_code == ExitCode.INPUT
 
 
-def test_fraktur_is_read_with_the_script_model_too(corpus, tmp_path):
+def _fraktur_band(corpus: Path, tmp: Path, name: str = "pages") -> Path:
     with Image.open(corpus / "vdsbb_glauanno_0015.tif") as im:
         band = im.crop((0, 200, im.width, 520))
-        folder = tmp_path / "pages"
+        folder = tmp / name
         folder.mkdir()
         band.save(folder / "0001.png", dpi=(300, 300))
+    return folder
+
+
+def test_the_default_reads_fraktur_with_the_installed_catalogue_model_and_says_so(corpus, tmp_path):
+    """scripts/test installs the catalogue's models (langs/models.toml): the default reads `frk` with
+    german_print, and ocr.json and the summary say which model and why; --fast keeps `frk`."""
+    from transcribe.models import installed_catalogue_models
+
+    assert "german_print" in installed_catalogue_models(), "run scripts/test (it installs the catalogue models)"
+    folder = _fraktur_band(corpus, tmp_path)
     result = ocr(folder, "--models", "frk")
     assert result.exit_code == 0, result.output
-    assert "'Fraktur+frk'" in result.output
-    assert choices(folder)["0001.png"]["models"] == "Fraktur+frk"
-    assert json.loads((folder / "ocr.json").read_text())["pages"][0]["models"] == "Fraktur+frk"
+    assert "OCR with 'german_print' (frk read as german_print" in result.output and "note:" not in result.output
+    doc = json.loads((folder / "ocr.json").read_text())
+    assert doc["pages"][0]["models"] == "german_print" == choices(folder)["0001.png"]["models"]
+    assert doc["settings"]["read_with_why"] and doc["settings"]["notes"] == []
+    assert doc["settings"]["model_files"]["german_print"] != "?"
+    fast = ocr(folder, "--models", "frk", "--fast")
+    assert fast.exit_code == 0 and "OCR with 'frk' of" in fast.output
+
+
+def test_without_the_catalogue_model_the_default_reads_debian_s_and_says_what_to_install(corpus, tmp_path):
+    folder = _fraktur_band(corpus, tmp_path)
+    empty = tmp_path / "no-models"
+    empty.mkdir()
+    result = runner.invoke(app, ["ocr", str(folder), "--models", "frk"],
+                           env={**ENV, "TRANSCRIBE_MODELS_DIR": str(empty)})
+    assert result.exit_code == 0, result.output
+    assert "OCR with 'frk' of 1 page(s)" in result.output
+    notes = [ln for ln in result.output.splitlines() if ln.startswith("note:")]
+    assert len(notes) == 1 and "transcribe langs install german_print" in notes[0], result.output
+    assert json.loads((folder / "ocr.json").read_text())["settings"]["notes"] == [notes[0].removeprefix("note: ")]
 
 
 def test_small_print_is_read_larger_and_its_hocr_stays_on_the_page(corpus, tmp_path):

@@ -43,7 +43,6 @@ from typing import Any
 from transcribe import fsutil
 from transcribe.errors import InputError, LanguageError
 from transcribe.events import ProgressFn, no_progress
-from transcribe.ocr import layout as L
 from transcribe.ocr import prepare as P
 from transcribe.ocr import tesseract as T
 from transcribe.ocr.method import METHODS, Reading, config_for, models_for
@@ -58,7 +57,8 @@ DEFAULT_TIMEOUT = 600.0  # seconds for one page; a 600 dpi newspaper page takes 
 # Bump when the way text, hOCR or the blank decision is made changes, so that finished pages are redone.
 # 2: the methods (fast = version 1's plain Tesseract; default: table finder off, model companions, scaling of
 # small text, reading order of fragmented layouts; best). The method and the learned words are in the key too.
-PIPELINE_VERSION = "2"
+# 3: the default reads with installed catalogue models (method.py) and no longer rebuilds the reading order.
+PIPELINE_VERSION = "3"
 DEFAULT_METHOD = "default"
 
 # Blank pages: no word Tesseract is reasonably sure of, and almost no ink. Both, because a page of faint text
@@ -230,12 +230,7 @@ def _read(job: PageJob, image: Path, tmp: Path) -> tuple[T.Output, dict[str, Any
         hocr = P.unscale_hocr(scaled.hocr, scale, scaled_name=copy.name, image_name=image.name)
         out = T.Output(text=scaled.text, hocr=hocr, tsv=scaled.tsv)
         choices["scale_reason"] = f"x-height {xh:g} px < {P.SMALL_X_HEIGHT:g}: scaled to {P.TARGET_X_HEIGHT:g} px"
-    order = L.decide(out.tsv)
-    choices["reading_order"] = "xy-cut" if order.text is not None else "tesseract"
-    choices["fragmented"] = order.fragmented
-    choices["unresolved"] = order.unresolved
-    choices["order_reason"] = order.reason
-    text = order.text if order.text is not None else out.text
+    text = out.text
     if job.corrections:
         from transcribe.ocr.learn import apply_corrections
 
@@ -260,13 +255,16 @@ def reading_for(settings: OcrSettings) -> tuple[Reading, str | None]:
 
     tessdata = Path(settings.tessdata_dir) if settings.tessdata_dir else None
     cat, have = _catalogue()
+    installed = installed_models(tessdata)
+    if tessdata is not None:  # Tesseract then looks only there: a catalogue model must be in that folder too
+        have = {m for m in have if m in installed}
     replacements: dict[str, list[str]] = {}
     for name, model in cat.items():  # recommended catalogue models first, then the catalogue's order
         for debian in model.replaces:
             replacements.setdefault(debian, []).append(name)
     for names in replacements.values():
         names.sort(key=lambda n: not cat[n].recommended)
-    reading = models_for(settings.models, settings.method, installed_models(tessdata), replacements=replacements,
+    reading = models_for(settings.models, settings.method, installed, replacements=replacements,
                          catalogue_installed=have)
     folder = settings.tessdata_dir
     if any(m in cat for m in reading.models.split("+")):
@@ -279,10 +277,8 @@ def reading_for(settings: OcrSettings) -> tuple[Reading, str | None]:
 
 def _catalogue() -> tuple[dict[str, Any], set[str]]:
     """The model catalogue (langs/models.toml) and which of its models are installed."""
-    try:
-        from transcribe import models as catalogue_models
-    except ImportError:  # TODO(ocrdef): until branch dl (transcribe/models.py) is merged
-        return {}, set()
+    from transcribe import models as catalogue_models
+
     return catalogue_models.catalogue(), catalogue_models.installed_catalogue_models()
 
 
