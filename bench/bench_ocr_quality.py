@@ -246,16 +246,16 @@ class Reader:
 
 
 def _method_worker(path: str, method: str, lang: str) -> dict[str, Any]:
-    from transcribe.ocr import OcrSettings, PageJob, ocr_page, read_with
+    from transcribe.ocr import OcrSettings, PageJob, ocr_page, reading_for
     from transcribe.ocr.method import config_for
     from transcribe.split import dpi_of, open_image
 
     settings = OcrSettings(models=lang, method=method)
-    models, _ = read_with(settings)
+    reading, folder = reading_for(settings)
     with open_image(Path(path), Path(path).name) as im:
         dpi = dpi_of(im)
-    job = PageJob(n=1, image_name=Path(path).name, image_path=path, image_bytes=None, models=models or lang,
-                  tessdata_dir=settings.tessdata_dir, psm=settings.psm, timeout=settings.timeout, method=method,
+    job = PageJob(n=1, image_name=Path(path).name, image_path=path, image_bytes=None, models=reading.models,
+                  tessdata_dir=folder, psm=settings.psm, timeout=settings.timeout, method=method,
                   config=config_for(method), dpi=dpi)
     before = children_cpu()
     r = ocr_page(job)
@@ -340,6 +340,7 @@ def run_recipe(reader: Reader, page: Page, rc: Recipe) -> tuple[str, float, dict
     return text, cpu, info
 
 
+REPLACEABLE = ("frk", "deu", "lat", "fra")
 GP = (("frk", "german_print"), ("deu", "german_print"), ("lat", "german_print"), ("fra", "german_print"))
 
 # Named choices for --lobo: (what, group pages by, candidates [baseline first]).
@@ -348,8 +349,10 @@ GP = (("frk", "german_print"), ("deu", "german_print"), ("lat", "german_print"),
 
 def model_candidates() -> list[tuple[str, Recipe]]:
     out = [("debian", Recipe(mapping=()))]
-    for name in ("german_print", "german_print_fast", "frak2021", "GT4HistOCR"):
+    for name in ("german_print", "german_print_fast"):
         out.append((name, Recipe(mapping=tuple((m, name) for m in ("frk", "deu", "lat", "fra")))))
+    for name in ("frak2021", "GT4HistOCR"):  # Fraktur models: in place of frk only
+        out.append((name, Recipe(mapping=(("frk", name),))))
     out.append(("Fraktur+frk", Recipe(mapping=(("frk", "Fraktur+frk"),))))
     out.append(("Latin", Recipe(mapping=(("lat", "Latin"),))))
     return out
@@ -362,6 +365,12 @@ def choices(default: Recipe) -> dict[str, tuple[str, list[tuple[str, Recipe]]]]:
         "models": ("lang", [(n, replace(default, mapping=r.mapping)) for n, r in model_candidates()]),
         "models_main": ("lang", [(n, replace(default, mapping=r.mapping)) for n, r in model_candidates()
                                  if n in ("debian", "german_print", "frak2021", "GT4HistOCR")]),
+        # Antiqua languages read with german_print, or with it and Debian's model together (frk: german_print)
+        "models_antiqua": ("lang", [("debian", replace(default, mapping=())),
+                                    ("german_print", replace(default, mapping=GP)),
+                                    ("german_print+debian", replace(default, mapping=(
+                                        ("frk", "german_print"), ("deu", "german_print+deu"),
+                                        ("lat", "german_print+lat"), ("fra", "german_print+fra"))))]),
         "table_finder_off": ("all", [("finder on", replace(default, tab0=False)), ("off", replace(default, tab0=True))]),
         "scale_small_print": ("all", [("no", replace(default, scale=False)), ("scale", replace(default, scale=True))]),
         "reading_order_rebuild": ("all", [("no", replace(default, rebuild=False)),
@@ -443,7 +452,10 @@ def lobo(reader: Reader, pages: list[Page], group: str, cands: list[tuple[str, R
     scores = {n: score_recipe(reader, pages, rc) for n, rc in cands}
 
     def gkey(p: Page) -> str:
-        return p.lang if group == "lang" else "all"
+        # a model choice is made per Debian model it replaces: frk+grc pages count with the frk pages
+        if group != "lang":
+            return "all"
+        return next((m for m in p.lang.split("+") if m in REPLACEABLE), p.lang)
 
     books = sorted({p.book for p in pages})
     held: dict[str, float] = {}
@@ -464,7 +476,12 @@ def lobo(reader: Reader, pages: list[Page], group: str, cands: list[tuple[str, R
             picks[g] = best
             cers += [scores[best].cer[p.file] for p in mine if gkey(p) == g]
         held[b], base[b], picked[b] = mean(cers), mean([scores[cands[0][0]].cer[p.file] for p in mine]), picks
-    return {"held": held, "base": base, "picked": picked, "scores": scores}
+    groups = {}
+    for g in sorted({gkey(p) for p in pages}):
+        gp = [p for p in pages if gkey(p) == g]
+        groups[g] = {n: (mean(list(book_means(gp, scores[n]).values())),
+                         sum(scores[n].cpu[p.file] for p in gp)) for n, _ in cands}
+    return {"held": held, "base": base, "picked": picked, "scores": scores, "groups": groups}
 
 
 # -- report ------------------------------------------------------------------------------------------------------
@@ -479,9 +496,13 @@ def main() -> None:
     ap.add_argument("--lobo", default="", help="'all' or choices by name: " + ", ".join(choices(DEFAULT)))
     ap.add_argument("--pages", default="*", help="only pages whose file matches this glob")
     ap.add_argument("--per-page", action="store_true", help="print a row per page too")
+    ap.add_argument("--books-every", type=int, default=1, metavar="K",
+                    help="only every K-th page of ../shared/books (to explore on a subset first)")
     args = ap.parse_args()
     os.environ["OMP_THREAD_LIMIT"] = "1"
     pages = load_pages([s for s in args.sets.split(",") if s], args.pages)
+    if args.books_every > 1:
+        pages = [p for p in pages if p.set != "books" or int(re.sub(r"\D", "", p.file.rsplit("_", 1)[1])) % args.books_every == 0]
     reader = Reader(args.jobs)
     methods = [m for m in args.methods.split(",") if m]
     print(f"load average before: {os.getloadavg()[0]:.2f}; {len(pages)} pages, {len({p.book for p in pages})} books")
@@ -555,6 +576,11 @@ def main() -> None:
         print(f"\nLOBO {name} (baseline {cands[0][0]!r}; candidates {', '.join(n for n, _ in cands)}):")
         print("  all-books means: " + ", ".join(f"{n} {mean(list(book_means(pages, sc).values())):.4f}"
                                                 f" (CPU {cpu[n]:.2f}x)" for n, sc in r["scores"].items()))
+        if group == "lang":
+            for g, by in r["groups"].items():
+                pcpu = sum(results["plain"].cpu[p.file] for p in pages
+                           if next((m for m in p.lang.split("+") if m in REPLACEABLE), p.lang) == g)
+                print(f"  pages of {g}: " + ", ".join(f"{n} {c:.4f} (CPU {t / pcpu:.2f}x)" for n, (c, t) in by.items()))
         print(f"  picked (folds): {', '.join(f'{k} x{v}' for k, v in sorted(counts.items()))}")
         print(f"  held-out mean over {len(held)} books {mean(list(held.values())):.4f} against baseline"
               f" {mean(list(base.values())):.4f}; books worse by > 0.01: {', '.join(worse) or 'none'}")
