@@ -84,18 +84,23 @@ def outputs(folder: Path) -> dict[str, bytes]:
 
 # -- quality --------------------------------------------------------------------------------------------------
 
-def test_never_worse_than_plain_tesseract_on_any_corpus_page(corpus, corpus_pages, baseline, tmp_path):
-    """Our OCR of each corpus page, scored like baseline.csv, is at least as good as plain `tesseract`."""
-    groups: dict[str, list[dict[str, str]]] = defaultdict(list)
-    for row in corpus_pages:
-        groups[row["tesseract_lang"]].append(row)
-    assert len(corpus_pages) == 15
+# A Fraktur page, a Latin catalogue page (the table finder's case) and a French page: the default with the models
+# scripts/test installs (german_print in place of frk, lat and fra) against plain Tesseract (baseline.csv).
+# bench/bench_ocr_quality.py measures all pages of corpus, corpus-wide and books, per book.
+NEVER_WORSE_PAGES = ("vdsbb_glauanno_0015.tif", "vdsbb_852691769_0512.tif", "vdsbb_borrdisc_0019.tif")
+
+
+def test_the_default_is_never_worse_than_plain_tesseract_and_better_on_the_mean(corpus, corpus_pages, baseline,
+                                                                               tmp_path):
+    """The default's OCR of corpus pages of three books, scored like baseline.csv: no page worse than plain
+    `tesseract` by more than 0.01 (issue 17's bound for a book), and the mean at most 0.6x plain's."""
+    rows = [r for r in corpus_pages if r["file"] in NEVER_WORSE_PAGES]
+    assert len(rows) == len(NEVER_WORSE_PAGES)
     folders = {}
-    for models, rows in groups.items():
-        folders[models] = tmp_path / models
-        folders[models].mkdir()
-        for row in rows:
-            (folders[models] / row["file"]).symlink_to(corpus / row["file"])
+    for row in rows:
+        folder = folders.setdefault(row["tesseract_lang"], tmp_path / row["tesseract_lang"])
+        folder.mkdir(exist_ok=True)
+        (folder / row["file"]).symlink_to(corpus / row["file"])
 
     def run(models: str) -> O.OcrSummary:
         with Store(folders[models] / "transcribe.db") as store:
@@ -105,17 +110,21 @@ def test_never_worse_than_plain_tesseract_on_any_corpus_page(corpus, corpus_page
     # One model per folder; all folders share two Tesseract workers so both cores stay busy to the end.
     with cf.ThreadPoolExecutor(2) as pool, cf.ThreadPoolExecutor(len(folders)) as folders_at_once:
         summaries = list(folders_at_once.map(run, folders))
-    assert sum(s.done for s in summaries) == 15 and not any(s.failed for s in summaries)
-    worse = []
-    for row in corpus_pages:
+    assert sum(s.done for s in summaries) == len(rows) and not any(s.failed for s in summaries)
+    assert all(s.models == "german_print" and not s.notes for s in summaries), [s.models for s in summaries]
+    worse, ours, plain = [], [], []
+    for row in rows:
         stem = row["file"].rsplit(".", 1)[0]
-        text = (tmp_path / row["tesseract_lang"] / f"{stem}.txt").read_text(encoding="utf-8")
+        text = (folders[row["tesseract_lang"]] / f"{stem}.txt").read_text(encoding="utf-8")
         gt = (corpus / row["gt_file"]).read_text(encoding="utf-8")
         s = score(stem, gt, text)
         assert s.chars == len(normalize(gt)) > 0
-        if s.cer > baseline[row["file"]] + 0.001:
+        ours.append(s.cer)
+        plain.append(baseline[row["file"]])
+        if s.cer > baseline[row["file"]] + 0.01:
             worse.append(f"{row['file']}: {s.cer:.4f} > plain Tesseract's {baseline[row['file']]:.4f}")
     assert not worse, worse
+    assert sum(ours) <= 0.6 * sum(plain), (ours, plain)
 
 
 # -- blank pages ------------------------------------------------------------------------------------------------

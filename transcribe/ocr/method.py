@@ -69,6 +69,10 @@ def models_for(models: str, method: str, installed: set[str] | None, *,
                 out.append(usable[0])
             why.append(f"{name} read as {usable[0]} (catalogue model, measured better on books it was not chosen "
                        "on: langs/models.toml)")
+            if usable[0] != better[0]:
+                notes.append(f"the default method reads {name} best with the model '{better[0]}', which is not "
+                             f"installed: read with '{usable[0]}' instead; install it with: transcribe langs "
+                             f"install {better[0]}")
             continue
         if better:
             notes.append(f"the default method reads {name} with the model '{better[0]}', which is not installed: "
