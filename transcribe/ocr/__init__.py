@@ -7,15 +7,16 @@ small picklable result, so any `concurrent.futures.Executor` can run it (our thr
 
 Layout of the package: `method.py` (what fast/default/best do, and the measurements behind each choice),
 `tesseract.py` (running and probing the CLI), `prepare.py` (x-height, scaling, ink), `layout.py` (reading order
-of fragmented pages), `learn.py` (a book's own words and corrections from its checked pages).
+of fragmented pages: a candidate rule no method uses), `learn.py` (a book's own words and corrections from its
+checked pages).
 
 Choices, measured on the 15 corpus pages with Tesseract 5.3.0 (Debian 12) on 2 cores:
 - One Tesseract call per page writes txt, hOCR and TSV together (1.03x the cost of text alone, OCR-NOTES.md);
   the default method reads a page a second time only when its text is small (prepare.py).
 - Page segmentation stays `--psm 3` (plain Tesseract's). `--psm 4` has a better mean (0.103 against 0.115)
   thanks to two hard layouts but is worse on five pages, and Tesseract's confidence does not tell which one is
-  better; the default method gets more on those two pages from its reading order and table settings
-  (method.py, layout.py). `--psm` stays an option a community can check with `transcribe evaluate`.
+  better (a second reading with --psm 4 of low-confidence pages did not hold leave one book out, method.py).
+  `--psm` stays an option a community can check with `transcribe evaluate`.
 - Workers: a thread pool of one `tesseract` subprocess per core, each with OMP_THREAD_LIMIT=1 (Tesseract's
   own OpenMP threads make it 6.7x slower per page here). The work happens in the subprocess, so threads are
   enough: a ProcessPoolExecutor used the same CPU (10 pages: 19.2-19.4 s either way) and its wall time was
