@@ -175,12 +175,18 @@ def test_resume_skips_unchanged_pages_and_redoes_changed_ones(crops, tmp_path):
     assert [(p["models"], p["current"]) for p in doc["pages"]] == [("eng", True)] * 3
 
 
-def test_own_model_with_tessdata_dir_and_a_retrained_model_redoes_pages(crops, tmp_path):
-    tessdata = tmp_path / "models"
+def own_model_folder(tmp: Path) -> tuple[Path, Path]:
+    """A community's own model folder `tmp/models` holding `village` (a copy of Debian's fra); Debian's folder."""
+    tessdata = tmp / "models"
     tessdata.mkdir()
     system = default_tessdata_dir()
     assert system is not None
     shutil.copy(system / "fra.traineddata", tessdata / "village.traineddata")
+    return tessdata, system
+
+
+def test_own_model_with_tessdata_dir_and_a_retrained_model_redoes_pages(crops, tmp_path):
+    tessdata, system = own_model_folder(tmp_path)
     folder = pages_folder(tmp_path, crops[:2])
     plain = tmp_path / "plain"
     shutil.copytree(folder, plain)
@@ -203,11 +209,7 @@ def test_a_relative_tessdata_dir_works_and_a_model_problem_gets_model_advice(cro
     """A relative --tessdata-dir is the folder it names from where the command runs (Tesseract itself runs in
     each image's folder); a model Tesseract cannot load is a model problem (exit 5, what to do about the model),
     never advice about the images."""
-    tessdata = tmp_path / "models"
-    tessdata.mkdir()
-    system = default_tessdata_dir()
-    assert system is not None
-    shutil.copy(system / "fra.traineddata", tessdata / "village.traineddata")
+    tessdata, _ = own_model_folder(tmp_path)
     folder = pages_folder(tmp_path, crops[:1])
     monkeypatch.chdir(tmp_path)
     assert O.OcrSettings(models="village", tessdata_dir="models").tessdata_dir == str(tessdata)
