@@ -428,6 +428,20 @@ def test_without_the_catalogue_model_the_default_reads_debian_s_and_says_what_to
     assert json.loads((folder / "ocr.json").read_text())["settings"]["notes"] == [notes[0].removeprefix("note: ")]
 
 
+def test_one_note_per_model_to_install_and_the_next_best_installed_model_reads_meanwhile():
+    from transcribe.ocr.method import models_for
+
+    better = {"frk": ["german_print", "frak2021"], "deu": ["german_print"]}
+    none = models_for("deu+frk", "default", None, replacements=better, catalogue_installed=set())
+    assert none.models == "deu+frk" and len(none.notes) == 1
+    assert "deu and frk" in none.notes[0] and none.notes[0].endswith("transcribe langs install german_print")
+    some = models_for("deu+frk", "default", None, replacements=better, catalogue_installed={"frak2021"})
+    assert some.models == "deu+frak2021" and len(some.notes) == 1 and "'deu+frak2021' instead" in some.notes[0]
+    full = models_for("deu+frk+grc", "default", None, replacements=better, catalogue_installed={"german_print"})
+    assert full.models == "german_print+grc" and full.notes == ()
+    assert models_for("deu+frk", "fast", None, replacements=better, catalogue_installed=set()).models == "deu+frk"
+
+
 def test_small_print_is_read_larger_and_its_hocr_stays_on_the_page(corpus, tmp_path):
     """fiscfrie_0015 has a 16 px x-height: it is read at 25 px, with fewer errors than plain Tesseract (0.045 ->
     0.019); the hOCR boxes are those of the original image."""

@@ -72,6 +72,7 @@ def models_for(models: str, method: str, installed: set[str] | None, *,
     out: list[str] = []
     why: list[str] = []
     notes: list[str] = []
+    missing: dict[str, list[str]] = {}  # catalogue model to install -> the Debian models read instead
     for name in names:
         better = list((replacements or {}).get(name, ()))
         usable = [c for c in better if catalogue_installed is not None and c in catalogue_installed]
@@ -81,18 +82,19 @@ def models_for(models: str, method: str, installed: set[str] | None, *,
             why.append(f"{name} read as {usable[0]} (catalogue model, measured better on books it was not chosen "
                        "on: langs/models.toml)")
             if usable[0] != better[0]:
-                notes.append(f"the default method reads {name} best with the model '{better[0]}', which is not "
-                             f"installed: read with '{usable[0]}' instead; install it with: transcribe langs "
-                             f"install {better[0]}")
+                missing.setdefault(better[0], []).append(name)
             continue
         if better:
-            notes.append(f"the default method reads {name} with the model '{better[0]}', which is not installed: "
-                         f"read with Debian's '{name}' instead; install it with: transcribe langs install {better[0]}")
+            missing.setdefault(better[0], []).append(name)
         if name not in out:
             out.append(name)
     if method == "best" and "Latin" not in out and any(n in _LATIN_SCRIPT for n in out) and have("Latin"):
         out.append("Latin")
         why.append("Latin script model added (best)")
+    for model, instead in missing.items():  # one line per model to install
+        notes.append(f"the {method} method reads {' and '.join(instead)} with the model '{model}', which is not "
+                     f"installed: read with '{'+'.join(out)}' instead; install it with: "
+                     f"transcribe langs install {model}")
     return Reading("+".join(out), tuple(why), tuple(notes))
 
 
