@@ -306,10 +306,11 @@ class Recipe:
 
 
 def confidence(tsv: str) -> float:
+    """Mean word confidence; 100 for a page without words (nothing to read again: as the library does)."""
     from transcribe.ocr.tesseract import word_confidences
 
     c = word_confidences(tsv)
-    return sum(x for x, _ in c) / len(c) if c else 0.0
+    return sum(x for x, _ in c) / len(c) if c else 100.0
 
 
 def run_recipe(reader: Reader, page: Page, rc: Recipe) -> tuple[str, float, dict[str, Any]]:
@@ -331,7 +332,9 @@ def run_recipe(reader: Reader, page: Page, rc: Recipe) -> tuple[str, float, dict
         second = reader.get(page, rc.raw(page, mapping=rc.reread, psm=4 if rc.reread is None else None))
         cpu += second["cpu"]
         info["reread"] = True
-        if confidence(second["tsv"]) > confidence(out["tsv"]):
+        from transcribe.ocr.tesseract import word_confidences
+
+        if (confidence(second["tsv"]) if word_confidences(second["tsv"]) else 0.0) > confidence(out["tsv"]):
             out = second
             info["reread_kept"] = True
     text = out["text"]
@@ -397,7 +400,7 @@ MEASURED = ("models_main", "models_antiqua", "fallback_frak2021", "fallback_GT4H
             "scale_small_print", "reading_order_rebuild", "reread_low_conf_psm4")
 
 # The default as method.py implements it (kept in step by hand; the METHOD rows show the library's own run).
-DEFAULT = Recipe(mapping=CHOSEN, tab0=True, scale=True, rebuild=False)
+DEFAULT = Recipe(mapping=CHOSEN, tab0=True, scale=True, rebuild=False, reread_below=70.0)
 PLAIN = Recipe(plain=True)
 
 

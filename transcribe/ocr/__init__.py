@@ -46,7 +46,7 @@ from transcribe.errors import InputError, LanguageError
 from transcribe.events import ProgressFn, no_progress
 from transcribe.ocr import prepare as P
 from transcribe.ocr import tesseract as T
-from transcribe.ocr.method import METHODS, Reading, config_for, models_for
+from transcribe.ocr.method import METHODS, REREAD_BELOW, Reading, config_for, models_for
 from transcribe.split import PageImage, read_pages
 from transcribe.store import Store, Work
 
@@ -58,7 +58,8 @@ DEFAULT_TIMEOUT = 600.0  # seconds for one page; a 600 dpi newspaper page takes 
 # Bump when the way text, hOCR or the blank decision is made changes, so that finished pages are redone.
 # 2: the methods (fast = version 1's plain Tesseract; default: table finder off, model companions, scaling of
 # small text, reading order of fragmented layouts; best). The method and the learned words are in the key too.
-# 3: the default reads with installed catalogue models (method.py) and no longer rebuilds the reading order.
+# 3: the default reads with installed catalogue models (method.py), no longer rebuilds the reading order, and
+# reads a low-confidence page again with --psm 4 (its threshold is in the fingerprint too).
 PIPELINE_VERSION = "3"
 DEFAULT_METHOD = "default"
 
@@ -231,6 +232,23 @@ def _read(job: PageJob, image: Path, tmp: Path) -> tuple[T.Output, dict[str, Any
         hocr = P.unscale_hocr(scaled.hocr, scale, scaled_name=copy.name, image_name=image.name)
         out = T.Output(text=scaled.text, hocr=hocr, tsv=scaled.tsv)
         choices["scale_reason"] = f"x-height {xh:g} px < {P.SMALL_X_HEIGHT:g}: scaled to {P.TARGET_X_HEIGHT:g} px"
+    if job.psm == DEFAULT_PSM:
+        confs = T.word_confidences(out.tsv)
+        first = sum(c for c, _ in confs) / len(confs) if confs else None
+        if first is not None and first < REREAD_BELOW:
+            # Low confidence: read the page again with --psm 4 (single column of lines), keep the surer reading.
+            again = T.read_page(image, tmp / "psm4-out", models=job.models, psm=4, tessdata_dir=job.tessdata_dir,
+                                timeout=job.timeout, config=job.config, dpi=job.dpi)
+            if again.error is not None:
+                return again
+            confs = T.word_confidences(again.tsv)
+            second = sum(c for c, _ in confs) / len(confs) if confs else 0.0
+            kept = second > first
+            choices["reread"] = {"reason": f"mean word confidence {first:.1f} < {REREAD_BELOW:g}: read again with "
+                                           "--psm 4", "confidence": round(second, 2), "kept": kept}
+            if kept:
+                out = again
+                choices["psm"] = 4
     text = out.text
     if job.corrections:
         from transcribe.ocr.learn import apply_corrections
@@ -308,6 +326,7 @@ def settings_fingerprint(settings: OcrSettings, resolved: tuple[Reading, str | N
         "method": settings.method,
         "read_with": models,
         "config": dict(config_for(settings.method)),
+        "reread_below": None if settings.method == "fast" else REREAD_BELOW,
         "model_files": T.model_identity(models, folder) if models else {},
         "psm": settings.psm,
         "learned": learned,

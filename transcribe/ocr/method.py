@@ -40,6 +40,8 @@ METHODS = ("default", "fast", "best")
 
 # Tesseract parameters of default and best (see the module docstring).
 CONFIG: tuple[tuple[str, str], ...] = (("textord_tabfind_find_tables", "0"),)
+# A page whose mean word confidence is below this is read again with --psm 4 (default and best; module docstring).
+REREAD_BELOW = 70.0
 
 # Language models whose script is Latin (Debian 12), for best's added `Latin`.
 _LATIN_SCRIPT = frozenset(
