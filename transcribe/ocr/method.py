@@ -15,13 +15,17 @@ Tesseract 5.3.0, strict CER as `transcribe evaluate` computes it, CPU = Tesserac
     was better on the mean of 5 French books (0.185 against 0.223) but one 1540 Antiqua page got worse by 0.013.
     When the better model is not installed the default reads with Debian's models and says, in one `note:`,
     what to install (`transcribe langs install NAME`).
-  - `textord_tabfind_find_tables=0` (Tesseract's table finder off): held out 0.1196 against 0.1241 (it merged a
+  - `textord_tabfind_find_tables=0` (Tesseract's table finder off): held out 0.1250 against 0.1294 (it merged a
     1761 catalogue's columns: 0.476 -> 0.323); no book worse.
-  - small print is read again from a copy scaled to a 25 px x-height (prepare.py): held out 0.1196 against
-    0.1201, no book worse.
-  - dropped: the reading-order rebuild (layout.py; held out 0.1196 either way: it helped only the book it was
-    chosen on, and scrambled an unseen exhibition catalogue), a second reading of pages whose mean word
-    confidence is below 50/60/70 with --psm 4 (the same), GT4HistOCR for frk (two books worse by > 0.02),
+  - small print is read again from a copy scaled to a 25 px x-height (prepare.py): held out 0.1250 against
+    0.1255, no book worse.
+  - a page whose mean word confidence is below 70 (REREAD_BELOW) is read again with --psm 4 and the surer
+    reading is kept (only with the default --psm 3): held out 0.1072 against 0.1250 (threshold chosen among
+    50/60/70 on the other books: 70 in all 35 folds), no book worse; a binarised 1610 French page whose text
+    block psm 3 dropped: 0.727 -> 0.150. With german_print on French pages it did not hold (that page then
+    read at confidence 80), another reason fra stays Debian's.
+  - dropped: the reading-order rebuild (layout.py; held out 0.1250 either way: it helped only the book it was
+    chosen on, and scrambled an unseen exhibition catalogue), GT4HistOCR for frk (two books worse by > 0.02),
     german_print together with the Debian model (worse than german_print alone on every Antiqua language),
     `Fraktur+frk` for frk (1.8x the CPU of frk: over the CPU budget of 1.0x plain).
   Result (`bench/bench_ocr_quality.py --methods default,fast --recipe`, library run): corpus-wide 0.659x plain's
