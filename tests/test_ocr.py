@@ -468,6 +468,20 @@ def test_small_print_is_read_larger_and_its_hocr_stays_on_the_page(corpus, tmp_p
     assert ours < 0.6 * theirs
 
 
+def test_a_page_tesseract_is_unsure_of_is_read_again_with_psm_4(corpus, tmp_path):
+    """A binarised 1610 page (../shared/corpus-wide): with --psm 3 Tesseract drops most of its text block (mean
+    word confidence 68, CER 0.73); the default reads it again with --psm 4 and keeps that surer reading."""
+    wide = corpus.parent / "corpus-wide"
+    folder = tmp_path / "pages"
+    folder.mkdir()
+    (folder / "0001.jpg").symlink_to(wide / "gallico_beroalde1610_f34.jpg")
+    assert ocr(folder, "--models", "fra").exit_code == 0
+    c = choices(folder)["0001.jpg"]
+    assert c["reread"]["kept"] and c["psm"] == 4 and "< 70" in c["reread"]["reason"], c
+    gt = (wide / "gallico_beroalde1610_f34.gt.txt").read_text(encoding="utf-8")
+    assert score("p", gt, (folder / "0001.txt").read_text(encoding="utf-8")).cer < 0.3  # plain: 0.727
+
+
 def _tsv(lines: list[tuple[int, int, int, str]]) -> str:
     """Tesseract TSV of word rows: (block, left, top, text) with 20 px high words 12 px per character."""
     rows = ["level\tpage_num\tblock_num\tpar_num\tline_num\tword_num\tleft\ttop\twidth\theight\tconf\ttext"]
