@@ -12,7 +12,8 @@ checked pages).
 
 Choices, measured on the 15 corpus pages with Tesseract 5.3.0 (Debian 12) on 2 cores:
 - One Tesseract call per page writes txt, hOCR and TSV together (1.03x the cost of text alone, OCR-NOTES.md);
-  the default method reads a page a second time only when its text is small (prepare.py).
+  the default method reads a page a second time only when its text is small (prepare.py) or Tesseract is unsure
+  of it (method.py).
 - Page segmentation stays `--psm 3` (plain Tesseract's). `--psm 4` has a better mean (0.103 against 0.115)
   thanks to two hard layouts but is worse on five pages, and Tesseract's confidence does not tell which one is
   better (a second reading with --psm 4 of low-confidence pages did not hold leave one book out, method.py).
