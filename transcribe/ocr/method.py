@@ -28,9 +28,10 @@ Tesseract 5.3.0, strict CER as `transcribe evaluate` computes it, CPU = Tesserac
     chosen on, and scrambled an unseen exhibition catalogue), GT4HistOCR for frk (two books worse by > 0.02),
     german_print together with the Debian model (worse than german_print alone on every Antiqua language),
     `Fraktur+frk` for frk (1.8x the CPU of frk: over the CPU budget of 1.0x plain).
-  Result (`bench/bench_ocr_quality.py --methods default,fast --recipe`, library run): corpus-wide 0.659x plain's
-  mean CER (0.137 against 0.208; target 0.6x missed), no book worse, 0.77x the CPU; books/ 0.628x, every page
-  better, 0.86x; all 35 books 0.637x, 0.86x. DTA pages may have been in the models' training data (reported apart).
+  Result (`bench/bench_ocr_quality.py --methods default,fast --recipe`, library run): corpus-wide 0.548x plain's
+  mean CER (0.114 against 0.208), no book worse, 0.83x the CPU; books/ 0.519x, every page better, 0.91x; all 35
+  books 0.537x, 0.90x. DTA pages may have been in the models' training data (reported apart: without them
+  corpus-wide 0.552x).
 - best: the default, plus the `Latin` script model added to a Latin-script language the default reads with
   Debian's models (measured on the 15 corpus pages only; about 1.5x the CPU of default on those pages).
 """
