@@ -12,8 +12,7 @@ checked pages).
 
 Choices, measured on the 15 corpus pages with Tesseract 5.3.0 (Debian 12) on 2 cores:
 - One Tesseract call per page writes txt, hOCR and TSV together (1.03x the cost of text alone, OCR-NOTES.md);
-  the default method reads a page a second time only when its text is small (prepare.py) or Tesseract is unsure
-  of it (method.py).
+  the default method reads a page a second time only when Tesseract is unsure of it (method.py).
 - Page segmentation stays `--psm 3` (plain Tesseract's). `--psm 4` has a better mean (0.103 against 0.115)
   thanks to two hard layouts but is worse on five pages, and Tesseract's confidence does not tell which one is
   better (a second reading with --psm 4 of low-confidence pages did not hold leave one book out, method.py).
@@ -59,8 +58,8 @@ DEFAULT_TIMEOUT = 600.0  # seconds for one page; a 600 dpi newspaper page takes 
 # Bump when the way text, hOCR or the blank decision is made changes, so that finished pages are redone.
 # 2: the methods (fast = version 1's plain Tesseract; default: table finder off, model companions, scaling of
 # small text, reading order of fragmented layouts; best). The method and the learned words are in the key too.
-# 3: the default reads with installed catalogue models (method.py), no longer rebuilds the reading order, and
-# reads a low-confidence page again with --psm 4 (its threshold is in the fingerprint too).
+# 3: the default reads with installed catalogue models (method.py), no longer rebuilds the reading order nor
+# scales small print, and reads a low-confidence page again with --psm 4 (its threshold is in the fingerprint too).
 PIPELINE_VERSION = "3"
 DEFAULT_METHOD = "default"
 
@@ -218,21 +217,7 @@ def _read(job: PageJob, image: Path, tmp: Path) -> tuple[T.Output, dict[str, Any
         return out
     if job.method == "fast":
         return out, choices
-    xh = P.x_height(out.hocr)
-    scale = P.scale_for(xh)
-    choices["x_height"] = xh
-    choices["scale"] = scale
-    if scale != 1.0:
-        # Small text: read again from a scaled copy; its hOCR is put back on the original image's pixels.
-        folder = tmp / "scaled"
-        folder.mkdir()
-        copy = P.scaled_copy(image, scale, folder / (Path(job.image_name).stem + ".png"), dpi=job.dpi)
-        scaled = read(copy, "scaled-out")
-        if scaled.error is not None:
-            return scaled
-        hocr = P.unscale_hocr(scaled.hocr, scale, scaled_name=copy.name, image_name=image.name)
-        out = T.Output(text=scaled.text, hocr=hocr, tsv=scaled.tsv)
-        choices["scale_reason"] = f"x-height {xh:g} px < {P.SMALL_X_HEIGHT:g}: scaled to {P.TARGET_X_HEIGHT:g} px"
+    choices["x_height"] = P.x_height(out.hocr)  # small print is no longer read scaled (method.py)
     if job.psm == DEFAULT_PSM:
         confs = T.word_confidences(out.tsv)
         first = sum(c for c, _ in confs) / len(confs) if confs else None
@@ -328,6 +313,7 @@ def settings_fingerprint(settings: OcrSettings, resolved: tuple[Reading, str | N
         "read_with": models,
         "config": dict(config_for(settings.method)),
         "reread_below": None if settings.method == "fast" else REREAD_BELOW,
+        **({} if settings.method == "fast" else {"scale_small_print": False}),
         "model_files": T.model_identity(models, folder) if models else {},
         "psm": settings.psm,
         "learned": learned,
