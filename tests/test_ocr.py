@@ -85,7 +85,7 @@ def outputs(folder: Path) -> dict[str, bytes]:
 # -- quality --------------------------------------------------------------------------------------------------
 
 # A Fraktur page, a Latin catalogue page (the table finder's case) and a German Antiqua page: the default with the
-# models scripts/test installs (german_print in place of frk, lat and deu) against plain Tesseract (baseline.csv).
+# models scripts/test installs (german_print in place of frk and deu; lat stays) against plain Tesseract.
 # bench/bench_ocr_quality.py measures all pages of corpus, corpus-wide and books, per book.
 NEVER_WORSE_PAGES = ("vdsbb_glauanno_0015.tif", "vdsbb_852691769_0512.tif", "dta_bebel1879_0146.tif")
 
@@ -94,7 +94,7 @@ def test_the_default_is_never_worse_than_plain_tesseract_and_better_on_the_mean(
                                                                                tmp_path):
     """The default's OCR of corpus pages of three books, scored like baseline.csv: no page worse than plain
     `tesseract` by more than 0.01 (issue 17's bound for a book), and the mean well below plain's (measured:
-    0.59x; bench/bench_ocr_quality.py has every page)."""
+    0.68x; bench/bench_ocr_quality.py has every page)."""
     rows = [r for r in corpus_pages if r["file"] in NEVER_WORSE_PAGES]
     assert len(rows) == len(NEVER_WORSE_PAGES)
     folders = {}
@@ -112,7 +112,9 @@ def test_the_default_is_never_worse_than_plain_tesseract_and_better_on_the_mean(
     with cf.ThreadPoolExecutor(2) as pool, cf.ThreadPoolExecutor(len(folders)) as folders_at_once:
         summaries = list(folders_at_once.map(run, folders))
     assert sum(s.done for s in summaries) == len(rows) and not any(s.failed for s in summaries)
-    assert all(s.models == "german_print" and not s.notes for s in summaries), [s.models for s in summaries]
+    read_with = {models: s.models for models, s in zip(folders, summaries)}
+    assert read_with == {"frk": "german_print", "lat": "lat", "deu": "german_print"}, read_with
+    assert not any(s.notes for s in summaries)
     worse, ours, plain = [], [], []
     for row in rows:
         stem = row["file"].rsplit(".", 1)[0]
@@ -125,7 +127,7 @@ def test_the_default_is_never_worse_than_plain_tesseract_and_better_on_the_mean(
         if s.cer > baseline[row["file"]] + 0.01:
             worse.append(f"{row['file']}: {s.cer:.4f} > plain Tesseract's {baseline[row['file']]:.4f}")
     assert not worse, worse
-    assert sum(ours) <= 0.7 * sum(plain), (ours, plain)
+    assert sum(ours) <= 0.75 * sum(plain), (ours, plain)
 
 
 # -- blank pages ------------------------------------------------------------------------------------------------
@@ -382,7 +384,7 @@ def test_fast_is_plain_tesseract_and_switching_method_redoes_pages(crops, tmp_pa
     assert default.exit_code == 0 and "2 page(s) read" in default.output, default.output
     c = choices(folder)["0001.png"]
     assert c["method"] == "default" and c["config"] == {"textord_tabfind_find_tables": "0"}
-    assert c["x_height"] > 15 and c["scale"] == 1.0 and "reading_order" not in c
+    assert c["x_height"] > 15 and "scale" not in c and "reading_order" not in c and "reread" not in c
     assert "0 page(s) read" in ocr(folder, "--models", "fra").output  # its choices survive a resume:
     assert choices(folder)["0001.png"] == c
     assert ocr(folder, "--fast", "--best", "--models", "fra").exit_code == ExitCode.INPUT
@@ -440,32 +442,6 @@ def test_one_note_per_model_to_install_and_the_next_best_installed_model_reads_m
     full = models_for("deu+frk+grc", "default", None, replacements=better, catalogue_installed={"german_print"})
     assert full.models == "german_print+grc" and full.notes == ()
     assert models_for("deu+frk", "fast", None, replacements=better, catalogue_installed=set()).models == "deu+frk"
-
-
-def test_small_print_is_read_larger_and_its_hocr_stays_on_the_page(corpus, tmp_path):
-    """fiscfrie_0015 has a 16 px x-height: it is read at 25 px, with fewer errors than plain Tesseract (0.045 ->
-    0.019); the hOCR boxes are those of the original image."""
-    folder = tmp_path / "pages"
-    folder.mkdir()
-    (folder / "0001.tif").symlink_to(corpus / "vdsbb_fiscfrie_0015.tif")
-    with Image.open(corpus / "vdsbb_fiscfrie_0015.tif") as im:
-        width, height = im.size
-    plain = tmp_path / "plain"
-    shutil.copytree(folder, plain, symlinks=True)
-    assert ocr(plain, "--models", "deu", "--fast").exit_code == 0
-    assert ocr(folder, "--models", "deu").exit_code == 0
-    c = choices(folder)["0001.tif"]
-    assert c["x_height"] < 18 and c["scale"] > 1.3 and "scaled" in c["scale_reason"]
-    hocr = (folder / "0001.hocr").read_text()
-    boxes = [tuple(map(int, m)) for m in re.findall(r"bbox (\d+) (\d+) (\d+) (\d+)", hocr)]
-    assert boxes and all(x1 <= width and y1 <= height for _, _, x1, y1 in boxes)
-    assert max(x1 for _, _, x1, _ in boxes) > 0.7 * width
-    image_attr = re.compile(r'image "[^"]*"; bbox 0 0 \d+ \d+; ppageno 0; scan_res \d+ \d+')
-    assert image_attr.search(hocr).group(0) == image_attr.search((plain / "0001.hocr").read_text()).group(0)
-    gt = (corpus / "vdsbb_fiscfrie_0015.gt.txt").read_text(encoding="utf-8")
-    ours = score("p", gt, (folder / "0001.txt").read_text(encoding="utf-8")).cer
-    theirs = score("p", gt, (plain / "0001.txt").read_text(encoding="utf-8")).cer
-    assert ours < 0.6 * theirs
 
 
 def test_a_page_tesseract_is_unsure_of_is_read_again_with_psm_4(corpus, tmp_path):
