@@ -400,7 +400,7 @@ MEASURED = ("models_main", "models_antiqua", "fallback_frak2021", "fallback_GT4H
             "scale_small_print", "reading_order_rebuild", "reread_low_conf_psm4")
 
 # The default as method.py implements it (kept in step by hand; the METHOD rows show the library's own run).
-DEFAULT = Recipe(mapping=CHOSEN, tab0=True, scale=False, rebuild=False, reread_below=70.0)
+DEFAULT = Recipe(mapping=CHOSEN, tab0=False, scale=False, rebuild=False, reread_below=70.0)
 PLAIN = Recipe(plain=True)
 
 

@@ -84,17 +84,17 @@ def outputs(folder: Path) -> dict[str, bytes]:
 
 # -- quality --------------------------------------------------------------------------------------------------
 
-# A Fraktur page, a Latin catalogue page (the table finder's case) and a German Antiqua page: the default with the
-# models scripts/test installs (german_print in place of frk and deu; lat stays) against plain Tesseract.
+# Fraktur pages of two books and a German Antiqua page: the default with the models scripts/test installs
+# (german_print in place of frk and deu) against plain Tesseract (baseline.csv).
 # bench/bench_ocr_quality.py measures all pages of corpus, corpus-wide and books, per book.
-NEVER_WORSE_PAGES = ("vdsbb_glauanno_0015.tif", "vdsbb_852691769_0512.tif", "dta_bebel1879_0146.tif")
+NEVER_WORSE_PAGES = ("vdsbb_glauanno_0015.tif", "vdsbb_bankgraf_0077.tif", "dta_bebel1879_0146.tif")
 
 
 def test_the_default_is_never_worse_than_plain_tesseract_and_better_on_the_mean(corpus, corpus_pages, baseline,
                                                                                tmp_path):
     """The default's OCR of corpus pages of three books, scored like baseline.csv: no page worse than plain
     `tesseract` by more than 0.01 (issue 17's bound for a book), and the mean well below plain's (measured:
-    0.68x; bench/bench_ocr_quality.py has every page)."""
+    0.36x; bench/bench_ocr_quality.py has every page)."""
     rows = [r for r in corpus_pages if r["file"] in NEVER_WORSE_PAGES]
     assert len(rows) == len(NEVER_WORSE_PAGES)
     folders = {}
@@ -113,7 +113,7 @@ def test_the_default_is_never_worse_than_plain_tesseract_and_better_on_the_mean(
         summaries = list(folders_at_once.map(run, folders))
     assert sum(s.done for s in summaries) == len(rows) and not any(s.failed for s in summaries)
     read_with = {models: s.models for models, s in zip(folders, summaries)}
-    assert read_with == {"frk": "german_print", "lat": "lat", "deu": "german_print"}, read_with
+    assert read_with == {"frk": "german_print", "deu": "german_print"}, read_with
     assert not any(s.notes for s in summaries)
     worse, ours, plain = [], [], []
     for row in rows:
@@ -127,7 +127,7 @@ def test_the_default_is_never_worse_than_plain_tesseract_and_better_on_the_mean(
         if s.cer > baseline[row["file"]] + 0.01:
             worse.append(f"{row['file']}: {s.cer:.4f} > plain Tesseract's {baseline[row['file']]:.4f}")
     assert not worse, worse
-    assert sum(ours) <= 0.75 * sum(plain), (ours, plain)
+    assert sum(ours) <= 0.6 * sum(plain), (ours, plain)
 
 
 # -- blank pages ------------------------------------------------------------------------------------------------
@@ -383,7 +383,7 @@ def test_fast_is_plain_tesseract_and_switching_method_redoes_pages(crops, tmp_pa
     default = ocr(folder, "--models", "fra")
     assert default.exit_code == 0 and "2 page(s) read" in default.output, default.output
     c = choices(folder)["0001.png"]
-    assert c["method"] == "default" and c["config"] == {"textord_tabfind_find_tables": "0"}
+    assert c["method"] == "default" and c["config"] == {}
     assert c["x_height"] > 15 and "scale" not in c and "reading_order" not in c and "reread" not in c
     assert "0 page(s) read" in ocr(folder, "--models", "fra").output  # its choices survive a resume:
     assert choices(folder)["0001.png"] == c

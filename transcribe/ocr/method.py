@@ -16,15 +16,14 @@ Tesseract 5.3.0, strict CER as `transcribe evaluate` computes it, CPU = Tesserac
     the second reading below reads it far better) and French is better with fra (0.107 against 0.185).
     When the better model is not installed the default reads with Debian's models and says, in one `note:`,
     what to install (`transcribe langs install NAME`).
-  - `textord_tabfind_find_tables=0` (Tesseract's table finder off): held out 0.1152 against 0.1197 (it merged a
-    1761 catalogue's columns: 0.530 -> 0.381); no book worse.
   - a page whose mean word confidence is below 70 (REREAD_BELOW) is read again with --psm 4 and the surer
-    reading is kept (only with the default --psm 3): held out 0.1152 against 0.1443 (the threshold chosen among
+    reading is kept (only with the default --psm 3): held out 0.1156 against 0.1448 (the threshold chosen among
     50/60/70 on the other books: 70 in all 35 folds), no book worse; a binarised 1610 French page whose text
     block psm 3 dropped: 0.727 -> 0.150.
-  - dropped: scaling small print (prepare.py; held out 0.1156 either way), the reading-order rebuild (layout.py;
-    0.1152 either way: each helped only the book it was chosen on, and the rebuild scrambled an unseen
-    exhibition catalogue), GT4HistOCR for frk (two books worse by > 0.02), german_print together with the Debian
+  - dropped, each because it helped only the book it was chosen on (held out 0.1198 with and without it, with
+    the rules above): Tesseract's table finder off (`textord_tabfind_find_tables=0`: a 1761 catalogue page 0.530
+    -> 0.381, no other book changed); scaling small print (prepare.py); the reading-order rebuild (layout.py; it
+    also scrambled an unseen exhibition catalogue). Also dropped: GT4HistOCR for frk (two books worse by > 0.02), german_print together with the Debian
     model (worse than german_print alone on every Antiqua language), `Fraktur+frk` for frk (1.8x the CPU of
     frk: over the CPU budget of 1.0x plain).
   Result (`bench/bench_ocr_quality.py --methods default,fast --recipe`, library run): corpus-wide 0.591x plain's
@@ -42,8 +41,8 @@ from dataclasses import dataclass
 
 METHODS = ("default", "fast", "best")
 
-# Tesseract parameters of default and best (see the module docstring).
-CONFIG: tuple[tuple[str, str], ...] = (("textord_tabfind_find_tables", "0"),)
+# Tesseract parameters of default and best (see the module docstring: the table finder stays on).
+CONFIG: tuple[tuple[str, str], ...] = ()
 # A page whose mean word confidence is below this is read again with --psm 4 (default and best; module docstring).
 REREAD_BELOW = 70.0
 
