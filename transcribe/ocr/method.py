@@ -10,9 +10,9 @@ Tesseract 5.3.0, strict CER as `transcribe evaluate` computes it, CPU = Tesserac
 - default:
   - models: an installed catalogue model (langs/models.toml, transcribe/models.py) reads in place of the Debian
     models it `replaces`, a recommended one first: german_print for frk and deu (held out: frk 0.094 against
-    0.175 over 17 books, deu 0.016 against 0.029 over 4; no book worse; 0.84x the CPU on Fraktur); frak2021 for
+    0.175 over 17 books, deu 0.019 against 0.036 over 4; no book worse; 0.84x the CPU on Fraktur); frak2021 for
     frk when german_print is missing (0.100). lat and fra stay Debian's: german_print was better on the mean of
-    their books (lat 0.176 against 0.216, 7 books) but a Latin-Greek page got worse by 0.33 (Debian's lat plus
+    their books (lat 0.198 against 0.237, 7 books) but a Latin-Greek page got worse by 0.33 (Debian's lat plus
     the second reading below reads it far better) and French is better with fra (0.107 against 0.185).
     When the better model is not installed the default reads with Debian's models and says, in one `note:`,
     what to install (`transcribe langs install NAME`).
