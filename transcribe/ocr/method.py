@@ -17,15 +17,15 @@ Tesseract 5.3.0, strict CER as `transcribe evaluate` computes it, CPU = Tesserac
     When the better model is not installed the default reads with Debian's models and says, in one `note:`,
     what to install (`transcribe langs install NAME`).
   - a page whose mean word confidence is below 70 (REREAD_BELOW) is read again with --psm 4 and the surer
-    reading is kept (only with the default --psm 3): held out 0.1156 against 0.1448 (the threshold chosen among
+    reading is kept (only with the default --psm 3): held out 0.1178 against 0.1460 (the threshold chosen among
     50/60/70 on the other books: 70 in all 35 folds), no book worse; a binarised 1610 French page whose text
     block psm 3 dropped: 0.727 -> 0.150.
-  - dropped, each because it helped only the book it was chosen on (held out 0.1198 with and without it, with
+  - dropped, each because it helped only the book it was chosen on (held out 0.1178 with and without it, with
     the rules above): Tesseract's table finder off (`textord_tabfind_find_tables=0`: a 1761 catalogue page 0.530
     -> 0.381, no other book changed); scaling small print (prepare.py); the reading-order rebuild (layout.py; it
-    also scrambled an unseen exhibition catalogue). Also dropped: GT4HistOCR for frk (two books worse by > 0.02), german_print together with the Debian
-    model (worse than german_print alone on every Antiqua language), `Fraktur+frk` for frk (1.8x the CPU of
-    frk: over the CPU budget of 1.0x plain).
+    also scrambled an unseen exhibition catalogue). Also dropped: GT4HistOCR for frk (two books worse by > 0.02),
+    german_print together with the Debian model (worse than german_print alone on every Antiqua language),
+    `Fraktur+frk` for frk (1.8x the CPU of frk: over the CPU budget of 1.0x plain).
   Result (`bench/bench_ocr_quality.py --methods default,fast --recipe`, library run): corpus-wide 0.591x plain's
   mean CER (0.123 against 0.208), worst book +0.004, 0.96x the CPU (between runs on the shared machine the CPU
   ratio moved by up to 0.1); books/ 0.519x, every page better; all 35 books 0.561x, 0.90x the CPU. DTA pages
