@@ -300,7 +300,7 @@ def test_results_go_to_stdout_and_notes_to_stderr_for_the_offline_commands(demo:
     _no_result_on_stderr(res, "Split 1 page of glauber.pdf into")
     res = runner.invoke(app, ["ocr", str(pages), "--models", "frk", "--jobs", "1"])
     assert res.exit_code == 0, res.output
-    _no_result_on_stderr(res, "OCR with 'Fraktur+frk' of 1 page(s): 1 page(s) read")
+    _no_result_on_stderr(res, "OCR with 'german_print' (frk read as german_print", "of 1 page(s): 1 page(s) read")
     res = runner.invoke(app, ["evaluate", str(pages), str(REPO / "samples" / "glauber" / "ground-truth")])
     assert res.exit_code == 0, res.output
     _no_result_on_stderr(res, "overall")

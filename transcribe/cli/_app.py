@@ -63,7 +63,7 @@ ModelsOpt = Annotated[
 TessdataOpt = Annotated[
     Path | None,
     typer.Option("--tessdata-dir", help="Folder with a community's own .traineddata models.",
-                 exists=False, file_okay=False),
+                 exists=False, file_okay=False, resolve_path=True),
 ]
 # One range for every command that renders PDF pages; split (the library) checks the same 30-1200.
 DpiOpt = Annotated[

@@ -158,9 +158,12 @@ def _report(s: O.OcrSummary, lang: str | None) -> None:
     parts = [f"{s.done} page(s) read", f"{s.blank} blank", f"{s.skipped} unchanged (already done)",
              f"{len(s.failed)} failed"]
     conf = f"; mean word confidence {s.mean_confidence:.0f}%" if s.mean_confidence is not None else ""
-    typer.echo(f"OCR with '{s.models}' of {s.total} page(s): {', '.join(parts)}{conf} ({s.seconds:.0f} s).")
+    why = f" ({'; '.join(s.why)})" if s.why else ""
+    typer.echo(f"OCR with '{s.models}'{why} of {s.total} page(s): {', '.join(parts)}{conf} ({s.seconds:.0f} s).")
     for f in s.failed:
         typer.echo(f"  page {f.n} ({f.image}): {f.reason}")
+    for note in s.notes:
+        err(f"note: {note}")
 
 
 class Format(str, Enum):

@@ -7,15 +7,16 @@ small picklable result, so any `concurrent.futures.Executor` can run it (our thr
 
 Layout of the package: `method.py` (what fast/default/best do, and the measurements behind each choice),
 `tesseract.py` (running and probing the CLI), `prepare.py` (x-height, scaling, ink), `layout.py` (reading order
-of fragmented pages), `learn.py` (a book's own words and corrections from its checked pages).
+of fragmented pages: a candidate rule no method uses), `learn.py` (a book's own words and corrections from its
+checked pages).
 
 Choices, measured on the 15 corpus pages with Tesseract 5.3.0 (Debian 12) on 2 cores:
 - One Tesseract call per page writes txt, hOCR and TSV together (1.03x the cost of text alone, OCR-NOTES.md);
-  the default method reads a page a second time only when its text is small (prepare.py).
+  the default method reads a page a second time only when Tesseract is unsure of it (method.py).
 - Page segmentation stays `--psm 3` (plain Tesseract's). `--psm 4` has a better mean (0.103 against 0.115)
   thanks to two hard layouts but is worse on five pages, and Tesseract's confidence does not tell which one is
-  better; the default method gets more on those two pages from its reading order and table settings
-  (method.py, layout.py). `--psm` stays an option a community can check with `transcribe evaluate`.
+  better (a second reading with --psm 4 of low-confidence pages did not hold leave one book out, method.py).
+  `--psm` stays an option a community can check with `transcribe evaluate`.
 - Workers: a thread pool of one `tesseract` subprocess per core, each with OMP_THREAD_LIMIT=1 (Tesseract's
   own OpenMP threads make it 6.7x slower per page here). The work happens in the subprocess, so threads are
   enough: a ProcessPoolExecutor used the same CPU (10 pages: 19.2-19.4 s either way) and its wall time was
@@ -41,12 +42,11 @@ from pathlib import Path
 from typing import Any
 
 from transcribe import fsutil
-from transcribe.errors import InputError
+from transcribe.errors import InputError, LanguageError
 from transcribe.events import ProgressFn, no_progress
-from transcribe.ocr import layout as L
 from transcribe.ocr import prepare as P
 from transcribe.ocr import tesseract as T
-from transcribe.ocr.method import METHODS, config_for, models_for
+from transcribe.ocr.method import METHODS, REREAD_BELOW, Reading, config_for, models_for
 from transcribe.split import PageImage, read_pages
 from transcribe.store import Store, Work
 
@@ -58,7 +58,9 @@ DEFAULT_TIMEOUT = 600.0  # seconds for one page; a 600 dpi newspaper page takes 
 # Bump when the way text, hOCR or the blank decision is made changes, so that finished pages are redone.
 # 2: the methods (fast = version 1's plain Tesseract; default: table finder off, model companions, scaling of
 # small text, reading order of fragmented layouts; best). The method and the learned words are in the key too.
-PIPELINE_VERSION = "2"
+# 3: the default reads with installed catalogue models (method.py), no longer rebuilds the reading order nor
+# scales small print, and reads a low-confidence page again with --psm 4 (its threshold is in the fingerprint too).
+PIPELINE_VERSION = "3"
 DEFAULT_METHOD = "default"
 
 # Blank pages: no word Tesseract is reasonably sure of, and almost no ink. Both, because a page of faint text
@@ -96,6 +98,9 @@ class OcrSettings:
     def __post_init__(self) -> None:
         if self.method not in METHODS:
             raise ValueError(f"unknown OCR method {self.method!r}: one of {', '.join(METHODS)}")
+        if self.tessdata_dir:
+            # Resolved where it enters: Tesseract runs in each image's folder, where a relative path means nothing.
+            object.__setattr__(self, "tessdata_dir", str(Path(self.tessdata_dir).resolve()))
 
 
 @dataclass(frozen=True)
@@ -133,6 +138,7 @@ class PageResult:
     reason: str | None = None  # why it failed, for people
     seconds: float = 0.0
     choices: dict[str, Any] = field(default_factory=dict)  # what was done to the page and why (ocr.json)
+    model_problem: bool = False  # failed because Tesseract could not load the models (not the image's fault)
 
 
 @dataclass(frozen=True)
@@ -151,8 +157,10 @@ class OcrSummary:
     no_model: int = 0  # no model for the language: recorded, ready for typing
     failed: list[PageFailure] = field(default_factory=list)
     mean_confidence: float | None = None  # over every page of the folder that has text
-    models: str | None = None  # the models the method read with (e.g. 'Fraktur+frk' for 'frk')
+    models: str | None = None  # the models the method read with (e.g. 'german_print' for 'frk')
     method: str = DEFAULT_METHOD
+    why: list[str] = field(default_factory=list)  # why they differ from the models asked for
+    notes: list[str] = field(default_factory=list)  # models the method meant to use and could not: what to install
     seconds: float = 0.0
 
 
@@ -177,8 +185,9 @@ def ocr_page(job: PageJob) -> PageResult:
         except Exception as e:  # noqa: BLE001  Pillow raises many kinds for a damaged file
             return PageResult(job.n, False, reason=f"the image could not be read ({e})",
                               seconds=time.monotonic() - start)
-        if isinstance(result, str):
-            return PageResult(job.n, False, reason=result, seconds=time.monotonic() - start)
+        if isinstance(result, T.Output):  # failed
+            return PageResult(job.n, False, reason=result.error, seconds=time.monotonic() - start,
+                              model_problem=result.model_problem)
         out, choices = result
         confs = T.word_confidences(out.tsv)
         sure = any(c >= SURE_WORD_CONF and any(ch.isalnum() for ch in w) for c, w in confs)
@@ -198,8 +207,9 @@ def ocr_page(job: PageJob) -> PageResult:
     )
 
 
-def _read(job: PageJob, image: Path, tmp: Path) -> tuple[T.Output, dict[str, Any]] | str:
-    """Tesseract's output for the page after the method's steps, and what was done and why; or why it failed."""
+def _read(job: PageJob, image: Path, tmp: Path) -> tuple[T.Output, dict[str, Any]] | T.Output:
+    """Tesseract's output for the page after the method's steps, and what was done and why; or the failed
+    Output (its `error` says why)."""
     choices: dict[str, Any] = {"method": job.method, "models": job.models, "psm": job.psm,
                                "config": dict(job.config)}
 
@@ -209,30 +219,28 @@ def _read(job: PageJob, image: Path, tmp: Path) -> tuple[T.Output, dict[str, Any
 
     out = read(image, "out", job.dpi)
     if out.error is not None:
-        return out.error
+        return out
     if job.method == "fast":
         return out, choices
-    xh = P.x_height(out.hocr)
-    scale = P.scale_for(xh)
-    choices["x_height"] = xh
-    choices["scale"] = scale
-    if scale != 1.0:
-        # Small text: read again from a scaled copy; its hOCR is put back on the original image's pixels.
-        folder = tmp / "scaled"
-        folder.mkdir()
-        copy = P.scaled_copy(image, scale, folder / (Path(job.image_name).stem + ".png"), dpi=job.dpi)
-        scaled = read(copy, "scaled-out")
-        if scaled.error is not None:
-            return scaled.error
-        hocr = P.unscale_hocr(scaled.hocr, scale, scaled_name=copy.name, image_name=image.name)
-        out = T.Output(text=scaled.text, hocr=hocr, tsv=scaled.tsv)
-        choices["scale_reason"] = f"x-height {xh:g} px < {P.SMALL_X_HEIGHT:g}: scaled to {P.TARGET_X_HEIGHT:g} px"
-    order = L.decide(out.tsv)
-    choices["reading_order"] = "xy-cut" if order.text is not None else "tesseract"
-    choices["fragmented"] = order.fragmented
-    choices["unresolved"] = order.unresolved
-    choices["order_reason"] = order.reason
-    text = order.text if order.text is not None else out.text
+    choices["x_height"] = P.x_height(out.hocr)  # small print is no longer read scaled (method.py)
+    if job.psm == DEFAULT_PSM:
+        confs = T.word_confidences(out.tsv)
+        first = sum(c for c, _ in confs) / len(confs) if confs else None
+        if first is not None and first < REREAD_BELOW:
+            # Low confidence: read the page again with --psm 4 (single column of lines), keep the surer reading.
+            again = T.read_page(image, tmp / "psm4-out", models=job.models, psm=4, tessdata_dir=job.tessdata_dir,
+                                timeout=job.timeout, config=job.config, dpi=job.dpi)
+            if again.error is not None:
+                return again
+            confs = T.word_confidences(again.tsv)
+            second = sum(c for c, _ in confs) / len(confs) if confs else 0.0
+            kept = second > first
+            choices["reread"] = {"reason": f"mean word confidence {first:.1f} < {REREAD_BELOW:g}: read again with "
+                                           "--psm 4", "confidence": round(second, 2), "kept": kept}
+            if kept:
+                out = again
+                choices["psm"] = 4
+    text = out.text
     if job.min_line_conf is not None:
         from transcribe.ocr.learn import drop_unsure_lines
 
@@ -250,21 +258,58 @@ def _read(job: PageJob, image: Path, tmp: Path) -> tuple[T.Output, dict[str, Any
 tesseract_version = T.tesseract_version
 
 
+def reading_for(settings: OcrSettings) -> tuple[Reading, str | None]:
+    """What the method reads with (method.py: catalogue models in place of Debian's, companions) and the tessdata
+    folder from which Tesseract loads them all (None: Tesseract's own)."""
+    if not settings.models:
+        return Reading(settings.models or ""), settings.tessdata_dir
+    if settings.method == "fast":
+        return Reading(settings.models), settings.tessdata_dir
+    from transcribe.langs import installed_models
+
+    tessdata = Path(settings.tessdata_dir) if settings.tessdata_dir else None
+    cat, have = _catalogue()
+    installed = installed_models(tessdata)
+    if tessdata is not None:  # Tesseract then looks only there: a catalogue model must be in that folder too
+        have = {m for m in have if m in installed}
+    replacements: dict[str, list[str]] = {}
+    for name, model in cat.items():  # recommended catalogue models first, then the catalogue's order
+        for debian in model.replaces:
+            replacements.setdefault(debian, []).append(name)
+    for names in replacements.values():
+        names.sort(key=lambda n: not cat[n].recommended)
+    reading = models_for(settings.models, settings.method, installed, replacements=replacements,
+                         catalogue_installed=have)
+    folder = settings.tessdata_dir
+    if any(m in cat for m in reading.models.split("+")):
+        from transcribe import models as catalogue_models
+
+        found = catalogue_models.tessdata_for(reading.models, tessdata)
+        folder = str(found) if found is not None else folder
+    return reading, folder
+
+
+def _catalogue() -> tuple[dict[str, Any], set[str]]:
+    """The model catalogue (langs/models.toml) and which of its models are installed."""
+    from transcribe import models as catalogue_models
+
+    return catalogue_models.catalogue(), catalogue_models.installed_catalogue_models()
+
+
 def read_with(settings: OcrSettings) -> tuple[str | None, list[str]]:
-    """The models the method reads with (companions added, method.py) and why they differ from settings'."""
+    """The models the method reads with and why they differ from settings' (see reading_for)."""
     if not settings.models:
         return settings.models, []
-    installed = None
-    if settings.method != "fast":
-        from transcribe.langs import installed_models
-
-        installed = installed_models(Path(settings.tessdata_dir) if settings.tessdata_dir else None)
-    return models_for(settings.models, settings.method, installed)
+    reading, _ = reading_for(settings)
+    return reading.models, list(reading.why)
 
 
-def settings_fingerprint(settings: OcrSettings) -> dict[str, Any]:
-    """Every setting that changes the text, resolved (engine version, model files), for the page keys."""
-    models, _ = read_with(settings)
+def settings_fingerprint(settings: OcrSettings, resolved: tuple[Reading, str | None] | None = None) -> dict[str, Any]:
+    """Every setting that changes the text, resolved (engine version, model files), for the page keys.
+
+    `resolved`: reading_for(settings), when the caller has it already (it runs `tesseract --list-langs`)."""
+    reading, folder = resolved or reading_for(settings)
+    models = reading.models or None
     learned = None
     if settings.corrections:
         blob = json.dumps(settings.corrections, ensure_ascii=False)
@@ -276,7 +321,9 @@ def settings_fingerprint(settings: OcrSettings) -> dict[str, Any]:
         "method": settings.method,
         "read_with": models,
         "config": dict(config_for(settings.method)),
-        "model_files": T.model_identity(models, settings.tessdata_dir) if models else {},
+        "reread_below": None if settings.method == "fast" else REREAD_BELOW,
+        **({} if settings.method == "fast" else {"scale_small_print": False}),
+        "model_files": T.model_identity(models, folder) if models else {},
         "psm": settings.psm,
         "learned": learned,
         # only when set, so that the keys of pages read without it stay as they were
@@ -333,8 +380,10 @@ def ocr_pages(
         # Finds a missing model before any page is touched (LanguageError: exit 5, with install advice).
         resolve_models(None, settings.models, Path(settings.tessdata_dir) if settings.tessdata_dir else None)
     # resolved once: asking Tesseract which models are installed is a program run (`tesseract --list-langs`)
-    fingerprint = settings_fingerprint(settings)
-    summary = OcrSummary(total=len(pages), models=fingerprint["read_with"], method=settings.method)
+    reading, folder = reading_for(settings)
+    fingerprint = settings_fingerprint(settings, (reading, folder))
+    summary = OcrSummary(total=len(pages), models=fingerprint["read_with"], method=settings.method,
+                         why=list(reading.why), notes=list(reading.notes))
     previous = {r["n"]: r for r in store.query("SELECT * FROM ocr WHERE work_id = ?", (work.id,))}
 
     todo: list[tuple[PageImage, str]] = []
@@ -360,10 +409,10 @@ def ocr_pages(
                 _record(store, work, page.n, key, "no-model")
                 summary.no_model += 1
         elif todo:
-            _run_pages(pages_dir, settings, fingerprint["read_with"], todo, store, work, summary, jobs, executor,
+            _run_pages(pages_dir, replace(settings, tessdata_dir=folder), fingerprint["read_with"], todo, store, work, summary, jobs, executor,
                        send_images, progress)
     finally:
-        write_ocr_json(pages_dir, pages, store, work, settings, fingerprint, keys)
+        write_ocr_json(pages_dir, pages, store, work, settings, fingerprint, keys, reading)
     done_conf = [r["confidence"] for r in store.query(
         "SELECT confidence FROM ocr WHERE work_id = ? AND status = 'done' AND confidence IS NOT NULL", (work.id,))]
     summary.mean_confidence = round(sum(done_conf) / len(done_conf), 1) if done_conf else None
@@ -433,6 +482,9 @@ def _run_pages(pages_dir: Path, settings: OcrSettings, models: str, todo: list[t
 def _keep(pages_dir: Path, page: PageImage, key: str, result: PageResult, store: Store, work: Work,
           summary: OcrSummary) -> None:
     """The parent's half of a page: files first (atomically), then the state row, so a kill in between redoes it."""
+    if not result.ok and result.model_problem:
+        # Not the image's fault: nothing is recorded for the page (a re-run reads it), the run stops with advice.
+        raise LanguageError(f"{result.reason}.", hint=_model_hint(result.reason or ""))
     if not result.ok:
         reason = result.reason or "unknown failure"
         log.info("page %d (%s) failed: %s", page.n, page.image, reason)
@@ -451,6 +503,17 @@ def _keep(pages_dir: Path, page: PageImage, key: str, result: PageResult, store:
         summary.blank += 1
     else:
         summary.done += 1
+
+
+def _model_hint(reason: str) -> str:
+    """What to do when Tesseract could not load a model: which one, and how to install it."""
+    from transcribe.langs import install_advice
+
+    m = re.search(r"Failed loading language '([^']+)'", reason)
+    advice = install_advice([m.group(1)]) if m else ""
+    return (f"{advice} " if advice else "") + ("Check that the model files are complete (a damaged .traineddata "
+                                               "fails the same way) and that --tessdata-dir names the folder that "
+                                               "holds them; 'transcribe langs check' tests them.")
 
 
 def _record(store: Store, work: Work, n: int, key: str, status: str, *, confidence: float | None = None,
@@ -495,7 +558,7 @@ def page_choices(hocr_path: Path) -> dict[str, Any] | None:
 
 
 def write_ocr_json(pages_dir: Path, pages: list[PageImage], store: Store, work: Work, settings: OcrSettings,
-                   fingerprint: dict[str, Any], keys: dict[int, str]) -> None:
+                   fingerprint: dict[str, Any], keys: dict[int, str], reading: Reading | None = None) -> None:
     """The mirror of the state for people and other tools. SQLite stays the truth; this is rebuilt every run.
 
     `current` is false for a page last handled with other settings or another image (an interrupted run).
@@ -522,6 +585,9 @@ def write_ocr_json(pages_dir: Path, pages: list[PageImage], store: Store, work: 
         })
     shown = {k: v for k, v in asdict(settings).items() if k != "corrections"}
     shown["learned_corrections"] = dict(settings.corrections)
+    if reading is not None:
+        shown["read_with_why"] = list(reading.why)
+        shown["notes"] = list(reading.notes)
     doc = {"settings": {**shown, **fingerprint}, "pages": entries}
     fsutil.write_text(pages_dir / OCR_JSON, json.dumps(doc, ensure_ascii=False, indent=1) + "\n")
 

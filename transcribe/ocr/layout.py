@@ -1,5 +1,10 @@
 """Reading order from Tesseract's own word boxes, for pages whose layout Tesseract cut into side-by-side pieces.
 
+NOT USED by any method since PIPELINE_VERSION 3: judged leave one book out over ../shared/corpus, corpus-wide and
+books (35 books), it helped only the book it was chosen on (held-out mean 0.1196 with and without it), and on an
+unseen exhibition catalogue it scrambled the columns (one page 0.014 -> 0.155). bench/bench_ocr_quality.py
+(`--lobo reading_order_rebuild`) keeps testing it as a candidate; what follows is how it was first measured.
+
 Measured on the 15 corpus pages (Tesseract 5.3.0, strict CER): on a page of commentary (a verse block with line
 numbers, a full-width apparatus with wide word spaces, two columns of notes) `--psm 3` recognises the words
 well but cuts the apparatus into narrow blocks and prints them between the two columns below (0.269); `--psm 4`

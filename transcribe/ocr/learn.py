@@ -32,7 +32,7 @@ from rapidfuzz.distance import Levenshtein
 
 from transcribe.errors import InputError
 from transcribe.events import ProgressFn, no_progress
-from transcribe.ocr import OcrSettings, PageJob, ocr_page, read_with
+from transcribe.ocr import OcrSettings, PageJob, ocr_page, reading_for
 from transcribe.ocr import tesseract as T
 from transcribe.ocr.method import config_for
 from transcribe.store import Store, Work
@@ -357,8 +357,11 @@ def learn_book(pages_dir: Path, settings: OcrSettings, checked: dict[int, tuple[
                            progress=lambda done, total: progress("learn: training", done, total))
         with fsutil.atomic_path(folder / f"{BOOK_MODEL}.traineddata") as tmp:
             shutil.copyfile(trained.model, tmp)
-    default_models = read_with(replace(settings, corrections=()))[0] or ""
-    readings: dict[str, tuple[str, str | None]] = {default_models: (default_models, settings.tessdata_dir)}
+    # the rest of the book as the default would read it: its models (a catalogue model in place of Debian's) and the
+    # folder Tesseract loads them from
+    default, default_dir = reading_for(replace(settings, corrections=()))
+    default_models = default.models or ""
+    readings: dict[str, tuple[str, str | None]] = {default_models: (default_models, default_dir)}
     readings.setdefault(base_name, (base_name, base_dir))
     if trained is not None:
         readings[BOOK_MODEL] = (BOOK_MODEL, str(folder.resolve()))

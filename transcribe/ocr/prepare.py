@@ -1,5 +1,10 @@
 """Page preparation: what a page shows before and after a first reading (x-height, ink), and scaling it.
 
+Scaling small print is NOT used by any method since PIPELINE_VERSION 3: judged leave one book out over
+../shared/corpus, corpus-wide and books (35 books) with the default's other rules, it helped only the book it was
+chosen on (held-out mean 0.1156 with and without it). bench/bench_ocr_quality.py (`--lobo scale_small_print`)
+keeps testing it with scale_for and scaled_copy; what follows is how it was first measured.
+
 Scaling, measured on the 15 corpus pages (Tesseract 5.3.0, strict CER, x-height = the median over the text lines
 of Tesseract's own measure in the hOCR, x_size - x_ascenders - x_descenders; corpus pages: 15-39 px):
 - a German page with 16 px x-height, scaled to 25 px: 0.045 -> 0.019; a commentary page at 15 px: 0.124 ->
@@ -51,26 +56,6 @@ def scaled_copy(image: Path, factor: float, target: Path, *, dpi: int | None = N
     size = (max(1, round(grey.width * factor)), max(1, round(grey.height * factor)))
     grey.resize(size, Image.Resampling.LANCZOS).save(target, dpi=(float(dpi[0]) * factor, float(dpi[1]) * factor))
     return target
-
-
-_BBOX = re.compile(r"bbox (\d+) (\d+) (\d+) (\d+)")
-_SIZES = re.compile(r"(x_size|x_descenders|x_ascenders) ([\d.]+)")
-_SCAN_RES = re.compile(r"scan_res ([\d.]+) ([\d.]+)")
-_BASELINE = re.compile(r"baseline (-?[\d.]+) (-?[\d.]+)")
-
-
-def unscale_hocr(hocr: str, factor: float, *, scaled_name: str, image_name: str) -> str:
-    """hOCR of a scaled image, with its coordinates back on the original image (for the DjVu text layer), and
-    the original image's name and resolution."""
-    hocr = hocr.replace(f'image "{scaled_name}"', f'image "{image_name}"')
-    hocr = _SCAN_RES.sub(lambda m: f"scan_res {round(float(m.group(1)) / factor)} {round(float(m.group(2)) / factor)}",
-                         hocr)
-    def box(m: re.Match[str]) -> str:
-        return "bbox " + " ".join(str(round(int(v) / factor)) for v in m.groups())
-
-    hocr = _BBOX.sub(box, hocr)
-    hocr = _SIZES.sub(lambda m: f"{m.group(1)} {float(m.group(2)) / factor:.4g}", hocr)
-    return _BASELINE.sub(lambda m: f"baseline {m.group(1)} {round(float(m.group(2)) / factor)}", hocr)
 
 
 def ink(image: Path) -> float:

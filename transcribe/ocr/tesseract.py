@@ -32,6 +32,22 @@ class Output:
     hocr: str = ""
     tsv: str = ""
     error: str | None = None
+    model_problem: bool = False  # the error is Tesseract failing to load its models, not the image
+
+
+# Tesseract 5.3.0's words when a model cannot be loaded (missing, unreadable or damaged .traineddata, a wrong
+# --tessdata-dir): "Error opening data file X", "Failed loading language 'X'", "Could not initialize tesseract."
+_MODEL_FAILURE = ("Failed loading language", "Could not initialize tesseract", "Error opening data file",
+                  "couldn't load any languages")
+
+
+def model_failure(stderr: str) -> str | None:
+    """The first line of Tesseract's stderr that says a model could not be loaded, or None."""
+    for line in stderr.splitlines():
+        if any(marker in line for marker in _MODEL_FAILURE):
+            failed = [ln.strip() for ln in stderr.splitlines() if "Failed loading language" in ln]
+            return (failed or [line.strip()])[0]
+    return None
 
 
 def read_page(image: Path, out: Path, *, models: str, psm: int, tessdata_dir: str | None, timeout: float,
@@ -56,6 +72,11 @@ def read_page(image: Path, out: Path, *, models: str, psm: int, tessdata_dir: st
     except OSError as e:
         return Output(error=f"Tesseract could not be started ({e})")
     if code != 0 or not (out.with_suffix(".txt").exists() and out.with_suffix(".tsv").exists()):
+        failure = model_failure(stderr)
+        if failure is not None:
+            where = f" from {tessdata_dir}" if tessdata_dir else ""
+            return Output(error=f"Tesseract could not load the models '{models}'{where} ({failure})",
+                          model_problem=True)
         return Output(error=explain_failure(code, stderr))
     return Output(
         text=out.with_suffix(".txt").read_text(encoding="utf-8", errors="replace"),
