@@ -49,7 +49,7 @@ import sys
 import tempfile
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any
 
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
@@ -315,7 +315,7 @@ def confidence(tsv: str) -> float:
 
 def run_recipe(reader: Reader, page: Page, rc: Recipe) -> tuple[str, float, dict[str, Any]]:
     """(text, cpu, info) of a recipe on a page, from cached readings (reading what is missing)."""
-    from transcribe.ocr import layout as L
+    import ocr_layout as L  # bench/ocr_layout.py: the reading-order candidate no method uses
     from transcribe.ocr import prepare as P
 
     first = reader.get(page, rc.raw(page))

@@ -11,7 +11,6 @@ import signal
 import subprocess
 import sys
 import time
-from collections import defaultdict
 from pathlib import Path
 
 import pytest
@@ -469,23 +468,6 @@ def _tsv(lines: list[tuple[int, int, int, str]]) -> str:
             rows.append(f"5\t1\t{block}\t1\t{line}\t{i}\t{x}\t{top}\t{12 * len(word)}\t20\t90\t{word}")
             x += 12 * len(word) + 8
     return "\n".join(rows) + "\n"
-
-
-def test_reading_order_is_rebuilt_only_where_tesseract_cut_lines_apart():
-    from transcribe.ocr import layout
-
-    # Two columns 34 px apart that Tesseract read as blocks 1 and 2 line by line, interleaved: a full-width
-    # heading, then a left column (a1..a4) and a right column (b1..b4).
-    rows = [(1, 0, 0, "Heading of the page")]
-    for i in range(4):
-        rows += [(2 + i, 0, 60 + 30 * i, f"a{i} left text"), (6 + i, 170, 60 + 30 * i, f"b{i} right text")]
-    order = layout.decide(_tsv(rows))
-    assert order.fragmented > 0.8 and order.text is not None
-    assert order.text.split("\n")[:6] == ["Heading of the page", "a0 left text", "a1 left text", "a2 left text",
-                                          "a3 left text", "b0 right text"]
-    # One column read as one block: Tesseract's order is kept (its text, not ours).
-    plain = layout.decide(_tsv([(1, 0, 30 * i, f"line {i} of a page") for i in range(6)]))
-    assert plain.text is None and plain.fragmented == 0.0
 
 
 # -- learning from checked pages of the same book: tests/test_learn.py ------------------------------------------

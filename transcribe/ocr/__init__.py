@@ -6,9 +6,8 @@ small picklable result, so any `concurrent.futures.Executor` can run it (our thr
 `0001.txt` / `0001.hocr` atomically and records each page in its own transaction (table `ocr`, see store.py).
 
 Layout of the package: `method.py` (what fast/default/best do, and the measurements behind each choice),
-`tesseract.py` (running and probing the CLI), `prepare.py` (x-height, scaling, ink), `layout.py` (reading order
-of fragmented pages: a candidate rule no method uses), `learn.py` (a book's own words and corrections from its
-checked pages).
+`tesseract.py` (running and probing the CLI), `prepare.py` (x-height, scaling, ink), `learn.py` and `train.py` (a
+model for the book from its checked pages).
 
 Choices, measured on the 15 corpus pages with Tesseract 5.3.0 (Debian 12) on 2 cores:
 - One Tesseract call per page writes txt, hOCR and TSV together (1.03x the cost of text alone, OCR-NOTES.md);
@@ -85,11 +84,7 @@ class OcrSettings:
     psm: int = DEFAULT_PSM
     timeout: float = DEFAULT_TIMEOUT
     method: str = DEFAULT_METHOD  # 'fast' (plain Tesseract), 'default' or 'best' (method.py)
-    # Learned from checked pages of the same book (learn.py): recurring OCR confusions. The book's words are not
-    # given to Tesseract as --user-words: measured, they made one of 9 pages worse.
-    corrections: tuple[tuple[str, str], ...] = ()
-    learned_from: str | None = None
-    learned_words: int = 0  # words of the checked pages (they keep correct words from being "corrected")
+    learned_from: str | None = None  # the checked pages of the book a model was learned from (learn.py)
     learning: str | None = None  # what learning from the book measured and chose (learn.py learn_book)
     # Lines whose mean word confidence is below this are left out (pictures read as text); chosen by the book's
     # checked pages (learn.py), never set otherwise.
@@ -117,7 +112,6 @@ class PageJob:
     timeout: float
     method: str = DEFAULT_METHOD
     config: tuple[tuple[str, str], ...] = ()  # Tesseract -c variables
-    corrections: tuple[tuple[str, str], ...] = ()
     # The page's resolution as split recorded it. Tesseract 5.3 (leptonica) finds none in an RGB JPEG page (it can
     # carry no JFIF marker, see split/jpeg.py) and guesses one: measured on 5 JPEG-TIFF pages, CER 0.1061 with the
     # guess against 0.1047 from PNG pages, and identical text to the PNG pages with --dpi given.
@@ -245,11 +239,6 @@ def _read(job: PageJob, image: Path, tmp: Path) -> tuple[T.Output, dict[str, Any
         from transcribe.ocr.learn import drop_unsure_lines
 
         text, choices["unsure_lines_dropped"] = drop_unsure_lines(text, out.hocr, job.min_line_conf)
-    if job.corrections:
-        from transcribe.ocr.learn import apply_corrections
-
-        text, fixed = apply_corrections(text, dict(job.corrections))
-        choices["corrections_applied"] = fixed
     return T.Output(text=text, hocr=out.hocr, tsv=out.tsv), choices
 
 
@@ -310,10 +299,6 @@ def settings_fingerprint(settings: OcrSettings, resolved: tuple[Reading, str | N
     `resolved`: reading_for(settings), when the caller has it already (it runs `tesseract --list-langs`)."""
     reading, folder = resolved or reading_for(settings)
     models = reading.models or None
-    learned = None
-    if settings.corrections:
-        blob = json.dumps(settings.corrections, ensure_ascii=False)
-        learned = hashlib.sha1(blob.encode()).hexdigest()
     return {
         "pipeline": PIPELINE_VERSION,
         "tesseract": tesseract_version(),
@@ -325,7 +310,6 @@ def settings_fingerprint(settings: OcrSettings, resolved: tuple[Reading, str | N
         **({} if settings.method == "fast" else {"scale_small_print": False}),
         "model_files": T.model_identity(models, folder) if models else {},
         "psm": settings.psm,
-        "learned": learned,
         # only when set, so that the keys of pages read without it stay as they were
         **({"min_line_conf": settings.min_line_conf} if settings.min_line_conf is not None else {}),
     }
@@ -444,7 +428,7 @@ def _run_pages(pages_dir: Path, settings: OcrSettings, models: str, todo: list[t
             image_bytes=path.read_bytes() if send_images else None,
             models=models, tessdata_dir=settings.tessdata_dir, psm=settings.psm,
             timeout=settings.timeout, method=settings.method, config=config_for(settings.method),
-            corrections=settings.corrections, dpi=page.dpi, min_line_conf=settings.min_line_conf,
+            dpi=page.dpi, min_line_conf=settings.min_line_conf,
         )
 
     queue = iter(todo)
@@ -583,8 +567,7 @@ def write_ocr_json(pages_dir: Path, pages: list[PageImage], store: Store, work: 
             "choices": page_choices(hocr) if keys.get(r["n"]) == r["key"] and r["status"] in ("done", "blank")
             else None,
         })
-    shown = {k: v for k, v in asdict(settings).items() if k != "corrections"}
-    shown["learned_corrections"] = dict(settings.corrections)
+    shown = asdict(settings)
     if reading is not None:
         shown["read_with_why"] = list(reading.why)
         shown["notes"] = list(reading.notes)

@@ -1,16 +1,14 @@
-"""Learning from the checked pages of the same book: its own words and the OCR confusions that recur in it.
+"""Learning from the checked pages of the same book: a model for the book.
 
-`learn(pairs)` takes (OCR text, checked text) of some pages of a work and returns:
-- words: the book's own spelling (every word of the checked text). Given to Tesseract as `--user-words` they
-  made one of nine measured pages worse, so the stage uses them only to keep correct words from being changed;
-- corrections: OCR word -> checked word, kept only when the alignment of the OCR with the checked text showed
-  the same replacement at least twice, never another one for that OCR word, and the OCR word never appears in
-  the checked text itself (so a correct word is never changed). The same confusions recur through a book
-  (long s read as f, `ꝛ`, ligatures, hyphenation): the book's pages show which.
-`apply_corrections` replaces whole words only (punctuation around a word is kept).
+`learn_book` fine-tunes a float model on the lines of the book's checked pages (train.py), measures it against
+the default's reading on held-back lines of the same book, chooses the page segmentation mode (and whether to
+leave out lines read with little confidence, such as woodcuts) on the checked pages, and records all of it in
+the `book_models` table, so that a re-run with the same checked pages does not train again. (The recurring word
+corrections of the previous version are gone: the book model learns those confusions, and better.)
 
 The checked pages come from a folder of ground truth (`X.gt.txt` / `X.txt` named after the page images) or from
-a wiki: the Page: pages of an Index at quality level 3 (proofread) or 4 (validated), read through wiki/site.py.
+a wiki: the Page: pages of an Index at quality level 3 (proofread) or 4 (validated), read through wiki/site.py and
+reduced to what is printed (`wiki/pagetext.printed_text`).
 """
 
 from __future__ import annotations
@@ -40,63 +38,7 @@ from transcribe.store import Store, Work
 if TYPE_CHECKING:
     from transcribe.wiki.site import Wiki
 
-MIN_SEEN = 2  # a correction must have been seen this often in the checked pages
-_WORD = re.compile(r"^(\W*)(.*?)(\W*)$", re.DOTALL)
 CHECKED_LEVELS = (3, 4)
-
-
-@dataclass(frozen=True)
-class Learned:
-    words: tuple[str, ...] = ()
-    corrections: tuple[tuple[str, str], ...] = ()
-    pages: tuple[str, ...] = ()  # the checked pages learned from (names or titles)
-    source: str = ""
-    notes: list[str] = field(default_factory=list, compare=False, hash=False)
-
-
-def _core(token: str) -> tuple[str, str, str]:
-    m = _WORD.match(token)
-    assert m is not None
-    return m.group(1), m.group(2), m.group(3)
-
-
-def learn(pairs: Iterable[tuple[str, str]], *, source: str = "", pages: Iterable[str] = ()) -> Learned:
-    """Words and corrections from (OCR text, checked text) pairs (module docstring)."""
-    seen: dict[str, Counter[str]] = defaultdict(Counter)
-    checked_words: Counter[str] = Counter()
-    for ocr, checked in pairs:
-        o, c = ocr.split(), checked.split()
-        checked_words.update(w for w in (_core(t)[1] for t in c) if w)
-        for op in Levenshtein.opcodes(o, c):
-            i1, i2, j1, j2 = op.src_start, op.src_end, op.dest_start, op.dest_end
-            if op.tag != "replace" or i2 - i1 != j2 - j1:
-                continue
-            for a, b in zip(o[i1:i2], c[j1:j2]):
-                (_, ca, _), (_, cb, _) = _core(a), _core(b)
-                if ca and cb and ca != cb:
-                    seen[ca][cb] += 1
-    corrections = []
-    for wrong, targets in sorted(seen.items()):
-        (right, n), = targets.most_common(1)
-        if n >= MIN_SEEN and len(targets) == 1 and wrong not in checked_words:
-            corrections.append((wrong, right))
-    words = tuple(sorted(w for w in checked_words if len(w) > 1 and not any(ch.isdigit() for ch in w)))
-    return Learned(words=words, corrections=tuple(corrections), pages=tuple(pages), source=source)
-
-
-def apply_corrections(text: str, corrections: dict[str, str]) -> tuple[str, int]:
-    """`text` with every whole word found in `corrections` replaced; and how many were replaced."""
-    fixed = 0
-
-    def one(m: re.Match[str]) -> str:
-        nonlocal fixed
-        pre, core, post = _core(m.group(0))
-        if core in corrections:
-            fixed += 1
-            return pre + corrections[core] + post
-        return m.group(0)
-
-    return re.sub(r"\S+", one, text), fixed
 
 
 def checked_pages_from_dir(gt_dir: Path, images: dict[str, int]) -> dict[int, tuple[str, str]]:
@@ -359,7 +301,7 @@ def learn_book(pages_dir: Path, settings: OcrSettings, checked: dict[int, tuple[
             shutil.copyfile(trained.model, tmp)
     # the rest of the book as the default would read it: its models (a catalogue model in place of Debian's) and the
     # folder Tesseract loads them from
-    default, default_dir = reading_for(replace(settings, corrections=()))
+    default, default_dir = reading_for(settings)
     default_models = default.models or ""
     readings: dict[str, tuple[str, str | None]] = {default_models: (default_models, default_dir)}
     readings.setdefault(base_name, (base_name, base_dir))
@@ -376,7 +318,7 @@ def learn_book(pages_dir: Path, settings: OcrSettings, checked: dict[int, tuple[
     # 3. The page segmentation mode that reproduces the checked pages best, read as the rest will be read.
     psm_pages = sorted(order, key=lambda n: -len(TR.checked_lines(wanted[n][1])))[:PSM_PAGES]
     psm_cer: dict[str, float] = {}
-    trial = replace(settings, models=chosen_models, tessdata_dir=chosen_dir, corrections=())
+    trial = replace(settings, models=chosen_models, tessdata_dir=chosen_dir)
     readings_by_psm = {}
     with cf.ThreadPoolExecutor(max_workers=jobs or os.cpu_count() or 1) as pool:
         for psm in PSM_CHOICES:
@@ -443,7 +385,7 @@ def _settings_for(settings: OcrSettings, done: BookModel, pages_dir: Path) -> Oc
         tessdata = str((pages_dir / MODEL_DIR).resolve())
     unsure = "" if done.min_line_conf is None else \
         f"; lines read with a mean word confidence under {done.min_line_conf:g} left out"
-    return replace(settings, models=done.chosen, tessdata_dir=tessdata, psm=done.psm, corrections=(),
-                   learned_from=f"{done.source} ({done.pages} page(s))", learned_words=0,
+    return replace(settings, models=done.chosen, tessdata_dir=tessdata, psm=done.psm, 
+                   learned_from=f"{done.source} ({done.pages} page(s))",
                    min_line_conf=done.min_line_conf,
                    learning=f"{done.sentence()}; --psm {done.psm}{unsure} (chosen on the checked pages)")

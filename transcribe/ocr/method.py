@@ -22,7 +22,7 @@ Tesseract 5.3.0, strict CER as `transcribe evaluate` computes it, CPU = Tesserac
     block psm 3 dropped: 0.727 -> 0.150.
   - dropped, each because it helped only the book it was chosen on (held out 0.1178 with and without it, with
     the rules above): Tesseract's table finder off (`textord_tabfind_find_tables=0`: a 1761 catalogue page 0.530
-    -> 0.381, no other book changed); scaling small print (prepare.py); the reading-order rebuild (layout.py; it
+    -> 0.381, no other book changed); scaling small print (prepare.py); the reading-order rebuild (now bench/ocr_layout.py; it
     also scrambled an unseen exhibition catalogue). Also dropped: GT4HistOCR for frk (two books worse by > 0.02),
     german_print together with the Debian model (worse than german_print alone on every Antiqua language),
     `Fraktur+frk` for frk (1.8x the CPU of frk: over the CPU budget of 1.0x plain).
