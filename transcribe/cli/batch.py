@@ -133,7 +133,11 @@ def run(
     = False,
     quiet: QuietOpt = False,
 ) -> None:
-    """Split, OCR and publish (or --export) every work of a manifest. Stop any time; run again to continue."""
+    """Split, OCR and publish (or --export) every work of a manifest. Stop any time; run again to continue.
+
+    A work whose entry names checked pages (learn_from, learn_minutes) first gets a model learned from them, then
+    the rest of its pages are read with it. After the table, a line per work says which models read it; a better
+    model that is not installed is named once, in a note with the command that installs it."""
     from transcribe.manifest import load_manifest
     from transcribe.pipeline import RunOptions, run_batch
 
