@@ -6,7 +6,7 @@ Real Tesseract and lstmtraining on tiny pages: the tops of three pages of ../sha
 
 from __future__ import annotations
 
-import os
+import json
 import shutil
 import sqlite3
 from pathlib import Path
@@ -88,8 +88,11 @@ def test_a_work_learns_its_book_model_from_checked_pages_before_its_ocr_and_not_
         (chosen, pages), = db.execute("SELECT chosen, pages FROM book_models").fetchall()
     assert pages == 2
     assert f"akz: OCR with '{chosen}'." in first.output  # the rest is read with what the book's lines chose
-    assert (tmp_path / "books.transcribe" / "akz" / "pages" / "model" / "book.traineddata").is_file() or \
-        chosen != "book"
+    pages_dir = tmp_path / "books.transcribe" / "akz" / "pages"
+    assert (pages_dir / "model" / "book.traineddata").is_file()
+    doc = json.loads((pages_dir / "ocr.json").read_text(encoding="utf-8"))
+    assert "held-back lines of this book" in doc["settings"]["learning"]  # OCR ran with the learned settings
+    assert {p["models"] for p in doc["pages"]} == {chosen}
 
     shutil.rmtree(tmp_path / "out")
     again = _run(manifest, models)
