@@ -54,6 +54,8 @@ class Entry:
     where: str  # how to name it to a person: 'books.csv line 4' / "books.toml, work 'glauber'"
     files_to: str = "auto"  # where the scan file is uploaded: 'auto', 'local' or 'commons' (see FILES_TO)
     address: str | None = None  # the scan is a IIIF manifest at this http(s) address (`scan` is then a name only)
+    learn_from: str | None = None  # checked pages to learn the book's model from: a folder (absolute) or "Index:NAME"
+    learn_minutes: float | None = None  # CPU minutes the training may take (None: the learn stage's default)
 
     @property
     def scan_is_folder(self) -> bool:
@@ -251,7 +253,7 @@ def _unknown_field(file: str, what: str, name: str) -> str:
 
 
 def _known_keys() -> set[str]:
-    return {f.name for f in fields(WorkMeta)} - {"extra"} | {"id", "files_to"}
+    return {f.name for f in fields(WorkMeta)} - {"extra"} | {"id", "files_to", "learn_from", "learn_minutes"}
 
 
 def _norm_key(key: str) -> str:
@@ -286,6 +288,7 @@ def _entry(
     files_to = {"wiki": "local", "wikisource": "local"}.get(files_to, files_to)
     if files_to not in FILES_TO:
         problems.append(f"{where}: files_to '{files_to}' must be 'auto', 'local' (the wiki itself) or 'commons'")
+    learn_from, learn_minutes = _learning(manifest, where, values, problems)
     scan_value = str(values.get("scan", "") or "").strip()
     scan: Path | None = None
     address = scan_value if re.match(r"(?i)https?://", scan_value) else None  # a IIIF manifest (split/iiif.py)
@@ -334,7 +337,41 @@ def _entry(
     problems = [p for p in problems if not any(p.startswith(f"{where}: '{k}' is missing") for k in placeholders)]
     if problems or meta is None or scan is None:
         return None, problems, name
-    return Entry(work_id, replace(meta, scan=scan_value), scan, where, files_to, address), [], name
+    return (Entry(work_id, replace(meta, scan=scan_value), scan, where, files_to, address, learn_from, learn_minutes),
+            [], name)
+
+
+def _learning(manifest: Path, where: str, values: dict[str, Any], problems: list[str]) -> tuple[str | None,
+                                                                                                float | None]:
+    """`learn_from` (a folder of checked pages, relative to the manifest, or "Index:NAME" on the work's wiki) and
+    `learn_minutes` (a positive number), taken out of `values` (they are the run's, not the Index page's)."""
+    source = str(values.pop("learn_from", "") or "").strip()
+    raw_minutes = values.pop("learn_minutes", None)
+    minutes: float | None = None
+    if raw_minutes is not None and str(raw_minutes).strip():
+        try:
+            minutes = float(str(raw_minutes).strip().replace(",", "."))
+        except ValueError:
+            minutes = None
+        if minutes is None or not minutes > 0 or isinstance(raw_minutes, bool):
+            problems.append(f"{where}: learn_minutes '{raw_minutes}' must be a number of minutes above 0, e.g. 4")
+            minutes = None
+        elif not source:
+            problems.append(f"{where}: learn_minutes is given but learn_from is not (the checked pages to learn "
+                            "from): add learn_from, or delete learn_minutes")
+    if not source:
+        return None, minutes
+    if source.startswith("Index:"):
+        if not str(values.get("wiki", "") or "").strip():
+            problems.append(f"{where}: learn_from '{source}' is an Index page, but the work has no 'wiki' to read "
+                            "it from: add 'wiki' here or in [defaults], or pass --wiki")
+        return source, minutes
+    folder = (manifest.parent / source).resolve()
+    if not folder.is_dir():
+        problems.append(f"{where}: learn_from: the folder of checked pages '{source}' does not exist (give a folder "
+                        f"of X.gt.txt files named after the page images, relative to {manifest.name}, or "
+                        "\"Index:NAME\")")
+    return str(folder), minutes
 
 
 def _address_stem(address: str) -> str:

@@ -52,6 +52,9 @@ class WorkResult:
     stage: str = ""  # the stage it stopped at
     reason: str = ""
     notes: list[str] = field(default_factory=list)
+    read_with: str | None = None  # the models the OCR stage read with (None: not reached, or no model)
+    model_notes: list[str] = field(default_factory=list)  # models the method meant to use and could not
+    learned: Any = None  # learn.BookModel: what learning from the work's checked pages did (learn_from)
     seconds: float = 0.0
 
 
@@ -64,6 +67,11 @@ class BatchResult:
     @property
     def failed(self) -> list[WorkResult]:
         return [w for w in self.works if w.status != "done"]
+
+    @property
+    def model_notes(self) -> list[str]:
+        """Every work's model notes, each once (a batch of 50 Fraktur books needs one 'install german_print')."""
+        return list(dict.fromkeys(n for w in self.works for n in w.model_notes))
 
 
 @dataclass(frozen=True)
@@ -171,7 +179,8 @@ def _run_work(manifest: Manifest, entry: Entry, work: Work, store: Store, option
 
         stage = "ocr"
         _start(store, work, stage)
-        summary = _ocr(entry, pages_dir, store, work, options, executor, remote, _labelled(progress, "ocr"))
+        summary = _ocr(entry, pages_dir, store, work, options, executor, remote, result, _labelled(progress, "ocr"))
+        result.read_with, result.model_notes = summary.models, list(summary.notes)
         counts = ocr_counts(store, work.id)
         result.ocrd = counts["ocrd"]
         if summary.no_model:
@@ -245,14 +254,40 @@ def _split(entry: Entry, pages_dir: Path, store: Store, work: Work, options: Run
 
 
 def _ocr(entry: Entry, pages_dir: Path, store: Store, work: Work, options: RunOptions,
-         executor: cf.Executor | None, remote: bool, progress: ProgressFn) -> Any:
-    from transcribe.ocr import OcrSettings, ocr_pages
+         executor: cf.Executor | None, remote: bool, result: WorkResult, progress: ProgressFn) -> Any:
+    """OCR the work's pages; with `learn_from`, first learn the book's model from its checked pages (in order,
+    before this work's OCR; learn_book records it, so a re-run does not train again) and read the rest with it."""
+    from transcribe.ocr import OcrSettings, learn_from_checked, ocr_pages
 
     tessdata = str(options.tessdata_dir) if options.tessdata_dir else None
     models = _models(entry.meta.language, entry.meta.models or None, options.tessdata_dir)
     settings = OcrSettings(models=models, tessdata_dir=tessdata, method=options.ocr_method)
+    if entry.learn_from and models:
+        checked = checked_pages(pages_dir, entry.learn_from, entry.meta.wiki)
+        settings, result.learned = learn_from_checked(
+            pages_dir, settings, checked, source=entry.learn_from, store=store, work=work,
+            minutes=entry.learn_minutes, jobs=options.jobs, progress=progress)
+    elif entry.learn_from:
+        result.notes.append("no OCR model for this language, so nothing to learn from the checked pages")
     return ocr_pages(pages_dir, settings, store=store, work=work, jobs=options.jobs, executor=executor,
                      send_images=remote, progress=progress)
+
+
+def checked_pages(pages_dir: Path, source: str, wiki: str | None) -> dict[int, tuple[str, str]]:
+    """Page number -> (name, checked text): a folder of X.gt.txt named after the page images, or the level 3/4
+    pages of "Index:NAME" on `wiki` (read without logging in)."""
+    from transcribe.ocr import learn as learning
+    from transcribe.split import read_pages
+
+    if source.startswith("Index:"):
+        from transcribe.wiki.site import connect
+
+        if not wiki:
+            raise UsageError(f"learn_from {source!r} names an Index page, but the work has no wiki.",
+                             hint="Add 'wiki' to the work or to [defaults], or pass --wiki.")
+        return learning.checked_pages_from_wiki(connect(wiki, login=False), source)
+    stems = {Path(p.image).stem: p.n for p in read_pages(pages_dir)}
+    return learning.checked_pages_from_dir(Path(source), stems)
 
 
 @functools.lru_cache(maxsize=64)

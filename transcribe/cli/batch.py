@@ -133,7 +133,11 @@ def run(
     = False,
     quiet: QuietOpt = False,
 ) -> None:
-    """Split, OCR and publish (or --export) every work of a manifest. Stop any time; run again to continue."""
+    """Split, OCR and publish (or --export) every work of a manifest. Stop any time; run again to continue.
+
+    A work whose entry names checked pages (learn_from, learn_minutes) first gets a model learned from them, then
+    the rest of its pages are read with it. After the table, a line per work says which models read it; a better
+    model that is not installed is named once, in a note with the command that installs it."""
     from transcribe.manifest import load_manifest
     from transcribe.pipeline import RunOptions, run_batch
 
@@ -177,6 +181,8 @@ def run(
                 typer.echo(f"  {w.id}: {note}")
     else:
         typer.echo(f"{ok} of {len(result.works)} work(s) {done_word}{where} in {result.seconds:.0f} s.")
+    _models_read_with(result)
+    if not (dry_run and result.target != "export"):
         for w in result.works:
             for note in w.notes:
                 if note not in w.reason:
@@ -190,6 +196,22 @@ def run(
             hint="The reasons are in the table above. Fix them and run the same command again: "
                  "finished work is kept and not done twice.",
         )
+
+
+def _models_read_with(result: object) -> None:
+    """Which models each work was read with (stdout, the run's result); what learning did; and, once per run,
+    the better models the method could not use and how to install them (stderr, like 'transcribe ocr')."""
+    from transcribe.cli.ocr import _learned_line
+    from transcribe.pipeline import BatchResult
+
+    assert isinstance(result, BatchResult)
+    for w in result.works:
+        if w.learned is not None:
+            typer.echo(f"{w.id}: {_learned_line(w.learned)}")
+        if w.read_with:
+            typer.echo(f"{w.id}: OCR with '{w.read_with}'.")
+    for note in result.model_notes:
+        err(f"note: {note}")
 
 
 @command("status")
