@@ -71,8 +71,14 @@ class CatalogModel:
 
     @property
     def reads(self) -> str:
-        """'Latf Latn; de la fr; 1500-1900': scripts; languages; periods."""
-        return "; ".join(" ".join(x) for x in (self.scripts, self.languages, self.periods) if x)
+        """'Fraktur, Latin script; de la fr; 1500-1900': scripts (by name); languages; periods."""
+        scripts = ", ".join(SCRIPT_NAMES.get(s, s) for s in self.scripts)
+        return "; ".join(x for x in (scripts, " ".join(self.languages), " ".join(self.periods)) if x)
+
+
+# ISO 15924 codes of the catalogue, by the names a librarian uses ('Latf' is how ISO writes Fraktur).
+SCRIPT_NAMES = {"Latf": "Fraktur", "Latn": "Latin script", "Latg": "Gaelic", "Grek": "Greek", "Cyrl": "Cyrillic",
+                "Hebr": "Hebrew", "Arab": "Arabic"}
 
 
 def catalogue_path() -> Path:

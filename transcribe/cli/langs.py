@@ -158,18 +158,25 @@ def check(
         if lang.notes:
             err(f"note: {lang.notes}")
     else:
-        typer.echo(f"ready: {lang.name} ('{code}') will be read with {models_phrase(resolved)}{where}.")
+        from transcribe.ocr import OcrSettings, reading_for
+
+        # what the default method reads with: an installed catalogue model in place of the Debian ones it replaces
+        reading, _ = reading_for(OcrSettings(models=resolved, tessdata_dir=str(tessdata_dir) if tessdata_dir else None))
+        instead = "" if reading.models == resolved else \
+            f" (a catalogue model, in place of {models_phrase(resolved, bare=True)}, which --fast reads with)"
+        typer.echo(f"ready: {lang.name} ('{code}') will be read with {models_phrase(reading.models)}{where}{instead}.")
         for better in M.better_missing(resolved, code):
             err(f"note: a better model, {better.name}, is not installed (it reads {better.reads} in place of "
                 f"{'+'.join(better.replaces)}): transcribe langs install {better.name}")
 
 
-def models_phrase(models: str) -> str:
-    """'deu+frk' -> "the Tesseract models 'deu' and 'frk'"; 'frk' -> "the Tesseract model 'frk'"."""
+def models_phrase(models: str, *, bare: bool = False) -> str:
+    """'deu+frk' -> "the Tesseract models 'deu' and 'frk'"; 'frk' -> "the Tesseract model 'frk'" (bare: "'frk'")."""
     names = [f"'{m}'" for m in models.split("+")]
-    if len(names) == 1:
-        return f"the Tesseract model {names[0]}"
-    return f"the Tesseract models {', '.join(names[:-1])} and {names[-1]}"
+    listed = names[0] if len(names) == 1 else f"{', '.join(names[:-1])} and {names[-1]}"
+    if bare:
+        return listed
+    return f"the Tesseract model{'' if len(names) == 1 else 's'} {listed}"
 
 
 # -- models beyond Debian's (langs/models.toml) ---------------------------------------------------------------
