@@ -104,6 +104,20 @@ def test_v2_manifest_address_gives_one_page_per_canvas_byte_for_byte(server, pro
     assert code == 0 and proxy.images(complete=False) == []
 
 
+def test_other_split_settings_remake_the_pages_of_a_manifest(server, proxy, tmp_path):
+    """The state knows which settings each image was kept with: --format png after a JPEG split makes PNG pages
+    (and the state, with its journal gone, does not hand the old JPEG pages back)."""
+    m = rewrite_manifest(SHARED / "v2-fg165hz3589.json", tmp_path / "m.json", proxy.base_url, ids(server))
+    out = tmp_path / "pages"
+    code, _, err = split(str(m), "-o", str(out), "--pages", "1-2")
+    assert code == 0, err
+    assert [p["image"] for p in record(out)["pages"]] == ["0001.jpg", "0002.jpg"]
+    (out / "pages.json").unlink()  # only the state is left to say what was fetched
+    code, _, err = split(str(m), "-o", str(out), "--pages", "1-2", "--format", "png")
+    assert code == 0, err
+    assert [p["image"] for p in record(out)["pages"]] == ["0001.png", "0002.png"]
+
+
 def test_v3_manifests_image_api_3_max_and_a_choice_body(server, proxy, tmp_path):
     m = rewrite_manifest(SHARED / "v3-001.json", tmp_path / "m3.json", proxy.base_url, ids(server)[1:],
                          service_version=3)
@@ -408,7 +422,7 @@ def test_publish_of_a_manifest_work_takes_the_canvas_labels_and_puts_lacunae_at_
     bot_login(wiki_en)
     r = CliRunner().invoke(app, ["publish", str(work), "--wiki", wiki_en.api_url, "--quiet"])
     assert r.exit_code == 0, r.output
-    assert "page labels from the canvas labels" in r.stdout
+    assert "page labels from the canvas labels" in r.stderr
     assert "<pagelist 1=31v 2=32 2to3=folio 4=40r />" in wiki_en.page_text("Index:Florus.pdf")
     for n in (2, 3):
         assert pt.parse_page(wiki_en.page_text(f"Page:Florus.pdf/{n}")).level == 0

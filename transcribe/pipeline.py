@@ -249,7 +249,9 @@ def _split(entry: Entry, pages_dir: Path, store: Store, work: Work, options: Run
            progress: ProgressFn) -> list[Any]:
     from transcribe.split import split
 
-    return split(entry.source, pages_dir, dpi=options.dpi, jobs=options.jobs, store=store, work=work,
+    # --jobs is CPU cores; a IIIF manifest's images come a few at a time (split's own polite default), whatever it says
+    return split(entry.source, pages_dir, dpi=options.dpi, jobs=None if entry.address else options.jobs,
+                 store=store, work=work,
                  progress=progress)
 
 

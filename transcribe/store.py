@@ -206,6 +206,7 @@ MIGRATIONS: list[tuple[str, str]] = [
             sha1       TEXT NOT NULL,              -- of the bytes received
             image      TEXT NOT NULL,              -- the page file made of them, in the pages folder
             image_sha1 TEXT NOT NULL,              -- of that file (the same as sha1 when the bytes were kept)
+            key        TEXT NOT NULL,              -- split's page key (scan and settings) the file was made with
             fetched    TEXT NOT NULL DEFAULT (strftime('%Y-%m-%dT%H:%M:%SZ', 'now')),
             PRIMARY KEY (work_id, n)
         );

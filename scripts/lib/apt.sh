@@ -53,7 +53,7 @@ apt_lines() {
                      out(sprintf("setup: [%d/%s] setting up %s", (total && n > total ? total : n),
                                  (total ? total : "?"), $3)); next }
     /^debconf: delaying package configuration, since apt-utils is not installed/ { next }
-    /Could not get lock|Unable to acquire the dpkg frontend lock|Unable to lock directory/ {
+    /Could not get lock|Unable to acquire the dpkg frontend lock|Unable to lock directory/ && !/are you root|Permission denied/ {
       if (!locked) out("setup: error: another package installation still holds the package lock after " wait \
                        " s; let it finish (or stop it), then run scripts/setup again")
       locked = 1; next }

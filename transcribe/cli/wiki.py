@@ -228,7 +228,7 @@ def _show(report: PublishReport, title: str) -> None:
     err(f"  pages: {counts}.")
     _unmapped_notes(report.unmapped)
     for note in report.notes:
-        err(f"  note: {note}")
+        typer.echo(f"note: {note}", err=True)  # notes go to stderr, as everywhere (README)
     shown = [o for o in pages if o.status in ("skipped", "failed")]
     limit = None if settings.verbose else 20
     for o in shown[:limit]:

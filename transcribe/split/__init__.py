@@ -177,7 +177,7 @@ def _keep(made: Made, target: Path, p: SourcePage, key: str, journal: TextIO, st
     digest = _install(made, target, got)
     page = PageImage(p.n, target.name, p.source, made.width, made.height, made.dpi, digest, made.method)
     if got is not None and store is not None and work is not None:  # first: the image is never asked again
-        _iiif.record_image(store, work, p, got, page.image, page.sha1)
+        _iiif.record_image(store, work, p, got, page.image, page.sha1, key)
     journal.write(json.dumps({**asdict(page), "key": key}, sort_keys=True) + "\n")
     journal.flush()
     if got is None:
@@ -237,8 +237,8 @@ def _split(scan: Path | str, out_dir: Path, *, pages: str | None, dpi: int, fmt:
             done[n] = _page_from(rec)
     gaps = [n for n in wanted if info.pages[n - 1].kind == _iiif.LACUNA]  # canvases without an image
     if info.kind == _iiif.KIND and store is not None and work is not None:
-        _iiif.remember(store, work, info, out_dir, done)  # pages a killed run journalled but had not yet recorded
-        done.update(_iiif.known_pages(store, work, info, out_dir, [n for n in wanted if n not in done]))
+        _iiif.remember(store, work, info, out_dir, done, keys)  # journalled by a killed run, not yet recorded
+        done.update(_iiif.known_pages(store, work, info, out_dir, [n for n in wanted if n not in done], keys))
     todo = [info.pages[n - 1] for n in wanted if n not in done and n not in gaps]
     kept = len(wanted) - len(todo) - len(gaps)
     plans = _pdf.plan_pages(Path(scan), [p.n for p in todo]) if info.kind == "pdf" else {}
@@ -295,7 +295,7 @@ def _split(scan: Path | str, out_dir: Path, *, pages: str | None, dpi: int, fmt:
                          failed=failed)
         shutil.rmtree(scratch, ignore_errors=True)
         with contextlib.suppress(OSError):
-            (out_dir / _iiif.DOWNLOADS).rmdir()  # only when empty: a part being fetched stays for a resume
+            (out_dir / _iiif.DOWNLOADS).rmdir()  # only when empty: an image fetched in full but not yet kept stays
     if error is not None:
         raise error
     if failed:

@@ -43,7 +43,7 @@ from transcribe.split.pages import EXTENSIONS, Job, Made, SourcePage, _save, dpi
 
 KIND = "iiif"
 LACUNA = "lacuna"
-DOWNLOADS = ".iiif-download"  # images being fetched (a .part there is resumed with Range)
+DOWNLOADS = ".iiif-download"  # images being fetched (a part left by a killed run is dropped, see above)
 JOBS = 4  # images fetched at a time, unless --jobs says otherwise: polite to the library's server
 LOGIN_HINT = ("transcribe does not log in to image servers. Ask the library for open access (or a manifest of "
               "the open images), or download the images in a browser where you are logged in and split that "
@@ -409,17 +409,19 @@ def fingerprint(canvas_id: str, ref: str) -> str:
 
 
 # -- the record in the state ---------------------------------------------------------------------------------------
-def record_image(store: Any, work: Any, page: SourcePage, got: Got, image: str, sha1: str) -> None:
-    """Remember a finished image: what was asked, its size and SHA-1, and the page file it became."""
+def record_image(store: Any, work: Any, page: SourcePage, got: Got, image: str, sha1: str, key: str) -> None:
+    """Remember a finished image: what was asked, its size and SHA-1, the page file it became and the page key
+    (split's settings) it was made with."""
     with store.tx() as c:
-        c.execute("INSERT INTO iiif_images (work_id, n, canvas, url, size, sha1, image, image_sha1)"
-                  " VALUES (?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (work_id, n) DO UPDATE SET canvas = excluded.canvas,"
+        c.execute("INSERT INTO iiif_images (work_id, n, canvas, url, size, sha1, image, image_sha1, key)"
+                  " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (work_id, n) DO UPDATE SET canvas = excluded.canvas,"
                   " url = excluded.url, size = excluded.size, sha1 = excluded.sha1, image = excluded.image,"
-                  " image_sha1 = excluded.image_sha1, fetched = strftime('%Y-%m-%dT%H:%M:%SZ', 'now')",
-                  (work.id, page.n, page.source, got.url, got.size, got.sha1, image, sha1))
+                  " image_sha1 = excluded.image_sha1, key = excluded.key,"
+                  " fetched = strftime('%Y-%m-%dT%H:%M:%SZ', 'now')",
+                  (work.id, page.n, page.source, got.url, got.size, got.sha1, image, sha1, key))
 
 
-def remember(store: Any, work: Any, scan: Scan, out_dir: Path, done: dict[int, Any]) -> None:
+def remember(store: Any, work: Any, scan: Scan, out_dir: Path, done: dict[int, Any], keys: dict[int, str]) -> None:
     """Record in the state the images of finished pages it does not know yet (a run killed between its journal
     and the state), by the page file's own size and SHA-1."""
     known = {r[0] for r in store.conn.execute("SELECT n FROM iiif_images WHERE work_id = ?", (work.id,))}
@@ -429,16 +431,18 @@ def remember(store: Any, work: Any, scan: Scan, out_dir: Path, done: dict[int, A
         path = out_dir / page.image
         if path.is_file():
             record_image(store, work, scan.pages[n - 1], Got(scan.pages[n - 1].source, path.stat().st_size,
-                                                             page.sha1), page.image, page.sha1)
+                                                             page.sha1), page.image, page.sha1, keys[n])
 
 
-def known_pages(store: Any, work: Any, scan: Scan, out_dir: Path, wanted: list[int]) -> dict[int, Any]:
-    """Pages whose image the state knows as fetched in full (same source, file still there with the same size
-    and SHA-1): kept without asking the server again, even when the journal and pages.json are gone."""
+def known_pages(store: Any, work: Any, scan: Scan, out_dir: Path, wanted: list[int],
+                keys: dict[int, str]) -> dict[int, Any]:
+    """Pages whose image the state knows as fetched in full (same source, made with the same settings, file still
+    there with the same size and SHA-1): kept without asking the server again, even when the journal and
+    pages.json are gone."""
     from transcribe.split import PageImage
 
     rows = {r["n"]: r for r in store.conn.execute(
-        "SELECT n, canvas, url, size, sha1, image, image_sha1 FROM iiif_images WHERE work_id = ?", (work.id,))}
+        "SELECT n, canvas, url, size, sha1, image, image_sha1, key FROM iiif_images WHERE work_id = ?", (work.id,))}
     found: dict[int, Any] = {}
     for n in wanted:
         r, page = rows.get(n), scan.pages[n - 1]
