@@ -386,6 +386,9 @@ def test_fast_is_plain_tesseract_and_switching_method_redoes_pages(crops, tmp_pa
     assert c["x_height"] > 15 and "scale" not in c and "reading_order" not in c and "reread" not in c
     assert "0 page(s) read" in ocr(folder, "--models", "fra").output  # its choices survive a resume:
     assert choices(folder)["0001.png"] == c
+    # --fast reads exactly the models given, an installed catalogue model too (scripts/test installs german_print)
+    catalogue = ocr(folder, "--models", "german_print", "--fast")
+    assert catalogue.exit_code == 0 and "2 page(s) read" in catalogue.output, catalogue.output
     assert ocr(folder, "--fast", "--best", "--models", "fra").exit_code == ExitCode.INPUT
 
 

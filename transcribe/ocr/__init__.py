@@ -12,10 +12,9 @@ model for the book from its checked pages).
 Choices, measured on the 15 corpus pages with Tesseract 5.3.0 (Debian 12) on 2 cores:
 - One Tesseract call per page writes txt, hOCR and TSV together (1.03x the cost of text alone, OCR-NOTES.md);
   the default method reads a page a second time only when Tesseract is unsure of it (method.py).
-- Page segmentation stays `--psm 3` (plain Tesseract's). `--psm 4` has a better mean (0.103 against 0.115)
-  thanks to two hard layouts but is worse on five pages, and Tesseract's confidence does not tell which one is
-  better (a second reading with --psm 4 of low-confidence pages did not hold leave one book out, method.py).
-  `--psm` stays an option a community can check with `transcribe evaluate`.
+- Page segmentation stays `--psm 3` (plain Tesseract's) for every page Tesseract is sure of; a page whose mean
+  word confidence is under 70 is read again with `--psm 4` and the surer reading kept (method.py: it held leave
+  one book out, 0.1460 -> 0.1178). `--psm` stays an option a community can check with `transcribe evaluate`.
 - Workers: a thread pool of one `tesseract` subprocess per core, each with OMP_THREAD_LIMIT=1 (Tesseract's
   own OpenMP threads make it 6.7x slower per page here). The work happens in the subprocess, so threads are
   enough: a ProcessPoolExecutor used the same CPU (10 pages: 19.2-19.4 s either way) and its wall time was
@@ -252,7 +251,12 @@ def reading_for(settings: OcrSettings) -> tuple[Reading, str | None]:
     folder from which Tesseract loads them all (None: Tesseract's own)."""
     if not settings.models:
         return Reading(settings.models or ""), settings.tessdata_dir
-    if settings.method == "fast":
+    if settings.method == "fast":  # exactly the models given; from the models folder when one is installed there
+        if settings.tessdata_dir is None:
+            from transcribe import models as catalogue_models
+
+            found = catalogue_models.tessdata_for(settings.models, None)
+            return Reading(settings.models), str(found) if found is not None else None
         return Reading(settings.models), settings.tessdata_dir
     from transcribe.langs import installed_models
 

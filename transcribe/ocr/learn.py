@@ -19,14 +19,11 @@ import json
 import os
 import re
 import shutil
+import subprocess
 import tempfile
-from collections import Counter, defaultdict
-from collections.abc import Iterable
 from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
-
-from rapidfuzz.distance import Levenshtein
 
 from transcribe.errors import InputError
 from transcribe.events import ProgressFn, no_progress
@@ -254,19 +251,27 @@ def learn_book(pages_dir: Path, settings: OcrSettings, checked: dict[int, tuple[
 
     work_dir = folder / f"train-{key[:12]}"
     work_dir.mkdir(parents=True, exist_ok=True)
-    alphabet = TR.unicharset_of(base, folder / "base")
+    alphabet = TR.unicharset_of(base, folder / f"base-{base_sha1[:12]}")  # the alphabet of this very base model
     base_dir, base_name = str(base.parent), base.stem
     order = sorted(wanted)
 
     # 1. Tesseract's layout and reading of each checked page, with the base model (cached by image and key).
+    notes: list[str] = []  # what the summary says was left out, and why
+
     def first_reading(n: int) -> str:
         cached = work_dir / f"page-{n:05d}.tsv"
         if cached.is_file():
             return cached.read_text(encoding="utf-8")
         with tempfile.TemporaryDirectory(prefix="transcribe-learn-") as tmp:
-            out = T.read_page((pages_dir / pages[n].image).resolve(), Path(tmp) / "out", models=base_name,
-                              psm=3, tessdata_dir=base_dir, timeout=settings.timeout, dpi=pages[n].dpi)
-        if out.error is None:
+            try:
+                out = T.read_page((pages_dir / pages[n].image).resolve(), Path(tmp) / "out", models=base_name,
+                                  psm=3, tessdata_dir=base_dir, timeout=settings.timeout, dpi=pages[n].dpi)
+            except subprocess.TimeoutExpired:
+                notes.append(f"checked page {n} took Tesseract longer than {settings.timeout:g} s: left out")
+                return ""
+        if out.error is not None:
+            notes.append(f"checked page {n} could not be read ({out.error}): left out")
+        else:
             fsutil.write_text(cached, out.tsv)
         return out.tsv
 
@@ -280,7 +285,6 @@ def learn_book(pages_dir: Path, settings: OcrSettings, checked: dict[int, tuple[
     for n in order:
         name, text = wanted[n]
         TR.lines_of_page(name, pages_dir / pages[n].image, tsvs[n], text, work_dir / "lines", alphabet, data)
-    notes = []
     if data.unknown:
         notes.append(f"{data.unknown} aligned line(s) left out: the base model cannot write "
                      f"{' '.join(repr(c) for c in data.unknown_chars)}")
@@ -323,7 +327,7 @@ def learn_book(pages_dir: Path, settings: OcrSettings, checked: dict[int, tuple[
     with cf.ThreadPoolExecutor(max_workers=jobs or os.cpu_count() or 1) as pool:
         for psm in PSM_CHOICES:
             jobs_ = [_job(pages_dir, pages[n], replace(trial, psm=psm), chosen_models) for n in psm_pages]
-            results = [r for r in pool.map(ocr_page, jobs_) if r.ok]
+            results = list(pool.map(ocr_page, jobs_))  # a failed page counts as read with no text
             readings_by_psm[psm] = results
             psm_cer[str(psm)] = round(TR.cer((r.text, wanted[r.n][1]) for r in results), 4)
             progress("learn: choosing the page segmentation", PSM_CHOICES.index(psm) + 1, len(PSM_CHOICES))

@@ -296,11 +296,14 @@ def train(base: Path, lstmf: list[Path], folder: Path, *, name: str = "book", ma
 
     def keep_checkpoint() -> None:
         text = _tail(log_path, since=offset)
-        seen = text.count("wrote checkpoint")
-        if seen > saved[0] and checkpoint.is_file():
+        # by the iterations of the last checkpoint written, not by a count of them in the tail (a long log's tail
+        # holds a fixed number of them, and the count would stop growing)
+        written = [line for line in text.splitlines() if "wrote checkpoint" in line]  # written whole, then logged
+        last = _checkpoint_iterations(written[-1]) if written else 0
+        if last > saved[1] and checkpoint.is_file():
             with fsutil.atomic_path(safe) as tmp:
                 shutil.copyfile(checkpoint, tmp)
-            saved[0], saved[1] = seen, _checkpoint_iterations(text)
+            saved[0], saved[1] = saved[0] + 1, last
 
     with open(log_path, "a", encoding="utf-8") as log:
         try:
