@@ -254,21 +254,6 @@ def better_missing(models: str, language_code: str | None) -> list[CatalogModel]
             and (language_code is None or language_code in m.languages)]
 
 
-def installed_replacements(models: str, language_code: str | None) -> dict[str, CatalogModel]:
-    """Each model of `models` -> the installed catalogue model that replaces it for the language (a recommended
-    one first, then in the catalogue's order)."""
-    have = installed_catalogue_models()
-    ordered = sorted(catalogue().values(), key=lambda m: not m.recommended)
-    out: dict[str, CatalogModel] = {}
-    for wanted in (m.strip().removeprefix("script/") for m in models.split("+") if m.strip()):
-        for m in ordered:
-            if m.name in have and wanted in m.replaces \
-                    and (language_code is None or language_code in m.languages):
-                out[wanted] = m
-                break
-    return out
-
-
 @functools.cache
 def _debian_tessdata() -> Path:
     with contextlib.suppress(Exception):

@@ -26,7 +26,7 @@ from typing import Any
 
 from transcribe.errors import InputError
 
-__all__ = ["Canvas", "ImageRef", "IsCollection", "Presentation", "is_manifest_address", "parse_presentation",
+__all__ = ["Canvas", "ImageRef", "IsCollection", "Presentation", "parse_presentation",
            "read_presentation"]
 
 LangMap = dict[str, list[str]]
@@ -95,12 +95,6 @@ class IsCollection(InputError):
 
 
 # -- reading -------------------------------------------------------------------------------------------------------
-def is_manifest_address(s: str | Path) -> bool:
-    """An http(s) address (a manifest is the only kind of scan read from the web), or a local `.json` file."""
-    text = str(s)
-    return bool(re.match(r"(?i)https?://", text)) or text.lower().endswith(".json")
-
-
 def _name(source: str) -> str:
     """How to name the manifest in a message: a local file by its name, an address in full."""
     return source if re.match(r"(?i)https?://", source) else Path(source).name

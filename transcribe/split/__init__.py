@@ -49,6 +49,7 @@ from transcribe.split.inputs import (
     Scan,
     SourcePage,
     inspect_scan,
+    is_address,
     natural_key,
     parse_page_spec,
 )
@@ -205,7 +206,7 @@ def split(scan: Path | str, out_dir: Path, *, pages: str | None = None, dpi: int
     Resumable: see the module's docstring.
     """
     with pixel_limit(max_pixels):
-        return _split(scan if _is_address(scan) else Path(scan), Path(out_dir), pages=pages, dpi=dpi, fmt=fmt, gray=gray, jobs=jobs, store=store,
+        return _split(scan if is_address(scan) else Path(scan), Path(out_dir), pages=pages, dpi=dpi, fmt=fmt, gray=gray, jobs=jobs, store=store,
                       work=work, progress=progress, note=note, max_pixels=max_pixels, info=info)
 
 
@@ -336,10 +337,6 @@ def _finish(out_dir: Path, info: Scan, done: dict[int, PageImage], keys: dict[in
             c.executemany(_UPSERT, [(work.id, p.n, p.image, p.source, p.width, p.height, p.dpi, p.sha1)
                                     for p in pages])
     return pages
-
-
-def _is_address(scan: Path | str) -> bool:
-    return isinstance(scan, str) and scan.lower().startswith(("http://", "https://"))
 
 
 def read_pages(pages_dir: Path) -> list[PageImage]:

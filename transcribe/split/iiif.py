@@ -199,7 +199,6 @@ class Fetcher:
         self.name = manifest_name(pres.source)
         self.per_image_info = False  # read every canvas's info.json (the server limits sizes)
         self.got: dict[int, Got] = {}
-        self.info_requests = 0
         self._lock = threading.Lock()
         self._infos: dict[str, dict[str, Any]] = {}
         self._slots = threading.BoundedSemaphore(JOBS)  # requests in flight at once
@@ -215,7 +214,6 @@ class Fetcher:
         with self._lock:
             if service in self._infos:
                 return self._infos[service]
-        self.info_requests += 1
         with self._slots:
             data = download.get_json(f"{service}/info.json", session=self.session)
         if not isinstance(data, dict):
