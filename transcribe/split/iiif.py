@@ -444,7 +444,7 @@ def known_pages(store: Any, work: Any, scan: Scan, out_dir: Path, wanted: list[i
     found: dict[int, Any] = {}
     for n in wanted:
         r, page = rows.get(n), scan.pages[n - 1]
-        if r is None or page.kind != KIND or r["canvas"] != page.source:
+        if r is None or page.kind != KIND or r["canvas"] != page.source or r["key"] != keys[n]:
             continue
         path = out_dir / r["image"]
         if not path.is_file() or (r["sha1"] == r["image_sha1"] and path.stat().st_size != r["size"]) \
