@@ -103,6 +103,14 @@ def test_preview_says_where_metadata_without_an_index_field_goes(tmp_path: Path,
     assert "no Index field for institution, source_url: on the file's description page ({{Book}}) only." \
         in res.stderr
     assert "no Index field for signatur, nor one on the file's description page (left out)." in res.stderr
+    # no licence, so no file description page: then institution and source_url are not said to be on one
+    res = runner.invoke(app, ["publish", str(make_work(tmp_path / "w2", images, pages=2, licence="",
+                                                       extra='source_url = "https://example.org/book"\n')),
+                              "--export", str(tmp_path / "out2")])
+    assert res.exit_code == 0, res.output
+    assert "description page ({{Book}}) only" not in res.stderr
+    assert "no Index field for institution, source_url, and no file description page is written (left out)." \
+        in res.stderr
     # thumbnails big enough to judge a page at a glance, and light: small files of their own, not the big images
     shown = re.search(r"img\.thumb\{height:(\d+)px", index)
     assert shown and 200 <= int(shown.group(1)) <= 300

@@ -275,18 +275,18 @@ def _export(scan: Path, pages_dir: Path, meta: WorkMeta, out: Path, quiet: bool,
         err(f"  page {n} has no page text: {why}")
     for note in r.notes:
         err(f"  note: {note}")
-    _unmapped_notes(r.unmapped)
+    _unmapped_notes(r.unmapped, file_page=r.file_page)
     err(f"Open {r.preview} in a web browser to review every page beside its text.")
     typer.echo(str(r.preview))
 
 
-def _unmapped_notes(unmapped: list[str]) -> None:
+def _unmapped_notes(unmapped: list[str], *, file_page: bool = True) -> None:
     """Where the metadata the Index page has no field for goes: the file's description page, or nowhere."""
     from transcribe.wiki.pagetext import split_unmapped
 
-    on_file, left_out = split_unmapped(unmapped)
+    on_file, left_out = split_unmapped(unmapped, file_page=file_page)
     if on_file:
         err(f"  note: no Index field for {', '.join(on_file)}: on the file's description page ({{{{Book}}}}) only.")
     if left_out:
-        err(f"  note: no Index field for {', '.join(left_out)}, nor one on the file's description page "
-            "(left out).")
+        where = "nor one on the file's description page" if file_page else "and no file description page is written"
+        err(f"  note: no Index field for {', '.join(left_out)}, {where} (left out).")

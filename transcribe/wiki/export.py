@@ -63,6 +63,7 @@ class ExportReport:
     skipped: list[tuple[int, str]] = field(default_factory=list)  # (page, why it has no Page: text)
     unmapped: list[str] = field(default_factory=list)
     notes: list[str] = field(default_factory=list)
+    file_page: bool = True  # a file description page (File.wiki) was written
 
     @property
     def preview(self) -> Path:
@@ -118,6 +119,7 @@ def export_work(scan: Path, pages_dir: Path, meta: WorkMeta, out_dir: Path, *, p
                             "without one (add e.g. licence = \"PD-old-70\")")
     if "File.wiki" not in titles:  # an earlier export into this folder may have written one
         (wt / "File.wiki").unlink(missing_ok=True)
+        report.file_page = False
     try:
         labels = label_pages(meta.page_labels, max((p.n for p in pages), default=0))
     except PageLabelError:
@@ -258,13 +260,14 @@ def _index_html(meta: WorkMeta, name: str, rows: list[dict[str, Any]], fields: l
     summary = ", ".join(f"{v} {k.lower()}" for k, v in by_level.items())
     who = " · ".join(x for x in (meta.author, meta.year, meta.publisher, meta.place) if x)
     notes = "".join(f"<p class=\"meta\">Note: {e(n)}</p>" for n in [*report.notes, report.ns_note] if n)
-    on_file, left_out = pt.split_unmapped(report.unmapped)
+    on_file, left_out = pt.split_unmapped(report.unmapped, file_page=report.file_page)
     if on_file:
         notes += (f"<p class=\"meta\">On the file's description page ({{{{Book}}}}), since the Index page has no "
                   f"field for them: {e(', '.join(on_file))}</p>")
     if left_out:
-        notes += (f"<p class=\"meta\">Left out (neither the Index page nor the file's description page has a "
-                  f"field for them): {e(', '.join(left_out))}</p>")
+        why = ("neither the Index page nor the file's description page has a field for them" if report.file_page
+               else "the Index page has no field for them, and no file description page is written")
+        notes += f"<p class=\"meta\">Left out ({why}): {e(', '.join(left_out))}</p>"
     out = [f"<header><h1>{e(meta.title)}</h1><div class=\"meta\">{e(who)}</div>",
            (f"<div class=\"meta\">Will be published as <b>File:{e(name)}</b>, <b>{e(report.index_ns)}:{e(name)}</b> "
             f"and <b>{e(report.page_ns)}:{e(name)}/1</b> … <b>/{len(rows)}</b>. {len(rows)} pages: {e(summary)}."

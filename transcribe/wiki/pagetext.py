@@ -543,8 +543,11 @@ BOOK_FIELDS = (
 )
 
 
-def split_unmapped(unmapped: list[str]) -> tuple[list[str], list[str]]:
-    """What the Index page has no field for, as (shown on the file's description page by {{Book}}, left out)."""
+def split_unmapped(unmapped: list[str], *, file_page: bool = True) -> tuple[list[str], list[str]]:
+    """What the Index page has no field for, as (shown on the file's description page by {{Book}}, left out).
+    `file_page` False: no file description page is written (no licence, or one that is not free): all left out."""
+    if not file_page:
+        return [], list(unmapped)
     book = {attr for attr, _ in BOOK_FIELDS}
     return [u for u in unmapped if u in book], [u for u in unmapped if u not in book]
 
