@@ -17,6 +17,17 @@ CORPUS = SHARED / "corpus"
 os.environ.setdefault("OMP_THREAD_LIMIT", "1")
 
 
+def pytest_sessionstart(session: pytest.Session) -> None:
+    """The catalogue models the tests read with (german_print...), installed from ../shared/models through the
+    same download code as `transcribe langs install --all --from ../shared/models` (what scripts/test runs), so
+    that a plain `pytest` finds them too. Nothing is fetched from elsewhere; installed models are only checked."""
+    from transcribe import models
+
+    if (SHARED / "models").is_dir() and set(models.catalogue()) - models.installed_catalogue_models():
+        for name in models.catalogue():
+            models.install(name, source=str(SHARED / "models"))
+
+
 @pytest.fixture(scope="session")
 def corpus() -> Path:
     """The folder of scanned pages with ground truth (read-only)."""
