@@ -374,11 +374,17 @@ def _learning(manifest: Path, where: str, values: dict[str, Any], problems: list
     return str(folder), minutes
 
 
-def _address_stem(address: str) -> str:
-    """A name from a manifest's address: 'https://x.org/iiif/bsb00122140/manifest' -> 'bsb00122140'."""
+def address_stem(address: str) -> str:
+    """A name from a manifest's address: 'https://x.org/iiif/bsb00122140/manifest' -> 'bsb00122140' ('' when
+    it has none). The one rule for a work id from an address (`run`, `init --from`, a collection's members)."""
     parts = [p for p in re.split(r"[/?=&]", address.split("://", 1)[-1])[1:] if p]
-    parts = [p for p in parts if not re.fullmatch(r"(?i)manifest(\.json)?|iiif|presentation|v\d+|\d(\.\d)?", p)]
-    return Path(parts[-1]).stem if parts else "manifest"
+    parts = [p for p in parts if not re.fullmatch(
+        r"(?i)manifest(\.json)?|iiif|presentation|items?|v\d+|\d{1,3}(\.\d)?", p)]
+    return re.sub(r"(?i)\.json$", "", parts[-1]) if parts else ""
+
+
+def _address_stem(address: str) -> str:
+    return address_stem(address) or "manifest"
 
 
 def _own(data: dict[str, Any], key: str) -> str:

@@ -28,6 +28,7 @@ from transcribe.errors import ManifestError, TranscribeError, UsageError
 from transcribe.fsutil import write_text
 from transcribe.iiif.metadata import WorkEntry, language_index, manifest_id, work_entry
 from transcribe.iiif.presentation import IsCollection, parse_presentation, read_presentation
+from transcribe.manifest import address_stem
 
 # The order fields are written in: what a person checks first, first.
 FIELD_ORDER = ("id", "scan", "iiif_manifest", "title", "subtitle", "author", "editor", "translator", "illustrator",
@@ -127,18 +128,12 @@ def _collection(manifests: tuple[tuple[str, str | None], ...], languages: dict[s
                 fields["title"] = label
             said = (f"the manifest could not be read ({reason}); this entry holds only what the collection "
                     f"says. When it can be reached: transcribe init --from {address}")
-            w = InitWork(id=_id_from_address(address), address=address, fields=fields, comments=[said],
+            w = InitWork(id=address_stem(address), address=address, fields=fields, comments=[said],
                          unreachable=reason)
         else:
             w = _work(address, entry, wid)
         works.append(w)
     return works
-
-
-def _id_from_address(address: str) -> str:
-    parts = [re.sub(r"(?i)\.json$", "", x) for x in urlsplit(address).path.split("/")
-             if x and not re.fullmatch(r"(?i)manifest(\.json)?", x)]
-    return "-".join(parts[-2:]) if parts else ""
 
 
 # -- writing ------------------------------------------------------------------------------------------------------

@@ -20,7 +20,6 @@ import re
 import unicodedata
 from dataclasses import dataclass, field
 from html.parser import HTMLParser
-from urllib.parse import urlsplit
 
 from transcribe import licences
 from transcribe.iiif.presentation import LangMap, Presentation
@@ -428,11 +427,6 @@ def language_index() -> dict[str, str]:
 
 def manifest_id(p: Presentation) -> str:
     """A work id from the manifest's address ('.../bsb00122140/manifest' -> 'bsb00122140'), else ''."""
-    path = urlsplit(p.id if "://" in p.id else p.source).path
-    for part in reversed([x for x in path.split("/") if x]):
-        stem = re.sub(r"(?i)\.json$", "", part)
-        if stem.lower() in ("manifest", "iiif", "presentation", "v2", "v3", "item", "items", "2", "3") or \
-                (stem.isdigit() and len(stem) < 4):
-            continue
-        return stem
-    return ""
+    from transcribe.manifest import address_stem
+
+    return address_stem(p.id if "://" in p.id else p.source)
