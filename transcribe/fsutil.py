@@ -52,8 +52,9 @@ def write_text(target: str | os.PathLike[str], text: str) -> None:
     write_bytes(target, text.encode("utf-8"))
 
 
-def sha1_file(path: str | os.PathLike[str], *, chunk: int = 1 << 20) -> str:
-    h = hashlib.sha1()
+def sha1_file(path: str | os.PathLike[str], *, chunk: int = 1 << 20, algorithm: str = "sha1") -> str:
+    """The hex digest of a file (SHA-1 unless `algorithm` names another hashlib algorithm, e.g. 'sha256')."""
+    h = hashlib.new(algorithm)
     with open(path, "rb") as f:
         while block := f.read(chunk):
             h.update(block)

@@ -19,7 +19,6 @@ from __future__ import annotations
 import contextlib
 import difflib
 import functools
-import hashlib
 import os
 import re
 import tempfile
@@ -28,7 +27,7 @@ import uuid
 from dataclasses import dataclass
 from pathlib import Path
 
-from transcribe import download
+from transcribe import download, fsutil
 from transcribe.errors import LanguageError
 from transcribe.langs import CATALOGUE_FILE, LANGS_DIR, default_tessdata_dir
 from transcribe.events import ProgressFn
@@ -198,14 +197,6 @@ def _source_address(model: CatalogModel, source: str | None) -> str:
     return source.rstrip("/") + "/" + model.file
 
 
-def _sha256_file(path: Path) -> str:
-    h = hashlib.sha256()
-    with open(path, "rb") as f:
-        while block := f.read(1 << 20):
-            h.update(block)
-    return h.hexdigest()
-
-
 def install(name: str, *, source: str | None = None, progress: ProgressFn | None = None, retries: int = 5,
             timeout: float = 60.0, max_wait: float = 300.0) -> Path:
     """Download catalogue model `name` into `models_dir()` (resumable, checked against its SHA-256, atomic).
@@ -217,7 +208,7 @@ def install(name: str, *, source: str | None = None, progress: ProgressFn | None
     model = get_model(name)
     dest = models_dir() / model.file
     if dest.is_file() and not dest.is_symlink() and dest.stat().st_size == model.size \
-            and _sha256_file(dest) == model.sha256:
+            and fsutil.sha1_file(dest, algorithm="sha256") == model.sha256:
         return dest
     address = _source_address(model, source)
     try:

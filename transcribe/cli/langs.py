@@ -119,11 +119,8 @@ def show(
         typer.echo(json.dumps(info, ensure_ascii=False, indent=2))
         return
     if fmt is Format.csv:  # one row, the columns of 'langs list --format csv' and what is missing
-        out = io.StringIO()
-        columns = ["code", "name", "native_name", "scripts", "direction", "models", "packages", "status", "missing"]
-        csv.writer(out, lineterminator="\n").writerows(
-            [columns, [" ".join(v) if isinstance(v, list) else v for v in (info[c] for c in columns)]])
-        typer.echo(out.getvalue(), nl=False)
+        _machine_readable([info], fmt, ["code", "name", "native_name", "scripts", "direction", "models", "packages",
+                                        "status", "missing"])
         return
     models = ", ".join(f"{m} ({s})" for m, s in info["model_status"].items())
     lines = [

@@ -184,16 +184,9 @@ def choose(cers: dict[str, float], default: str) -> str:
 def find_base_model(tessdata_dir: str | None) -> Path | None:
     """The float model to fine-tune: german_print.traineddata in the user's models folder
     ($TRANSCRIBE_MODELS_DIR, see models.py), in --tessdata-dir, or in Tesseract's own folder."""
-    import os
+    from transcribe import models as catalogue
 
-    folders: list[Path] = []
-    try:
-        from transcribe import models as catalogue  # type: ignore[attr-defined]
-
-        folders.append(Path(catalogue.models_dir()))
-    except (ImportError, AttributeError):
-        if os.environ.get("TRANSCRIBE_MODELS_DIR"):
-            folders.append(Path(os.environ["TRANSCRIBE_MODELS_DIR"]))
+    folders = [catalogue.models_dir()]
     if tessdata_dir:
         folders.append(Path(tessdata_dir))
     from transcribe.langs import default_tessdata_dir

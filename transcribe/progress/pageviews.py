@@ -31,7 +31,7 @@ from datetime import UTC, datetime
 
 import requests
 
-from transcribe import __version__
+from transcribe.download import user_agent  # the one User-Agent (name, version, TRANSCRIBE_CONTACT)
 from transcribe.progress.credits import periods_between
 from transcribe.store import Store
 
@@ -48,12 +48,6 @@ NOT_AVAILABLE = "page views: not available for this wiki"
 
 class PageViewsError(Exception):
     """The service could not be read (down, or asking us to slow down for too long): say so, never show 0."""
-
-
-def user_agent(contact: str | None = None) -> str:
-    contact = contact or os.environ.get("TRANSCRIBE_CONTACT") or "set TRANSCRIBE_CONTACT"
-    return f"transcribe/{__version__} (Wikisource progress reports for libraries; contact: {contact}) " \
-           f"python-requests/{requests.__version__}"
 
 
 def project_of(api_url: str, is_wikimedia: bool) -> str | None:
