@@ -214,7 +214,33 @@ def tesseract_exe() -> str:
     return exe
 
 
+# `tesseract --list-langs` per (program, folder asked, TESSDATA_PREFIX): its answer and the folder's state it was given for.
+# One run asks several times (the CLI, the OCR stage, the method's model choice); a model added to or removed from
+# the folder changes its modification time, and the answer is asked again.
+_LISTED: dict[tuple[str, str | None, str | None], tuple[tuple[int, ...], tuple[Path | None, set[str]]]] = {}
+
+
+def _stamp(folder: Path | None) -> tuple[int, ...]:
+    stamp = []
+    for f in (folder, folder / "script") if folder is not None else ():
+        try:
+            stamp.append(f.stat().st_mtime_ns)
+        except OSError:
+            stamp.append(-1)
+    return tuple(stamp)
+
+
 def _list_langs(tessdata_dir: Path | None) -> tuple[Path | None, set[str]]:
+    key = (tesseract_exe(), str(tessdata_dir) if tessdata_dir is not None else None, os.environ.get("TESSDATA_PREFIX"))
+    cached = _LISTED.get(key)
+    if cached is not None and cached[1][0] is not None and cached[0] == _stamp(cached[1][0]):
+        return cached[1][0], set(cached[1][1])
+    folder, models = _run_list_langs(tessdata_dir)
+    _LISTED[key] = (_stamp(folder), (folder, set(models)))
+    return folder, models
+
+
+def _run_list_langs(tessdata_dir: Path | None) -> tuple[Path | None, set[str]]:
     cmd = [tesseract_exe(), "--list-langs"]
     if tessdata_dir is not None:
         cmd += ["--tessdata-dir", str(tessdata_dir)]
