@@ -101,11 +101,19 @@ def test_a_book_model_is_trained_measured_recorded_used_and_not_trained_again(mo
     assert "recorded earlier, not trained again" in again.output and "3 unchanged" in again.output
     assert log.stat().st_mtime_ns == trained_at and len(rows(pages)) == 1
 
+    # Other OCR settings (--fast reads frk with Debian's frk): the choice is measured again for them, against what
+    # they read with, but the book model is not trained again.
+    fast = ocr(pages, *args, "--fast")
+    assert fast.exit_code == 0, fast.output
+    assert "measured again for these OCR settings, not trained again" in fast.output
+    assert log.stat().st_mtime_ns == trained_at and len(rows(pages)) == 2
+    assert set(json.loads(rows(pages)[-1]["held_back_cer"])) == {"frk", "german_print", "book"}
+
     (checked / "0003.gt.txt").write_text(truths[2], encoding="utf-8")  # one more page checked: learned again
     more = ocr(pages, "--models", "frk", "--learn-from", str(checked), "--learn-minutes", "0.05", "--jobs", "2")
     assert more.exit_code == 0, more.output
     assert "(3 page(s)): book model trained on" in more.output and "iterations" in more.output
-    assert len(rows(pages)) == 2 and rows(pages)[-1]["pages"] == 3
+    assert len(rows(pages)) == 3 and rows(pages)[-1]["pages"] == 3
 
 
 def test_the_held_back_lines_decide_and_the_base_is_kept_unless_the_book_model_is_better():

@@ -27,7 +27,7 @@ from typing import TYPE_CHECKING, Any
 
 from transcribe.errors import InputError
 from transcribe.events import ProgressFn, no_progress
-from transcribe.ocr import OcrSettings, PageJob, ocr_page, reading_for
+from transcribe.ocr import OcrSettings, PageJob, ocr_page, reading_for, settings_fingerprint
 from transcribe.ocr import tesseract as T
 from transcribe.ocr.method import config_for
 from transcribe.store import Store, Work
@@ -232,7 +232,10 @@ def learn_book(pages_dir: Path, settings: OcrSettings, checked: dict[int, tuple[
         raise LanguageError(f"--learn-from fine-tunes the float model {BASE_MODEL}.traineddata, and it is not "
                             f"installed. Install it: transcribe langs install {BASE_MODEL}")
     base_sha1 = fsutil.sha1_file(base)
-    key = checked_key(wanted, {n: p.sha1 for n, p in pages.items()}, base_sha1)
+    # the training rests on the base model and the checked pages; the choices on what the rest would be read with
+    # (another --lang, --models, --tessdata-dir or method measures again, without training again)
+    train_key = checked_key(wanted, {n: p.sha1 for n, p in pages.items()}, base_sha1)
+    key = hashlib.sha1(json.dumps([train_key, settings_fingerprint(settings)], sort_keys=True).encode()).hexdigest()
     folder = pages_dir / MODEL_DIR
     row = store.query("SELECT * FROM book_models WHERE work_id = ? AND key = ?", (work.id, key))
     if row:
@@ -242,7 +245,7 @@ def learn_book(pages_dir: Path, settings: OcrSettings, checked: dict[int, tuple[
         if model_ok:
             return _settings_for(settings, done, pages_dir), replace(done, reused=True)
 
-    work_dir = folder / f"train-{key[:12]}"
+    work_dir = folder / f"train-{train_key[:12]}"
     work_dir.mkdir(parents=True, exist_ok=True)
     alphabet = TR.unicharset_of(base, folder / f"base-{base_sha1[:12]}")  # the alphabet of this very base model
     base_dir, base_name = str(base.parent), base.stem
@@ -291,9 +294,23 @@ def learn_book(pages_dir: Path, settings: OcrSettings, checked: dict[int, tuple[
     if train_lines:
         lstmf = TR.make_lstmf(train_lines, Path(base_dir), base_name)
         iterations = max(MIN_ITERATIONS, min(MAX_ITERATIONS, ITERATIONS_PER_LINE * len(lstmf)))
-        trained = TR.train(base, lstmf, work_dir, name=BOOK_MODEL, max_iterations=iterations,
-                           cpu_budget=minutes * 60,
-                           progress=lambda done, total: progress("learn: training", done, total))
+        finished = work_dir / "trained.json"  # a finished training of these lines (the choices may be measured
+        try:  # again, for other reading settings, without training again)
+            was = json.loads(finished.read_text(encoding="utf-8"))
+            trained = TR.Trained(Path(was["model"]), int(was["iterations"]), float(was["cpu_seconds"]),
+                                 bool(was["stopped_early"]))
+            if not trained.model.is_file():
+                trained = None
+            else:
+                notes.append("the model trained earlier on these checked pages is measured again for these OCR "
+                             "settings, not trained again")
+        except (OSError, ValueError, KeyError, TypeError):
+            trained = None
+        if trained is None:
+            trained = TR.train(base, lstmf, work_dir, name=BOOK_MODEL, max_iterations=iterations,
+                               cpu_budget=minutes * 60,
+                               progress=lambda done, total: progress("learn: training", done, total))
+            fsutil.write_text(finished, json.dumps({**asdict(trained), "model": str(trained.model)}) + "\n")
         with fsutil.atomic_path(folder / f"{BOOK_MODEL}.traineddata") as tmp:
             shutil.copyfile(trained.model, tmp)
     # the rest of the book as the default would read it: its models (a catalogue model in place of Debian's) and the
