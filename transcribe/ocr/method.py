@@ -23,7 +23,8 @@ Tesseract 5.3.0, strict CER as `transcribe evaluate` computes it, CPU = Tesserac
   - dropped, each because it helped only the book it was chosen on (held out 0.1178 with and without it, with
     the rules above): Tesseract's table finder off (`textord_tabfind_find_tables=0`: a 1761 catalogue page 0.530
     -> 0.381, no other book changed); scaling small print (prepare.py); the reading-order rebuild (now bench/ocr_layout.py; it
-    also scrambled an unseen exhibition catalogue). Also dropped: GT4HistOCR for frk (two books worse by > 0.02),
+    also scrambled an unseen exhibition catalogue); a white border around the page (`--lobo white_border`: it
+    found a Fraktur page's edge letters and page number, but held out 0.1311 against 0.1198, one book +0.39). Also dropped: GT4HistOCR for frk (two books worse by > 0.02),
     german_print together with the Debian model (worse than german_print alone on every Antiqua language),
     `Fraktur+frk` for frk (1.8x the CPU of frk: over the CPU budget of 1.0x plain).
   Result (`bench/bench_ocr_quality.py --methods default,fast --recipe`, library run): corpus-wide 0.591x plain's
