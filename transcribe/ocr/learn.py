@@ -397,6 +397,12 @@ def _settings_for(settings: OcrSettings, done: BookModel, pages_dir: Path) -> Oc
     tessdata = done.tessdata_dir
     if done.chosen == BOOK_MODEL:
         tessdata = str((pages_dir / MODEL_DIR).resolve())
+    else:  # where the models are now (a recorded folder may have been a temporary one: models.tessdata_for)
+        reading, folder = reading_for(settings)
+        if done.chosen == (reading.models or ""):
+            tessdata = folder
+        elif tessdata and not Path(tessdata).is_dir() and (base := find_base_model(settings.tessdata_dir)):
+            tessdata = str(base.parent)
     unsure = "" if done.min_line_conf is None else \
         f"; lines read with a mean word confidence under {done.min_line_conf:g} left out"
     return replace(settings, models=done.chosen, tessdata_dir=tessdata, psm=done.psm, 
