@@ -1,5 +1,6 @@
 """`transcribe run` tells which models each work was read with, says once per run which better model is missing
-(issue 16 item 3), and learns a work's book model from the checked pages its manifest names (issue 17 part 3).
+(issue 16 item 3), and learns a work's book model from the checked pages its manifest names (issue 17 part 3),
+in the background of the batch with --learn-in-background.
 
 Real Tesseract and lstmtraining on tiny pages: the tops of three pages of ../shared/books/akz1860 (Fraktur, 1860).
 """
@@ -7,8 +8,13 @@ Real Tesseract and lstmtraining on tiny pages: the tops of three pages of ../sha
 from __future__ import annotations
 
 import json
+import os
 import shutil
+import signal
 import sqlite3
+import subprocess
+import sys
+import time
 from pathlib import Path
 
 import pytest
@@ -118,3 +124,89 @@ def test_learning_fields_are_checked_like_the_others(tmp_path, kind):
     assert "learn_minutes '-1' must be a number of minutes above 0" in result.output
     if kind == "toml":
         assert "'lern_minutes'" in result.output and "did you mean 'learn_minutes'" in result.output
+
+
+_TWO_WORKS = ('[[work]]\nid = "akz"\nscan = "scan"\ntitle = "Akz"\nlearn_from = "checked"\nlearn_minutes = {}\n\n'
+              '[[work]]\nid = "other"\nscan = "other"\ntitle = "Other"\n')
+
+
+def _two_works(tmp: Path, learn_minutes: float) -> Path:
+    """'akz' learns from its checked pages 1 and 2 (and has page 3 to read with the model); 'other' does not."""
+    truths = _scan(tmp / "scan", ("0009", "0010", "0011"))
+    _scan(tmp / "other", ("0012",), height=260)
+    (tmp / "checked").mkdir()
+    for n in (1, 2):
+        (tmp / "checked" / f"{n:04d}.gt.txt").write_text(truths[n - 1], encoding="utf-8")
+    return _manifest(tmp, _TWO_WORKS.format(learn_minutes))
+
+
+def _book_models(tmp: Path) -> list[tuple[str, int]]:
+    with sqlite3.connect(tmp / "books.transcribe.db") as db:
+        return db.execute("SELECT chosen, iterations FROM book_models").fetchall()
+
+
+def test_in_the_background_the_next_work_is_done_first_and_a_stopped_training_goes_on_at_the_next_run(tmp_path):
+    manifest = _two_works(tmp_path, learn_minutes=1)  # a minute of training: it is stopped long before
+    models = _models(tmp_path, german_print=True)
+    env = {**os.environ, "COLUMNS": "200", "OMP_THREAD_LIMIT": "1", "TRANSCRIBE_MODELS_DIR": str(models)}
+    args = ["run", str(manifest), "--export", str(tmp_path / "out"), "--learn-in-background"]
+    pages = tmp_path / "books.transcribe" / "akz" / "pages"
+    other = tmp_path / "out" / "other" / "index.html"
+
+    # 1. A real process, stopped with Ctrl-C (SIGINT to its process group, as a terminal sends it) once 'other' is
+    # exported and akz's training has written its first checkpoint (100 iterations).
+    proc = subprocess.Popen([sys.executable, "-m", "transcribe", *args], env=env, stdout=subprocess.PIPE,
+                            stderr=subprocess.PIPE, text=True, start_new_session=True)
+    try:
+        deadline = time.monotonic() + 90
+        while not (other.is_file() and any(pages.glob("model/train-*/book.resume"))):
+            assert proc.poll() is None, proc.communicate()
+            assert time.monotonic() < deadline, "no checkpoint after 90 s"
+            time.sleep(0.1)
+        assert not any(pages.glob("*.txt"))  # 'other' was split, read and exported while akz learned
+        os.killpg(proc.pid, signal.SIGINT)
+        out, err = proc.communicate(timeout=60)
+    finally:
+        if proc.poll() is None:
+            os.killpg(proc.pid, signal.SIGKILL)
+    assert proc.returncode == ExitCode.INTERRUPTED, out + err
+    assert _book_models(tmp_path) == []  # a stopped training is not recorded as a model
+    assert not any(pages.glob("*.txt"))
+
+    # 2. The same command (a shorter budget): the training goes on from its checkpoint, then akz is read with what
+    # it learned and exported.
+    manifest.write_text(manifest.read_text(encoding="utf-8").replace("learn_minutes = 1", "learn_minutes = 0.05"),
+                        encoding="utf-8")
+    again = runner.invoke(app, [*args, "-q"], env=env)
+    assert again.exit_code == 0, again.output
+    table = again.output.splitlines()
+    assert table[2].split()[:6] == ["akz", "3", "3", "3", "0", "done"], again.output
+    assert table[3].split()[:6] == ["other", "1", "1", "1", "0", "done"], again.output
+    assert "akz: Learned from" in again.output and "not trained again" not in again.output
+    (chosen, iterations), = _book_models(tmp_path)
+    assert iterations >= 200, iterations  # 100 before the stop, at least 100 more after it: not from the start
+    assert f"akz: OCR with '{chosen}'." in again.output
+    doc = json.loads((pages / "ocr.json").read_text(encoding="utf-8"))
+    assert "held-back lines of this book" in doc["settings"]["learning"]
+    assert {p["models"] for p in doc["pages"]} == {chosen}
+    assert (tmp_path / "out" / "akz" / "index.html").is_file()
+
+    # 3. Once more, without the option: the model is recorded, nothing is trained again.
+    third = _run(manifest, models)
+    assert third.exit_code == 0, third.output
+    assert "recorded earlier, not trained again" in third.output
+    assert len(_book_models(tmp_path)) == 1
+
+
+def test_a_training_that_fails_in_the_background_fails_its_work_only(tmp_path):
+    manifest = _two_works(tmp_path, learn_minutes=0.05)
+    no_base = _models(tmp_path, german_print=False)  # learning fine-tunes german_print: it is not installed
+    env = {"COLUMNS": "200", "OMP_THREAD_LIMIT": "1", "TRANSCRIBE_MODELS_DIR": str(no_base)}
+    result = runner.invoke(app, ["run", str(manifest), "--export", str(tmp_path / "out"), "-q",
+                                 "--learn-in-background"], env=env)
+    assert result.exit_code == ExitCode.PAGES_FAILED, result.output
+    rows = result.output.splitlines()
+    assert rows[2].split()[:6] == ["akz", "3", "0", "0", "0", "failed"], result.output
+    assert "ocr: --learn-from fine-tunes the float model german_print.traineddata" in rows[2]
+    assert "transcribe langs install german_print" in rows[2]
+    assert rows[3].split()[:6] == ["other", "1", "1", "1", "0", "done"], result.output

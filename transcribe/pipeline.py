@@ -2,7 +2,10 @@
 
 The recipe, per work, in the manifest's order:
 1. split the scan into page images in `<manifest>.transcribe/<id>/pages/` (split keeps a journal per page);
-2. OCR them (ocr keys each page by its image's SHA-1 and every setting, and skips finished pages);
+2. OCR them (ocr keys each page by its image's SHA-1 and every setting, and skips finished pages); a work with
+   `learn_from` first learns its book model (ocr/learn.py), or, with `learn_in_background`, has it learned in a
+   worker thread (one training at a time) while the next works go on, and is read and published when the model
+   is ready (between two works, at the latest after the last);
 3. a work whose scan is a folder of images (or a TIFF or ZIP, which a wiki cannot page through) gets a PDF
    with a text layer made by bundle, which is what is uploaded;
 4. publish to the wiki (publish records every edit and upload, so nothing is done twice), or export offline.
@@ -11,6 +14,8 @@ Resuming is the stages' business: each records its pages as it goes, so running 
 `kill -9` or a power cut redoes only what is unfinished or changed. This module only orders the stages, keeps
 one row per work and stage in `stages` (for `status`), and makes sure that one work failing does not stop the
 others. Only this (coordinating) process writes files and state; OCR workers get page images and return text.
+The one other writer is the training thread, through its own connection to the state file (learn.py records the
+book model in one short transaction; the store's busy timeout lets either wait for the other).
 """
 
 from __future__ import annotations
@@ -21,6 +26,7 @@ import functools
 import hashlib
 import json
 import logging
+import threading
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass, field, replace
@@ -84,30 +90,52 @@ class RunOptions:
     update_ocr: bool = False  # publish: replace the text of pages nobody has edited since our last OCR
     dry_run: bool = False  # publish: say what would change, change nothing
     ocr_method: str = "default"  # 'fast', 'default' or 'best' (transcribe/ocr/method.py)
+    learn_in_background: bool = False  # train book models (learn_from) in a thread while the next works go on
 
 
 def run_batch(manifest: Manifest, options: RunOptions, *, progress: ProgressFn | None = None) -> BatchResult:
     """Run every work of `manifest`; a failing work is recorded and the others go on.
 
     Raises Locked (exit 11) when another run holds the state. The caller reads the result's `failed` to decide
-    the exit code (6). KeyboardInterrupt passes through, after the stages have recorded what they finished.
+    the exit code (6). KeyboardInterrupt passes through, after the stages have recorded what they finished (and,
+    with `learn_in_background`, after a training under way has stopped at its last checkpoint, unrecorded).
     """
     progress = progress or no_progress
     started = time.monotonic()
     _connections.clear()  # connections live for one run
     _unreadable.clear()
     _models.cache_clear()  # models may have been installed since the last run in this process
+    total = len(manifest.entries)
     with Store(manifest.state_path) as store:
         store.acquire_lock()
-        results: list[WorkResult] = []
-        with _ocr_executor(options) as (executor, remote):
+        done: dict[str, WorkResult] = {}
+        with _ocr_executor(options) as (executor, remote), _trainer(options, manifest.state_path, progress) as trainer:
+            if trainer is not None:
+                progress = trainer.progress  # the training thread draws its bar too: one caller at a time
+
+            def finish(learning: _Learning) -> None:
+                done[learning.result.id] = _after_learning(manifest, learning, store, options, executor, remote,
+                                                           progress)
+                waiting.remove(learning)
+
             # Register every work first: `status` then shows the whole batch, even the works not reached yet.
             works = {e.id: store.work(e.id, scan=str(e.source), meta=_meta_record(e)) for e in manifest.entries}
-            for i, entry in enumerate(manifest.entries):
-                progress("works", i, len(manifest.entries))
-                results.append(_run_work(manifest, entry, works[entry.id], store, options, executor, remote,
-                                         progress))
-            progress("works", len(manifest.entries), len(manifest.entries))
+            waiting: list[_Learning] = []  # works whose book model is being learned in the background, in order
+            for entry in manifest.entries:
+                for learning in [w for w in waiting if w.future.done()]:  # a model is ready: that work comes first
+                    finish(learning)
+                progress("works", len(done), total)
+                outcome = _run_work(manifest, entry, works[entry.id], store, options, executor, remote, progress,
+                                    trainer)
+                if isinstance(outcome, _Learning):
+                    waiting.append(outcome)
+                else:
+                    done[entry.id] = outcome
+            while waiting:  # the other works are done: wait for each model, in the manifest's order
+                progress("works", len(done), total)
+                finish(waiting[0])
+            progress("works", total, total)
+    results = [done[e.id] for e in manifest.entries]
     _connections.clear()
     if options.export_dir is not None:
         write_batch_index(Path(options.export_dir), manifest, results)
@@ -162,7 +190,10 @@ def _meta_record(entry: Entry) -> dict[str, Any]:
 
 
 def _run_work(manifest: Manifest, entry: Entry, work: Work, store: Store, options: RunOptions,
-              executor: cf.Executor | None, remote: bool, progress: ProgressFn) -> WorkResult:
+              executor: cf.Executor | None, remote: bool, progress: ProgressFn,
+              trainer: _Trainer | None = None) -> WorkResult | _Learning:
+    """Split, (learn,) read and publish or export one work; with `trainer`, a work with `learn_from` stops after
+    its split and the start of its training: the caller finishes it with `_after_learning` when it is ready."""
     result = WorkResult(entry.id)
     t0 = time.monotonic()
     pages_dir = manifest.pages_dir(entry)
@@ -170,61 +201,117 @@ def _run_work(manifest: Manifest, entry: Entry, work: Work, store: Store, option
     remove_stale_parts(manifest.work_area / entry.id)
     if options.export_dir is not None:
         remove_stale_parts(Path(options.export_dir) / entry.id)
-    stage = "split"
-    try:
-        _start(store, work, stage)
+    with _one_work(store, work, result) as step:
+        _start(store, work, step.stage)
         pages = _split(entry, pages_dir, store, work, options, _labelled(progress, "split"))
         result.pages = len(pages)
-        _finish(store, work, stage, len(pages), len(pages))
+        _finish(store, work, step.stage, len(pages), len(pages))
 
-        stage = "ocr"
-        _start(store, work, stage)
-        summary = _ocr(entry, pages_dir, store, work, options, executor, remote, result, _labelled(progress, "ocr"))
-        result.read_with, result.model_notes = summary.models, list(summary.notes)
-        counts = ocr_counts(store, work.id)
-        result.ocrd = counts["ocrd"]
-        if summary.no_model:
-            result.notes.append("no OCR model for this language: the pages are ready for typing")
-        if summary.failed:
-            result.failed += len(summary.failed)
-            first = summary.failed[0]
-            reason = f"OCR failed on {len(summary.failed)} page(s), e.g. page {first.n}: {first.reason}"
-            result.notes.append(reason)
-            _finish(store, work, stage, counts["ocrd"], len(pages), status="failed", reason=reason)
-        else:
-            _finish(store, work, stage, counts["ocrd"] + counts["no_model"], len(pages))
-
-        scan = entry.scan
-        if needs_bundle(entry):
-            stage = "bundle"
-            scan = _bundle(manifest, entry, pages_dir, store, work, _labelled(progress, "bundle"))
-
-        # a IIIF scan without page labels of its own gets its canvas labels (kept by split): export and publish
-        meta = replace(entry.meta, file_name=target_file_name(entry))
-        if options.export_dir is not None:
-            stage = "export"
-            _start(store, work, stage)
-            from transcribe.wiki.export import export_work
-
-            report = export_work(scan, pages_dir, meta, Path(options.export_dir) / entry.id,
-                                 progress=_labelled(progress, "export"), store=store, work=work)
-            result.output = report.pages
-            result.notes += list(report.notes)
-            _finish(store, work, stage, result.output, len(pages))
-        else:
-            stage = "publish"
-            _publish_stage(entry, scan, pages_dir, meta, store, work, options, len(pages), result,
-                           _labelled(progress, "publish"))
-        result.status = "partial" if result.failed else "done"
-        result.reason = "; ".join(result.notes if result.failed else [])
-    except TranscribeError as e:  # PagesFailed too: the stage kept what it did; go on with the next work
-        _fail(store, work, stage, str(e), result)
-    except Exception as e:  # a bug met in one work must not cost the batch its other works
-        log.info("work %s failed in %s", entry.id, stage, exc_info=True)  # the traceback with --verbose
-        _fail(store, work, stage, f"unexpected {type(e).__name__}: {e} (run with --verbose and report it)",
-              result)
+        step.stage = "ocr"
+        _start(store, work, step.stage)
+        settings = _ocr_settings(entry, options)
+        if entry.learn_from and settings.models:
+            checked = checked_pages(pages_dir, entry.learn_from, entry.meta.wiki)
+            if trainer is not None:
+                future = trainer.submit(pages_dir, settings, checked, entry, work, options)
+                return _Learning(entry, work, result, t0, future)
+            settings, result.learned = _learn(pages_dir, settings, checked, entry, store, work, options,
+                                              _labelled(progress, "ocr"))
+        elif entry.learn_from:
+            result.notes.append("no OCR model for this language, so nothing to learn from the checked pages")
+        _read_and_output(manifest, entry, pages_dir, settings, store, work, options, executor, remote, result,
+                         progress, step)
     result.seconds = round(time.monotonic() - t0, 2)
     return result
+
+
+@dataclass
+class _Learning:
+    """A work split and waiting for its book model, learned in the background."""
+
+    entry: Entry
+    work: Work
+    result: WorkResult
+    t0: float  # when the work started (its time in the result includes the wait)
+    future: cf.Future[tuple[Any, Any]]  # -> (settings, learn.BookModel)
+
+
+def _after_learning(manifest: Manifest, learning: _Learning, store: Store, options: RunOptions,
+                    executor: cf.Executor | None, remote: bool, progress: ProgressFn) -> WorkResult:
+    """The rest of a work whose model was learned in the background: read it with what was learned, then publish
+    or export it. A training that failed fails the work with its reason, as it would have without the thread."""
+    result, work = learning.result, learning.work
+    with _one_work(store, work, result) as step:
+        step.stage = "ocr"
+        settings, result.learned = learning.future.result()  # waits for a training still under way
+        _read_and_output(manifest, learning.entry, manifest.pages_dir(learning.entry), settings, store, work,
+                         options, executor, remote, result, progress, step)
+    result.seconds = round(time.monotonic() - learning.t0, 2)
+    return result
+
+
+@dataclass
+class _Step:
+    stage: str = "split"  # the stage a work is in: the one a failure is recorded against
+
+
+@contextlib.contextmanager
+def _one_work(store: Store, work: Work, result: WorkResult) -> Iterator[_Step]:
+    """A work's failure is recorded in its result and the state, and the batch goes on with the next work."""
+    step = _Step()
+    try:
+        yield step
+    except TranscribeError as e:  # PagesFailed too: the stage kept what it did; go on with the next work
+        _fail(store, work, step.stage, str(e), result)
+    except Exception as e:  # a bug met in one work must not cost the batch its other works
+        log.info("work %s failed in %s", work.key, step.stage, exc_info=True)  # the traceback with --verbose
+        _fail(store, work, step.stage, f"unexpected {type(e).__name__}: {e} (run with --verbose and report it)",
+              result)
+
+
+def _read_and_output(manifest: Manifest, entry: Entry, pages_dir: Path, settings: Any, store: Store, work: Work,
+                     options: RunOptions, executor: cf.Executor | None, remote: bool, result: WorkResult,
+                     progress: ProgressFn, step: _Step) -> None:
+    """OCR (the 'ocr' stage has started), then bundle if needed, then export or publish."""
+    step.stage = "ocr"
+    summary = _ocr(pages_dir, settings, store, work, options, executor, remote, _labelled(progress, "ocr"))
+    result.read_with, result.model_notes = summary.models, list(summary.notes)
+    counts = ocr_counts(store, work.id)
+    result.ocrd = counts["ocrd"]
+    if summary.no_model:
+        result.notes.append("no OCR model for this language: the pages are ready for typing")
+    if summary.failed:
+        result.failed += len(summary.failed)
+        first = summary.failed[0]
+        reason = f"OCR failed on {len(summary.failed)} page(s), e.g. page {first.n}: {first.reason}"
+        result.notes.append(reason)
+        _finish(store, work, step.stage, counts["ocrd"], result.pages, status="failed", reason=reason)
+    else:
+        _finish(store, work, step.stage, counts["ocrd"] + counts["no_model"], result.pages)
+
+    scan = entry.scan
+    if needs_bundle(entry):
+        step.stage = "bundle"
+        scan = _bundle(manifest, entry, pages_dir, store, work, _labelled(progress, "bundle"))
+
+    # a IIIF scan without page labels of its own gets its canvas labels (kept by split): export and publish
+    meta = replace(entry.meta, file_name=target_file_name(entry))
+    if options.export_dir is not None:
+        step.stage = "export"
+        _start(store, work, step.stage)
+        from transcribe.wiki.export import export_work
+
+        report = export_work(scan, pages_dir, meta, Path(options.export_dir) / entry.id,
+                             progress=_labelled(progress, "export"), store=store, work=work)
+        result.output = report.pages
+        result.notes += list(report.notes)
+        _finish(store, work, step.stage, result.output, result.pages)
+    else:
+        step.stage = "publish"
+        _publish_stage(entry, scan, pages_dir, meta, store, work, options, result.pages, result,
+                       _labelled(progress, "publish"))
+    result.status = "partial" if result.failed else "done"
+    result.reason = "; ".join(result.notes if result.failed else [])
 
 
 def _fail(store: Store, work: Work, stage: str, reason: str, result: WorkResult) -> None:
@@ -255,22 +342,28 @@ def _split(entry: Entry, pages_dir: Path, store: Store, work: Work, options: Run
                  progress=progress)
 
 
-def _ocr(entry: Entry, pages_dir: Path, store: Store, work: Work, options: RunOptions,
-         executor: cf.Executor | None, remote: bool, result: WorkResult, progress: ProgressFn) -> Any:
-    """OCR the work's pages; with `learn_from`, first learn the book's model from its checked pages (in order,
-    before this work's OCR; learn_book records it, so a re-run does not train again) and read the rest with it."""
-    from transcribe.ocr import OcrSettings, learn_from_checked, ocr_pages
+def _ocr_settings(entry: Entry, options: RunOptions) -> Any:
+    from transcribe.ocr import OcrSettings
 
     tessdata = str(options.tessdata_dir) if options.tessdata_dir else None
     models = _models(entry.meta.language, entry.meta.models or None, options.tessdata_dir)
-    settings = OcrSettings(models=models, tessdata_dir=tessdata, method=options.ocr_method)
-    if entry.learn_from and models:
-        checked = checked_pages(pages_dir, entry.learn_from, entry.meta.wiki)
-        settings, result.learned = learn_from_checked(
-            pages_dir, settings, checked, source=entry.learn_from, store=store, work=work,
-            minutes=entry.learn_minutes, jobs=options.jobs, progress=progress)
-    elif entry.learn_from:
-        result.notes.append("no OCR model for this language, so nothing to learn from the checked pages")
+    return OcrSettings(models=models, tessdata_dir=tessdata, method=options.ocr_method)
+
+
+def _learn(pages_dir: Path, settings: Any, checked: dict[int, tuple[str, str]], entry: Entry, store: Store,
+           work: Work, options: RunOptions, progress: ProgressFn) -> tuple[Any, Any]:
+    """The settings the rest of the book is read with and the learn.BookModel (learn_book records it, so a re-run
+    does not train again)."""
+    from transcribe.ocr import learn_from_checked
+
+    return learn_from_checked(pages_dir, settings, checked, source=str(entry.learn_from), store=store, work=work,
+                              minutes=entry.learn_minutes, jobs=options.jobs, progress=progress)
+
+
+def _ocr(pages_dir: Path, settings: Any, store: Store, work: Work, options: RunOptions,
+         executor: cf.Executor | None, remote: bool, progress: ProgressFn) -> Any:
+    from transcribe.ocr import ocr_pages
+
     return ocr_pages(pages_dir, settings, store=store, work=work, jobs=options.jobs, executor=executor,
                      send_images=remote, progress=progress)
 
@@ -435,6 +528,83 @@ def _reachable(address: str) -> None:
     if not parts.hostname or not parts.port:
         raise ValueError("the address needs a host and a port")
     socket.create_connection((parts.hostname, parts.port), timeout=10).close()
+
+
+# -- learning in the background (--learn-in-background) -------------------------------------------------------
+
+
+class _Stopped(BaseException):
+    """The run was interrupted: a training under way stops (a BaseException, so that nothing on the way takes it
+    for a failure of the book's pages)."""
+
+
+class _Trainer:
+    """Book models learned one at a time in a worker thread while the batch goes on with the next works.
+
+    The thread opens its own connection to the state file (an sqlite3 connection belongs to the thread that made
+    it); learn.py writes the book model in one short transaction, waiting (busy timeout) for the main thread's.
+    lstmtraining runs under `nice` (ocr/train.py), so the other works' OCR comes first on a busy machine.
+    """
+
+    def __init__(self, state_path: Path, progress: ProgressFn) -> None:
+        self._state_path = state_path
+        self._pool = cf.ThreadPoolExecutor(max_workers=1, thread_name_prefix="transcribe-learn")
+        self._stop = threading.Event()
+        lock = threading.Lock()
+
+        def report(label: str, done: int, total: int) -> None:  # the bars are drawn from two threads
+            with lock:
+                progress(label, done, total)
+
+        self.progress: ProgressFn = report
+
+    def submit(self, pages_dir: Path, settings: Any, checked: dict[int, tuple[str, str]], entry: Entry, work: Work,
+               options: RunOptions) -> cf.Future[tuple[Any, Any]]:
+        """Start learning the work's model (after the ones before it); the future gives (settings, BookModel)."""
+        return self._pool.submit(self._learn, pages_dir, settings, checked, entry, work, options)
+
+    def _learn(self, pages_dir: Path, settings: Any, checked: dict[int, tuple[str, str]], entry: Entry, work: Work,
+               options: RunOptions) -> tuple[Any, Any]:
+        if self._stop.is_set():
+            raise _Stopped
+        with Store(self._state_path) as store:  # this thread's own connection to the same file
+            return _learn(pages_dir, settings, checked, entry, store, work, options,
+                          self._watched(_labelled(self.progress, "ocr")))
+
+    def _watched(self, progress: ProgressFn) -> ProgressFn:
+        """Progress reports are where an interrupted run stops the training: learning calls them every half
+        second while lstmtraining runs, and train.py kills lstmtraining when one raises (its checkpoint is kept,
+        and learn.py records nothing, so the next run finishes the training)."""
+
+        def report(label: str, done: int, total: int) -> None:
+            if self._stop.is_set():
+                raise _Stopped
+            progress(label, done, total)
+
+        return report
+
+    def stop(self) -> None:
+        self._stop.set()
+
+    def close(self) -> None:
+        self._pool.shutdown(wait=True, cancel_futures=True)
+
+
+@contextlib.contextmanager
+def _trainer(options: RunOptions, state_path: Path, progress: ProgressFn) -> Iterator[_Trainer | None]:
+    """A _Trainer with --learn-in-background, else None. When the run ends early (Ctrl-C), the training under way
+    is stopped and waited for, so that nothing writes the state after the run has let go of its lock."""
+    if not options.learn_in_background:
+        yield None
+        return
+    trainer = _Trainer(state_path, progress)
+    try:
+        yield trainer
+    except BaseException:
+        trainer.stop()
+        raise
+    finally:
+        trainer.close()
 
 
 # -- the state of each stage ----------------------------------------------------------------------------------

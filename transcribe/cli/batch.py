@@ -131,12 +131,17 @@ def run(
     = False,
     best: Annotated[bool, typer.Option("--best", help="OCR spending more CPU (see 'transcribe ocr --help').")]
     = False,
+    learn_in_background: Annotated[bool, typer.Option(
+        "--learn-in-background",
+        help="Train the book models of works with learn_from one at a time in the background while the next "
+             "works are split, read and published; each such work is read and published as soon as its model "
+             "is ready (at the latest after the others). The result is the same as without it.")] = False,
     quiet: QuietOpt = False,
 ) -> None:
     """Split, OCR and publish (or --export) every work of a manifest. Stop any time; run again to continue.
 
     A work whose entry names checked pages (learn_from, learn_minutes) first gets a model learned from them, then
-    the rest of its pages are read with it. After the table, a line per work says which models read it; a better
+    the rest of its pages are read with it (with --learn-in-background, while the next works go on). After the table, a line per work says which models read it; a better
     model that is not installed is named once, in a note with the command that installs it."""
     from transcribe.manifest import load_manifest
     from transcribe.pipeline import RunOptions, run_batch
@@ -160,7 +165,8 @@ def run(
             )
     options = RunOptions(export_dir=export.resolve() if export else None, jobs=jobs, scheduler=scheduler,
                          tessdata_dir=tessdata_dir, dpi=dpi, update_ocr=update_ocr, dry_run=dry_run,
-                         ocr_method="fast" if fast else "best" if best else "default")
+                         ocr_method="fast" if fast else "best" if best else "default",
+                         learn_in_background=learn_in_background)
     with progress_bar(quiet) as progress:
         result = run_batch(m, options, progress=progress)
 
