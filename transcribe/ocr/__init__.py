@@ -35,6 +35,7 @@ import re
 import subprocess
 import tempfile
 import time
+import uuid
 from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
 from typing import Any
@@ -116,6 +117,7 @@ class PageJob:
     # guess against 0.1047 from PNG pages, and identical text to the PNG pages with --dpi given.
     dpi: int | None = None
     min_line_conf: float | None = None  # OcrSettings.min_line_conf
+    group: str = ""  # the run the page belongs to: a failed or interrupted run stops its own Tesseracts only
 
 
 @dataclass(frozen=True)
@@ -132,6 +134,7 @@ class PageResult:
     seconds: float = 0.0
     choices: dict[str, Any] = field(default_factory=dict)  # what was done to the page and why (ocr.json)
     model_problem: bool = False  # failed because Tesseract could not load the models (not the image's fault)
+    killed: bool = False  # failed because Tesseract was ended by a signal (Ctrl-C, kill)
 
 
 @dataclass(frozen=True)
@@ -180,7 +183,7 @@ def ocr_page(job: PageJob) -> PageResult:
                               seconds=time.monotonic() - start)
         if isinstance(result, T.Output):  # failed
             return PageResult(job.n, False, reason=result.error, seconds=time.monotonic() - start,
-                              model_problem=result.model_problem)
+                              model_problem=result.model_problem, killed=result.killed)
         out, choices = result
         confs = T.word_confidences(out.tsv)
         sure = any(c >= SURE_WORD_CONF and any(ch.isalnum() for ch in w) for c, w in confs)
@@ -208,7 +211,7 @@ def _read(job: PageJob, image: Path, tmp: Path) -> tuple[T.Output, dict[str, Any
 
     def read(path: Path, name: str, dpi: int | None = None) -> T.Output:
         return T.read_page(path, tmp / name, models=job.models, psm=job.psm, tessdata_dir=job.tessdata_dir,
-                           timeout=job.timeout, config=job.config, dpi=dpi)
+                           timeout=job.timeout, config=job.config, dpi=dpi, group=job.group)
 
     out = read(image, "out", job.dpi)
     if out.error is not None:
@@ -222,7 +225,7 @@ def _read(job: PageJob, image: Path, tmp: Path) -> tuple[T.Output, dict[str, Any
         if first is not None and first < REREAD_BELOW:
             # Low confidence: read the page again with --psm 4 (single column of lines), keep the surer reading.
             again = T.read_page(image, tmp / "psm4-out", models=job.models, psm=4, tessdata_dir=job.tessdata_dir,
-                                timeout=job.timeout, config=job.config, dpi=job.dpi)
+                                timeout=job.timeout, config=job.config, dpi=job.dpi, group=job.group)
             if again.error is not None:
                 return again
             confs = T.word_confidences(again.tsv)
@@ -424,6 +427,8 @@ def _run_pages(pages_dir: Path, settings: OcrSettings, models: str, todo: list[t
     if executor is None:
         executor = cf.ThreadPoolExecutor(max_workers=jobs, thread_name_prefix="tesseract")
 
+    group = uuid.uuid4().hex  # this run's Tesseracts (stop_running)
+
     def make_job(page: PageImage) -> PageJob:
         path = pages_dir / page.image
         return PageJob(
@@ -432,7 +437,7 @@ def _run_pages(pages_dir: Path, settings: OcrSettings, models: str, todo: list[t
             image_bytes=path.read_bytes() if send_images else None,
             models=models, tessdata_dir=settings.tessdata_dir, psm=settings.psm,
             timeout=settings.timeout, method=settings.method, config=config_for(settings.method),
-            dpi=page.dpi, min_line_conf=settings.min_line_conf,
+            dpi=page.dpi, min_line_conf=settings.min_line_conf, group=group,
         )
 
     queue = iter(todo)
@@ -460,7 +465,7 @@ def _run_pages(pages_dir: Path, settings: OcrSettings, models: str, todo: list[t
     except BaseException:
         for fut in pending:
             fut.cancel()
-        T.stop_running()
+        T.stop_running(group)
         raise
     finally:
         if own:

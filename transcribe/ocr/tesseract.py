@@ -19,8 +19,10 @@ from pathlib import Path
 from transcribe import fsutil
 from transcribe.errors import MissingProgram
 
-# Tesseract subprocesses of this process, so that an interrupted parent can stop them at once (thread pool).
-_running: set[subprocess.Popen[bytes]] = set()
+# Tesseract subprocesses of this process and the run they belong to (PageJob.group), so that an interrupted or
+# failed run can stop its own at once (thread pool), and not those of another run in the same process (a book's
+# training in the background of a batch).
+_running: dict[subprocess.Popen[bytes], str] = {}
 _running_lock = threading.Lock()
 
 
@@ -33,6 +35,7 @@ class Output:
     tsv: str = ""
     error: str | None = None
     model_problem: bool = False  # the error is Tesseract failing to load its models, not the image
+    killed: bool = False  # Tesseract was ended by a signal (Ctrl-C, kill): nothing to conclude about the page
 
 
 # Tesseract 5.3.0's words when a model cannot be loaded (missing, unreadable or damaged .traineddata, a wrong
@@ -51,10 +54,11 @@ def model_failure(stderr: str) -> str | None:
 
 
 def read_page(image: Path, out: Path, *, models: str, psm: int, tessdata_dir: str | None, timeout: float,
-              config: tuple[tuple[str, str], ...] = (), dpi: int | None = None) -> Output:
+              config: tuple[tuple[str, str], ...] = (), dpi: int | None = None, group: str = "") -> Output:
     """One Tesseract call writing txt + hOCR + TSV (1.03x the cost of text alone). Raises TimeoutExpired.
 
-    `dpi` is the image's known resolution, for images that cannot say it themselves (an RGB JPEG page).
+    `dpi` is the image's known resolution, for images that cannot say it themselves (an RGB JPEG page); `group`
+    names the run the call belongs to (stop_running).
     """
     cmd = [tesseract_exe(), image.name, str(out), "-l", models, "--psm", str(psm)]
     if dpi:
@@ -68,7 +72,7 @@ def read_page(image: Path, out: Path, *, models: str, psm: int, tessdata_dir: st
     for name, value in config:
         cmd += ["-c", f"{name}={value}"]
     try:
-        code, stderr = _run(cmd, cwd=image.parent, timeout=timeout)
+        code, stderr = _run(cmd, cwd=image.parent, timeout=timeout, group=group)
     except OSError as e:
         return Output(error=f"Tesseract could not be started ({e})")
     if code != 0 or not (out.with_suffix(".txt").exists() and out.with_suffix(".tsv").exists()):
@@ -77,7 +81,7 @@ def read_page(image: Path, out: Path, *, models: str, psm: int, tessdata_dir: st
             where = f" from {tessdata_dir}" if tessdata_dir else ""
             return Output(error=f"Tesseract could not load the models '{models}'{where} ({failure})",
                           model_problem=True)
-        return Output(error=explain_failure(code, stderr))
+        return Output(error=explain_failure(code, stderr), killed=code < 0)
     return Output(
         text=out.with_suffix(".txt").read_text(encoding="utf-8", errors="replace"),
         hocr=out.with_suffix(".hocr").read_text(encoding="utf-8", errors="replace"),
@@ -85,11 +89,11 @@ def read_page(image: Path, out: Path, *, models: str, psm: int, tessdata_dir: st
     )
 
 
-def _run(cmd: list[str], *, cwd: Path, timeout: float) -> tuple[int, str]:
+def _run(cmd: list[str], *, cwd: Path, timeout: float, group: str = "") -> tuple[int, str]:
     env = dict(os.environ, OMP_THREAD_LIMIT="1")
     proc = subprocess.Popen(cmd, cwd=cwd, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
     with _running_lock:
-        _running.add(proc)
+        _running[proc] = group
     try:
         _, err = proc.communicate(timeout=timeout)
     except subprocess.TimeoutExpired:
@@ -98,13 +102,16 @@ def _run(cmd: list[str], *, cwd: Path, timeout: float) -> tuple[int, str]:
         raise
     finally:
         with _running_lock:
-            _running.discard(proc)
+            _running.pop(proc, None)
     return proc.returncode, err.decode("utf-8", errors="replace")
 
 
-def stop_running() -> None:
+def stop_running(group: str | None = None) -> None:
+    """Kill the Tesseract processes of `group` (of every run when None)."""
     with _running_lock:
-        for proc in list(_running):
+        for proc, of in list(_running.items()):
+            if group is not None and of != group:
+                continue
             with contextlib.suppress(OSError):
                 proc.kill()
 
