@@ -234,3 +234,92 @@ def test_lines_read_with_little_confidence_are_left_out_only_where_the_text_foll
     assert L.drop_unsure_lines("Les faictz\n,;:' ii\n\ndu\n", hocr, 50) == ("Les faictz\n\ndu\n", 1)
     assert L.drop_unsure_lines("Les faictz\n,;:' ii\n\ndu\n", hocr, 10) == ("Les faictz\n,;:' ii\n\ndu\n", 0)
     assert L.drop_unsure_lines("du Les faictz\n,;:' ii\n", hocr, 50) == ("du Les faictz\n,;:' ii\n", 0)  # reordered
+
+
+def _lstmtraining_of(folder: Path) -> int | None:
+    """The pid of a live lstmtraining working in `folder`, or None."""
+    for proc in Path("/proc").iterdir():
+        if not proc.name.isdigit():
+            continue
+        try:
+            cmdline = (proc / "cmdline").read_bytes().split(b"\0")
+            state = (proc / "stat").read_text().rsplit(")", 1)[1].split()[0]
+        except OSError:
+            continue
+        if state != "Z" and any(a.endswith(b"lstmtraining") for a in cmdline) and b"--stop_training" not in cmdline \
+                and str(folder).encode() in b" ".join(cmdline):
+            return int(proc.name)
+    return None
+
+
+def _wait_for(condition, seconds: float = 90):
+    import time
+
+    end = time.monotonic() + seconds
+    while time.monotonic() < end:
+        got = condition()
+        if got:
+            return got
+        time.sleep(0.2)
+    return condition()
+
+
+def test_a_training_dies_with_transcribe_and_one_killed_from_outside_is_not_taken_as_finished(tmp_path):
+    """kill -9 of transcribe stops its lstmtraining (no training goes on unbounded and races the next run); a
+    training ended by a signal raises TrainingStopped (exit 130) and keeps its checkpoint, instead of being
+    recorded as the book's model."""
+    import os
+    import signal
+    import subprocess
+    import sys
+    import threading
+
+    from transcribe.errors import TrainingStopped
+    from transcribe.ocr import tesseract as T
+    from transcribe.ocr import train as TR
+
+    pages, _, truths = _book(tmp_path)
+    base = SHARED / "models" / "german_print.traineddata"
+    read = T.read_page(pages / "0001.png", tmp_path / "read", models="german_print", psm=3,
+                       tessdata_dir=str(base.parent), timeout=120)
+    data = TR.TrainingData()
+    TR.lines_of_page("0001", pages / "0001.png", read.tsv, truths[0], tmp_path / "lines", None, data)
+    lines = data.lines[:3]
+    for k, line in enumerate(lines):  # each line labelled with another's text: the training cannot end by itself
+        with Image.open(line.image) as im:
+            TR.write_box(line.image.with_suffix(".box"), lines[(k + 1) % 3].text, im.width, im.height)
+    lstmf = [str(p) for p in TR.make_lstmf(lines, base.parent, "german_print")]
+
+    folder = tmp_path / "killed"
+    code = ("import sys, json; from pathlib import Path; from transcribe.ocr import train as TR; "
+            "a = json.loads(sys.argv[1]); TR.train(Path(a[0]), [Path(p) for p in a[1]], Path(a[2]), "
+            "max_iterations=100000, cpu_budget=600)")
+    child = subprocess.Popen([sys.executable, "-c", code, json.dumps([str(base), lstmf, str(folder)])])
+    try:
+        pid = _wait_for(lambda: _lstmtraining_of(folder))
+        assert pid, "lstmtraining did not start"
+        child.kill()  # kill -9 of transcribe
+        child.wait()
+        assert _wait_for(lambda: _lstmtraining_of(folder) is None, 10), "lstmtraining outlived transcribe"
+    finally:
+        child.kill()
+        if (left := _lstmtraining_of(folder)) is not None:
+            os.kill(left, signal.SIGKILL)
+
+    folder = tmp_path / "stopped"
+    outcome: list[BaseException | object] = []
+
+    def run() -> None:
+        try:
+            outcome.append(TR.train(base, [Path(p) for p in lstmf], folder, max_iterations=100000, cpu_budget=600))
+        except BaseException as e:  # noqa: BLE001  the test looks at what it was
+            outcome.append(e)
+
+    worker = threading.Thread(target=run)
+    worker.start()
+    assert _wait_for(lambda: (folder / "book.resume").is_file()), "no checkpoint was written"
+    os.kill(_lstmtraining_of(folder), signal.SIGTERM)  # ended from outside, not by its CPU budget
+    worker.join(60)
+    assert len(outcome) == 1 and isinstance(outcome[0], TrainingStopped), outcome
+    assert outcome[0].exit_code == ExitCode.INTERRUPTED and "continues from its last checkpoint" in str(outcome[0])
+    assert (folder / "book.resume").is_file() and not (folder / "book.traineddata").exists()

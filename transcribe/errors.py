@@ -56,6 +56,12 @@ class LanguageError(TranscribeError):
     exit_code = ExitCode.LANGUAGE
 
 
+class TrainingStopped(TranscribeError):
+    """A book model's training was killed before it finished (its checkpoint is kept: a re-run goes on)."""
+
+    exit_code = ExitCode.INTERRUPTED
+
+
 class PagesFailed(TranscribeError):
     """Raised at the end of a stage when some pages failed; everything else was done and recorded."""
 

@@ -253,6 +253,7 @@ def learn_book(pages_dir: Path, settings: OcrSettings, checked: dict[int, tuple[
 
     # 1. Tesseract's layout and reading of each checked page, with the base model (cached by image and key).
     notes: list[str] = []  # what the summary says was left out, and why
+    killed: list[int] = []  # checked pages whose reading was ended by a signal: nothing is recorded then
 
     def first_reading(n: int) -> str:
         cached = work_dir / f"page-{n:05d}.tsv"
@@ -267,6 +268,8 @@ def learn_book(pages_dir: Path, settings: OcrSettings, checked: dict[int, tuple[
                 return ""
         if out.error is not None:
             notes.append(f"checked page {n} could not be read ({out.error}): left out")
+            if out.killed:
+                killed.append(n)
         else:
             fsutil.write_text(cached, out.tsv)
         return out.tsv
@@ -310,7 +313,8 @@ def learn_book(pages_dir: Path, settings: OcrSettings, checked: dict[int, tuple[
             trained = TR.train(base, lstmf, work_dir, name=BOOK_MODEL, max_iterations=iterations,
                                cpu_budget=minutes * 60,
                                progress=lambda done, total: progress("learn: training", done, total))
-            fsutil.write_text(finished, json.dumps({**asdict(trained), "model": str(trained.model)}) + "\n")
+            if not killed:  # with a page's lines missing (its reading was stopped) it is not these pages' training
+                fsutil.write_text(finished, json.dumps({**asdict(trained), "model": str(trained.model)}) + "\n")
         with fsutil.atomic_path(folder / f"{BOOK_MODEL}.traineddata") as tmp:
             shutil.copyfile(trained.model, tmp)
     # the rest of the book as the default would read it: its models (a catalogue model in place of Debian's) and the
@@ -338,6 +342,7 @@ def learn_book(pages_dir: Path, settings: OcrSettings, checked: dict[int, tuple[
         for psm in PSM_CHOICES:
             jobs_ = [_job(pages_dir, pages[n], replace(trial, psm=psm), chosen_models) for n in psm_pages]
             results = list(pool.map(ocr_page, jobs_))  # a failed page counts as read with no text
+            killed += [r.n for r in results if r.killed]
             readings_by_psm[psm] = results
             psm_cer[str(psm)] = round(TR.cer((r.text, wanted[r.n][1]) for r in results), 4)
             progress("learn: choosing the page segmentation", PSM_CHOICES.index(psm) + 1, len(PSM_CHOICES))
@@ -361,6 +366,11 @@ def learn_book(pages_dir: Path, settings: OcrSettings, checked: dict[int, tuple[
         cpu_seconds=trained.cpu_seconds if trained else 0.0, model=model_rel, held_back_cer=cers,
         chosen=chosen_models, tessdata_dir=chosen_dir, psm=psm, psm_cer=psm_cer, min_line_conf=min_line_conf,
         conf_cer=conf_cer, notes=tuple(notes))
+    if killed:  # a reading ended by a signal measured nothing: used for this run, not recorded as the book's choice
+        notes.append(f"Tesseract was stopped while reading checked page(s) {', '.join(map(str, sorted(set(killed))))}:"
+                     " this choice is not recorded and is measured again next time")
+        done = replace(done, notes=tuple(notes))
+        return _settings_for(settings, done, pages_dir), done
     with store.tx() as c:
         c.execute(
             "INSERT OR REPLACE INTO book_models (work_id, key, source, base_model, base_sha1, pages, lines, held_back,"

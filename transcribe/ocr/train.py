@@ -39,7 +39,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from transcribe import fsutil
-from transcribe.errors import MissingProgram
+from transcribe.errors import MissingProgram, TrainingStopped
 
 MAX_DISTANCE = 0.34  # normalised Levenshtein distance between Tesseract's reading of a line and the checked line
 MARGIN = 0.15  # the next-best checked line must be at least this much further away
@@ -288,10 +288,14 @@ def train(base: Path, lstmf: list[Path], folder: Path, *, name: str = "book", ma
            "--max_iterations", str(max_iterations), "--debug_interval", "0"]
     if shutil.which("nice") is None:
         cmd = cmd[3:]
+    if shutil.which("setpriv"):  # (util-linux) a training whose transcribe was killed (kill -9) stops with it,
+        # instead of going on unbounded and racing the next run over the same checkpoint
+        cmd = ["setpriv", "--pdeathsig", "TERM", *cmd]
     started = _children_cpu()
     log_path = folder / "lstmtraining.log"
     offset = log_path.stat().st_size if log_path.is_file() else 0
     stopped = False
+    used: float | None = None
     saved = [0, 0]  # checkpoints seen written in this run, iterations of the last one
 
     def keep_checkpoint() -> None:
@@ -314,7 +318,7 @@ def train(base: Path, lstmf: list[Path], folder: Path, *, name: str = "book", ma
             while proc.poll() is None:
                 time.sleep(0.5)
                 keep_checkpoint()
-                used = _proc_cpu(proc.pid)
+                used = _proc_cpu(proc.pid) or used  # lstmtraining's own CPU (not other work's: a batch)
                 if progress is not None:
                     progress(saved[1], max_iterations)
                 # never before this run's first checkpoint (100 iterations): without one there is no model
@@ -328,7 +332,11 @@ def train(base: Path, lstmf: list[Path], folder: Path, *, name: str = "book", ma
             proc.kill()
             proc.wait()
             raise
-    cpu = _children_cpu() - started
+    if not stopped and proc.returncode is not None and proc.returncode < 0:  # killed from outside: not finished
+        raise TrainingStopped(f"lstmtraining was stopped by signal {-proc.returncode} before it finished "
+                              f"({saved[1]} iterations).",
+                              hint="Run the same command again: the training continues from its last checkpoint.")
+    cpu = used if used is not None else _children_cpu() - started
     # lstmtraining also writes every new best model as NAME_<error>_<iterations>.checkpoint (10 MB each)
     for extra in folder.glob(f"{name}_*.checkpoint"):
         extra.unlink()
