@@ -141,8 +141,12 @@ class BookModel:
             return "no line could be held back to measure on: the base models are kept"
         default = next(iter(self.held_back_cer))
         best = self.held_back_cer.get(self.chosen, self.held_back_cer[default])
-        return (f"on {self.held_back} held-back lines of this book: {best:.3f} with {self.chosen} instead of "
-                f"{self.held_back_cer[default]:.3f} with {default}")
+        if self.chosen != default:
+            return (f"on {self.held_back} held-back lines of this book: {best:.3f} with {self.chosen} instead of "
+                    f"{self.held_back_cer[default]:.3f} with {default}")
+        others = ", ".join(f"{cer:.3f} with {name}" for name, cer in self.held_back_cer.items() if name != default)
+        return (f"on {self.held_back} held-back lines of this book: {best:.3f} with {default}"
+                f"{f' against {others}' if others else ''}: {default} kept")
 
 
 _HOCR_LINE = re.compile(r"<span class='ocr_(?:line|caption|header|textfloat)'(.*?)(?=<span class='ocr_(?:line|caption"
