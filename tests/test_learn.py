@@ -26,6 +26,7 @@ from transcribe.wiki.pagetext import parse_page, printed_text
 
 SHARED = Path(__file__).resolve().parents[2] / "shared"
 BOOK = SHARED / "books" / "akz1860"
+BASE = SHARED / "models" / "german_print.traineddata"  # the float model learning fine-tunes
 runner = CliRunner()
 
 
@@ -202,17 +203,24 @@ def test_learning_says_what_is_missing_in_one_line(tmp_path, monkeypatch):
     assert not (pages / "0001.txt").exists()  # nothing read before the model is there
 
 
-def test_a_stopped_training_continues_from_its_checkpoint(tmp_path):
+def _first_page_lines(tmp_path: Path) -> list:
+    """The aligned lines of the first page of _book, cut for training (lines_of_page), with german_print."""
     from transcribe.ocr import tesseract as T
     from transcribe.ocr import train as TR
 
     pages, _, truths = _book(tmp_path)
-    base = SHARED / "models" / "german_print.traineddata"
     read = T.read_page(pages / "0001.png", tmp_path / "read", models="german_print", psm=3,
-                       tessdata_dir=str(base.parent), timeout=120)
+                       tessdata_dir=str(BASE.parent), timeout=120)
     data = TR.TrainingData()
     TR.lines_of_page("0001", pages / "0001.png", read.tsv, truths[0], tmp_path / "lines", None, data)
-    lstmf = TR.make_lstmf(data.lines[:4], base.parent, "german_print")
+    return data.lines
+
+
+def test_a_stopped_training_continues_from_its_checkpoint(tmp_path):
+    from transcribe.ocr import train as TR
+
+    base = BASE
+    lstmf = TR.make_lstmf(_first_page_lines(tmp_path)[:4], base.parent, "german_print")
     assert len(lstmf) == 4
     first = TR.train(base, lstmf, tmp_path / "t", max_iterations=100, cpu_budget=600)
     checkpoint = tmp_path / "t" / "book.resume"
@@ -276,16 +284,10 @@ def test_a_training_dies_with_transcribe_and_one_killed_from_outside_is_not_take
     import threading
 
     from transcribe.errors import TrainingStopped
-    from transcribe.ocr import tesseract as T
     from transcribe.ocr import train as TR
 
-    pages, _, truths = _book(tmp_path)
-    base = SHARED / "models" / "german_print.traineddata"
-    read = T.read_page(pages / "0001.png", tmp_path / "read", models="german_print", psm=3,
-                       tessdata_dir=str(base.parent), timeout=120)
-    data = TR.TrainingData()
-    TR.lines_of_page("0001", pages / "0001.png", read.tsv, truths[0], tmp_path / "lines", None, data)
-    lines = data.lines[:3]
+    base = BASE
+    lines = _first_page_lines(tmp_path)[:3]
     for k, line in enumerate(lines):  # each line labelled with another's text: the training cannot end by itself
         with Image.open(line.image) as im:
             TR.write_box(line.image.with_suffix(".box"), lines[(k + 1) % 3].text, im.width, im.height)
