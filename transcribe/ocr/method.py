@@ -28,8 +28,10 @@ Tesseract 5.3.0, strict CER as `transcribe evaluate` computes it, CPU = Tesserac
     german_print together with the Debian model (worse than german_print alone on every Antiqua language),
     `Fraktur+frk` for frk (1.8x the CPU of frk: over the CPU budget of 1.0x plain).
   Result (`bench/bench_ocr_quality.py --methods default,fast --recipe`, library run): corpus-wide 0.591x plain's
-  mean CER (0.123 against 0.208), worst book +0.004, 0.96x the CPU (between runs on the shared machine the CPU
-  ratio moved by up to 0.1); books/ 0.519x, every page better; all 35 books 0.561x, 0.90x the CPU. DTA pages
+  mean CER (0.123 against 0.208), worst book +0.004, 1.22x the CPU (plain and default read in the same run, from
+  an empty cache; the second reading of low-confidence pages costs 0.28x: over the 1.0x target, which only the
+  CER of the first reading alone, 0.78x, would meet); books/ 0.519x, every page better; all 35 books 0.561x,
+  1.08x the CPU. DTA pages
   may have been in the models' training data (reported apart: corpus-wide without them 0.596x).
 - best: the default, plus the `Latin` script model added to a Latin-script language the default reads with
   Debian's models (measured on the 15 corpus pages only; about 1.5x the CPU of default on those pages).
