@@ -17,7 +17,7 @@ manifest `tesseract_lang`.
            reads with come from method.py and the installed catalogue models; install them first, e.g.
            `transcribe langs install german_print`, or set TRANSCRIBE_MODELS_DIR).
   LOBO     candidates of one choice (models for a language, table finder, scaling of small print, reading-order
-           rebuild, psm, a second reading of low-confidence pages, a white border) simulated from cached raw Tesseract readings:
+           rebuild, psm, a second reading of low-confidence pages, a white border, a scaled-down copy) simulated from cached raw Tesseract readings:
            for each book, the candidate with the best mean over the OTHER books (books whose pages the choice
            applies to) is applied to the held-out book. A choice is kept only if the held-out mean over books
            improves on the baseline candidate and no book gets worse by more than 0.01.
@@ -319,14 +319,15 @@ class Recipe:
     reread: tuple[tuple[str, str], ...] | None = None  # the mapping of the second reading; None: psm 4
     plain: bool = False
     border: int = 0
+    factor: float = 1.0  # every reading from a copy of the page scaled by this (grey, Lanczos, DPI scaled too)
 
     def raw(self, page: Page, mapping: tuple[tuple[str, str], ...] | None = None, psm: int | None = None,
             scale: float = 1.0) -> Raw:
         if self.plain:
             return Raw(page.lang, plain=True)
         return Raw(map_models(page.lang, dict(self.mapping if mapping is None else mapping)),
-                   psm=self.psm if psm is None else psm, config=TAB0 if self.tab0 else (), scale=scale,
-                   border=self.border)
+                   psm=self.psm if psm is None else psm, config=TAB0 if self.tab0 else (),
+                   scale=round(scale * self.factor, 4), border=self.border)
 
 
 def confidence(tsv: str) -> float:
@@ -413,6 +414,8 @@ def choices(default: Recipe) -> dict[str, tuple[str, list[tuple[str, Recipe]]]]:
         "reading_order_rebuild": ("all", [("no", replace(default, rebuild=False)),
                                           ("rebuild", replace(default, rebuild=True))]),
         "psm": ("all", [("3", replace(default, psm=3)), ("4", replace(default, psm=4))]),
+        "downscale": ("all", [("1.0", replace(default, factor=1.0))]
+                      + [(f"{f:g}", replace(default, factor=f)) for f in (0.85, 0.7, 0.5)]),
         "white_border": ("all", [("no", replace(default, border=0))]
                          + [(f"{b}px", replace(default, border=b)) for b in (16, 48)]),
         "reread_low_conf_psm4": ("all", [("no", replace(default, reread_below=0.0))]

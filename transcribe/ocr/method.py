@@ -24,7 +24,10 @@ Tesseract 5.3.0, strict CER as `transcribe evaluate` computes it, CPU = Tesserac
     the rules above): Tesseract's table finder off (`textord_tabfind_find_tables=0`: a 1761 catalogue page 0.530
     -> 0.381, no other book changed); scaling small print (prepare.py); the reading-order rebuild (now bench/ocr_layout.py; it
     also scrambled an unseen exhibition catalogue); a white border around the page (`--lobo white_border`: it
-    found a Fraktur page's edge letters and page number, but held out 0.1311 against 0.1198, one book +0.39). Also dropped: GT4HistOCR for frk (two books worse by > 0.02),
+    found a Fraktur page's edge letters and page number, but held out 0.1311 against 0.1198, one book +0.39); reading
+    every page from a grey copy scaled down (`--lobo downscale`: 0.85x gave the best mean of all, 0.1007 against
+    0.1198 over the 35 books at 0.79x the CPU, herrtreiw 0.46 -> 0.18, but four books worse by more than 0.01,
+    akz1860 +0.012 and faictz1538 +0.030 among them; no page signal found says which books it helps). Also dropped: GT4HistOCR for frk (two books worse by > 0.02),
     german_print together with the Debian model (worse than german_print alone on every Antiqua language),
     `Fraktur+frk` for frk (1.8x the CPU of frk: over the CPU budget of 1.0x plain).
   Result (`bench/bench_ocr_quality.py --methods default,fast --recipe`, library run): corpus-wide 0.591x plain's
