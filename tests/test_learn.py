@@ -94,6 +94,11 @@ def test_a_book_model_is_trained_measured_recorded_used_and_not_trained_again(mo
     doc = json.loads((pages / "ocr.json").read_text(encoding="utf-8"))
     assert "held-back lines of this book" in doc["settings"]["learning"]
     assert {p["models"] for p in doc["pages"]} == {row["chosen"]}
+    # a scaled grey copy was tried with the chosen psm, and taken only for a clear gain on the checked pages
+    scale_cer = json.loads(row["scale_cer"])
+    assert set(scale_cer) == {"1", "0.85"}
+    assert row["scale"] == (0.85 if scale_cer["1"] - scale_cer["0.85"] >= max(0.002, 0.05 * scale_cer["1"]) else 1.0)
+    assert {p["choices"].get("scale", 1.0) for p in doc["pages"]} == {row["scale"]}
     assert doc["settings"]["model_files"][row["chosen"]] != "?"  # the model file's identity is in the page keys
     log = (next((pages / "model").glob("train-*")) / "lstmtraining.log")
     trained_at = log.stat().st_mtime_ns
@@ -326,3 +331,34 @@ def test_a_training_dies_with_transcribe_and_one_killed_from_outside_is_not_take
     assert len(outcome) == 1 and isinstance(outcome[0], TrainingStopped), outcome
     assert outcome[0].exit_code == ExitCode.INTERRUPTED and "continues from its last checkpoint" in str(outcome[0])
     assert (folder / "book.resume").is_file() and not (folder / "book.traineddata").exists()
+
+
+def test_a_page_read_from_a_scaled_copy_keeps_its_boxes_in_the_page_image(tmp_path):
+    """A book whose checked pages chose a scaled-down copy: the hOCR (text layers, the bundle) stays in the page
+    image's own pixels, where the full-size reading puts the same words."""
+    from transcribe.ocr import OcrSettings, ocr_pages
+    from transcribe.store import DB_NAME, Store
+
+    pages, _, _ = _book(tmp_path)
+    full = tmp_path / "full"
+    shutil.copytree(pages, full)
+    for folder, scale in ((pages, 0.85), (full, 1.0)):
+        with Store(folder / DB_NAME) as store:
+            ocr_pages(folder, OcrSettings(models="german_print", tessdata_dir=str(BASE.parent), scale=scale),
+                      store=store, work=store.work("."), jobs=2)
+    hocr = (pages / "0001.hocr").read_text(encoding="utf-8")
+    with Image.open(pages / "0001.png") as im:
+        width, height = im.size
+    page = re.search(r"image \"([^\"]+)\"; bbox 0 0 (\d+) (\d+)", hocr)
+    assert page and page[1] == "0001.png" and abs(int(page[2]) - width) <= 1 and abs(int(page[3]) - height) <= 1
+
+    def words(text: str) -> dict[str, tuple[int, ...]]:
+        return {w: tuple(map(int, b)) for *b, w in re.findall(
+            r"class='ocrx_word'[^>]*bbox (\d+) (\d+) (\d+) (\d+);[^>]*>([^<]+)<", text)}
+
+    scaled, unscaled = words(hocr), words((full / "0001.hocr").read_text(encoding="utf-8"))
+    both = [w for w in scaled if w in unscaled]
+    assert len(both) >= 20
+    assert all(max(abs(a - b) for a, b in zip(scaled[w], unscaled[w])) <= 6 for w in both)
+    doc = json.loads((pages / "ocr.json").read_text(encoding="utf-8"))
+    assert {p["choices"]["scale"] for p in doc["pages"]} == {0.85}

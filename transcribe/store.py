@@ -244,6 +244,14 @@ MIGRATIONS: list[tuple[str, str]] = [
         );
         """,
     ),
+    (
+        "0008_book_model_scale",
+        """
+        -- the book's checked pages may choose to read its pages from a grey copy scaled down (learn.py)
+        ALTER TABLE book_models ADD COLUMN scale REAL NOT NULL DEFAULT 1.0;
+        ALTER TABLE book_models ADD COLUMN scale_cer TEXT NOT NULL DEFAULT '{}';
+        """,
+    ),
 ]
 
 

@@ -89,6 +89,9 @@ class OcrSettings:
     # Lines whose mean word confidence is below this are left out (pictures read as text); chosen by the book's
     # checked pages (learn.py), never set otherwise.
     min_line_conf: float | None = None
+    # Every page read from a grey copy scaled by this; chosen by the book's checked pages (learn.py), never set
+    # otherwise (as a rule for every book it helped most books and hurt four: bench --lobo downscale).
+    scale: float = 1.0
 
     def __post_init__(self) -> None:
         if self.method not in METHODS:
@@ -118,6 +121,7 @@ class PageJob:
     dpi: int | None = None
     min_line_conf: float | None = None  # OcrSettings.min_line_conf
     group: str = ""  # the run the page belongs to: a failed or interrupted run stops its own Tesseracts only
+    scale: float = 1.0  # OcrSettings.scale
 
 
 @dataclass(frozen=True)
@@ -213,19 +217,25 @@ def _read(job: PageJob, image: Path, tmp: Path) -> tuple[T.Output, dict[str, Any
         return T.read_page(path, tmp / name, models=job.models, psm=job.psm, tessdata_dir=job.tessdata_dir,
                            timeout=job.timeout, config=job.config, dpi=dpi, group=job.group)
 
-    out = read(image, "out", job.dpi)
+    dpi = job.dpi
+    if job.scale != 1.0 and job.method != "fast":  # the book's checked pages chose a scaled copy (learn.py)
+        image = P.scaled_copy(image, job.scale, tmp / f"{Path(job.image_name).stem}.tif", dpi=job.dpi)
+        dpi = None  # the copy carries its own, scaled
+        choices["scale"] = job.scale
+    out = read(image, "out", dpi)
     if out.error is not None:
         return out
     if job.method == "fast":
         return out, choices
-    choices["x_height"] = P.x_height(out.hocr)  # small print is no longer read scaled (method.py)
+    xh = P.x_height(out.hocr)  # small print is no longer read scaled (method.py)
+    choices["x_height"] = round(xh / job.scale, 1) if xh is not None and job.scale != 1.0 else xh
     if job.psm == DEFAULT_PSM:
         confs = T.word_confidences(out.tsv)
         first = sum(c for c, _ in confs) / len(confs) if confs else None
         if first is not None and first < REREAD_BELOW:
             # Low confidence: read the page again with --psm 4 (single column of lines), keep the surer reading.
             again = T.read_page(image, tmp / "psm4-out", models=job.models, psm=4, tessdata_dir=job.tessdata_dir,
-                                timeout=job.timeout, config=job.config, dpi=job.dpi, group=job.group)
+                                timeout=job.timeout, config=job.config, dpi=dpi, group=job.group)
             if again.error is not None:
                 return again
             confs = T.word_confidences(again.tsv)
@@ -237,6 +247,8 @@ def _read(job: PageJob, image: Path, tmp: Path) -> tuple[T.Output, dict[str, Any
                 out = again
                 choices["psm"] = 4
     text = out.text
+    if job.scale != 1.0:  # boxes in the page image's own pixels, as every reader of the hOCR expects
+        out = T.Output(text=out.text, hocr=P.unscale_hocr(out.hocr, job.scale, job.image_name), tsv=out.tsv)
     if job.min_line_conf is not None:
         from transcribe.ocr.learn import drop_unsure_lines
 
@@ -319,6 +331,7 @@ def settings_fingerprint(settings: OcrSettings, resolved: tuple[Reading, str | N
         "psm": settings.psm,
         # only when set, so that the keys of pages read without it stay as they were
         **({"min_line_conf": settings.min_line_conf} if settings.min_line_conf is not None else {}),
+        **({"scale": settings.scale} if settings.scale != 1.0 else {}),
     }
 
 
@@ -437,7 +450,7 @@ def _run_pages(pages_dir: Path, settings: OcrSettings, models: str, todo: list[t
             image_bytes=path.read_bytes() if send_images else None,
             models=models, tessdata_dir=settings.tessdata_dir, psm=settings.psm,
             timeout=settings.timeout, method=settings.method, config=config_for(settings.method),
-            dpi=page.dpi, min_line_conf=settings.min_line_conf, group=group,
+            dpi=page.dpi, min_line_conf=settings.min_line_conf, group=group, scale=settings.scale,
         )
 
     queue = iter(todo)

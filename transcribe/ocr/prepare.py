@@ -44,7 +44,8 @@ def scale_for(xh: float | None) -> float:
 
 
 def scaled_copy(image: Path, factor: float, target: Path, *, dpi: int | None = None) -> Path:
-    """`image` scaled by `factor` (Lanczos, in grey) as a PNG, with its DPI scaled too: Tesseract reads the DPI.
+    """`image` scaled by `factor` (Lanczos, in grey), with its DPI scaled too: Tesseract reads the DPI. The
+    format follows `target`'s suffix (a `.tif` is written uncompressed: a hundredth of a PNG's CPU).
 
     `dpi` is the resolution split recorded, for an image that does not carry one.
     """
@@ -67,3 +68,22 @@ def ink(image: Path) -> float:
         hist = im.convert("L").histogram()
     total = sum(hist)
     return sum(hist[:128]) / total if total else 0.0
+
+
+_HOCR_NUMBERS = re.compile(r"\b(bbox|baseline|x_size|x_descenders|x_ascenders|scan_res)((?: -?[\d.]+)+)")
+
+
+def unscale_hocr(hocr: str, factor: float, image_name: str) -> str:
+    """The hOCR of a copy scaled by `factor`, in the coordinates of the page image itself (named `image_name`):
+    boxes, baseline offsets and font sizes divided by the factor, the resolution too; the slope stays."""
+
+    def fix(m: re.Match[str]) -> str:
+        name, values = m.group(1), m.group(2).split()
+        if name == "baseline" and len(values) == 2:
+            return f"baseline {values[0]} {round(float(values[1]) / factor)}"
+        if name in ("bbox", "scan_res"):
+            return f"{name} " + " ".join(str(round(float(v) / factor)) for v in values)
+        return f"{name} " + " ".join(f"{float(v) / factor:g}" for v in values)
+
+    out = _HOCR_NUMBERS.sub(fix, hocr)
+    return re.sub(r"image \"[^\"]*\"", f'image "{image_name}"', out, count=1)
