@@ -112,7 +112,8 @@ def main() -> None:
         print(f"{r['book']}: later pages mean CER default {r['default']:.4f} -> learned {r['learned']:.4f} "
               f"({r['ratio']:.2f} x; target <= 0.5 x), read with {r['read_with']} --psm {r['psm']}; plain "
               f"german_print {r['base']:.4f} ({r['learned'] / r['base'] if r['base'] else 0:.2f} x)")
-        print(f"  {m.sentence()}; held-back CER {m.held_back_cer}; psm CER on checked pages {m.psm_cer}")
+        print(f"  {m.sentence()}; held-back CER {m.held_back_cer}; psm CER on checked pages {m.psm_cer}; scale CER "
+              f"{m.scale_cer} (read at {m.scale:g})")
         print(f"  lines trained on {m.lines}, held back {m.held_back}, left out {m.left_out} "
               f"({'; '.join(m.notes) or 'none unwritable'}); iterations {m.iterations}; training CPU "
               f"{m.cpu_seconds:.0f} s (target <= 300 s); learning CPU in all {r['learn_cpu']:.0f} s "
