@@ -143,11 +143,7 @@ def _learned_line(b: object) -> str:
     how = "recorded earlier, not trained again" if b.reused else \
         f"{b.iterations} iterations, {b.cpu_seconds:.0f} CPU s"
     model = f"book model trained on {b.lines} lines ({how})" if b.model else "no line to train on"
-    notes = "".join(f"; {n}" for n in b.notes)
-    if b.scale != 1.0:
-        notes = f"; pages read from a grey copy scaled to {b.scale:g}" + notes
-    if b.min_line_conf is not None:
-        notes = f"; lines read with a mean word confidence under {b.min_line_conf:g} left out" + notes
+    notes = b.page_choices() + "".join(f"; {n}" for n in b.notes)
     return (f"Learned from {b.source} ({b.pages} page(s)): {model}; {b.sentence()}; reading with {b.chosen}, "
             f"--psm {b.psm}{notes}.")
 

@@ -247,7 +247,8 @@ def _read(job: PageJob, image: Path, tmp: Path) -> tuple[T.Output, dict[str, Any
                 out = again
                 choices["psm"] = 4
     text = out.text
-    if job.scale != 1.0:  # boxes in the page image's own pixels, as every reader of the hOCR expects
+    if job.scale != 1.0:  # boxes in the page image's own pixels, as every reader of the hOCR expects (the TSV, only
+        # read for its confidences here and never kept, stays in the copy's)
         out = T.Output(text=out.text, hocr=P.unscale_hocr(out.hocr, job.scale, job.image_name), tsv=out.tsv)
     if job.min_line_conf is not None:
         from transcribe.ocr.learn import drop_unsure_lines

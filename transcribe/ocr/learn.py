@@ -142,6 +142,13 @@ class BookModel:
     reused: bool = False
     notes: tuple[str, ...] = ()
 
+    def page_choices(self) -> str:
+        """'; lines read with ... left out; pages read from a grey copy scaled to 0.85' (what else the checked
+        pages chose beside the models and psm), or ''."""
+        out = "" if self.min_line_conf is None else \
+            f"; lines read with a mean word confidence under {self.min_line_conf:g} left out"
+        return out + ("" if self.scale == 1.0 else f"; pages read from a grey copy scaled to {self.scale:g}")
+
     def sentence(self) -> str:
         """'on 40 held-back lines of this book: 0.031 instead of 0.142' (what the choice rests on)."""
         if not self.held_back_cer or self.held_back == 0:
@@ -442,11 +449,7 @@ def _settings_for(settings: OcrSettings, done: BookModel, pages_dir: Path) -> Oc
             tessdata = folder
         elif tessdata and not Path(tessdata).is_dir() and (base := find_base_model(settings.tessdata_dir)):
             tessdata = str(base.parent)
-    unsure = "" if done.min_line_conf is None else \
-        f"; lines read with a mean word confidence under {done.min_line_conf:g} left out"
-    if done.scale != 1.0:
-        unsure += f"; pages read from a grey copy scaled to {done.scale:g}"
     return replace(settings, models=done.chosen, tessdata_dir=tessdata, psm=done.psm, 
                    learned_from=f"{done.source} ({done.pages} page(s))",
                    min_line_conf=done.min_line_conf, scale=done.scale,
-                   learning=f"{done.sentence()}; --psm {done.psm}{unsure} (chosen on the checked pages)")
+                   learning=f"{done.sentence()}; --psm {done.psm}{done.page_choices()} (chosen on the checked pages)")
